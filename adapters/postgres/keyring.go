@@ -1,0 +1,135 @@
+package postgres
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Keyring holds the deployment's master key. It wraps the per-subject data
+// keys (crypto-shredding: personal fields are sealed with the subject's key,
+// erasure deletes that key) and derives the key that hashes unique values in
+// the reservation table.
+type Keyring struct {
+	master         cipher.AEAD
+	reservationKey []byte
+}
+
+// ParseMasterKey decodes a base64 32-byte key, as CLIENTREG_MASTER_KEY holds it.
+func ParseMasterKey(encoded string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
+	if err != nil {
+		return nil, fmt.Errorf("master key is not base64: %w", err)
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("master key must be 32 bytes, got %d", len(key))
+	}
+	return key, nil
+}
+
+// NewKeyring builds a keyring from a 32-byte master key.
+func NewKeyring(masterKey []byte) (*Keyring, error) {
+	aead, err := newAEAD(masterKey)
+	if err != nil {
+		return nil, err
+	}
+	mac := hmac.New(sha256.New, masterKey)
+	mac.Write([]byte("clientreg reservations v1"))
+	return &Keyring{master: aead, reservationKey: mac.Sum(nil)}, nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("aes key: %w", err)
+	}
+	return cipher.NewGCM(block)
+}
+
+// reservationHash is the stored form of a unique value: a keyed hash, so
+// the table holds no email in clear and still enforces uniqueness.
+func (k *Keyring) reservationHash(tenantID uuid.UUID, kind, value string) []byte {
+	mac := hmac.New(sha256.New, k.reservationKey)
+	mac.Write(tenantID[:])
+	mac.Write([]byte(kind))
+	mac.Write([]byte{0})
+	mac.Write([]byte(value))
+	return mac.Sum(nil)
+}
+
+// errNoSubjectKey means the subject's key was erased (or never existed).
+var errNoSubjectKey = errors.New("no data key for subject")
+
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// subjectKey returns the subject's data key, creating it when create is set.
+func (k *Keyring) subjectKey(ctx context.Context, q querier, tenantID, subjectID uuid.UUID, create bool) (cipher.AEAD, error) {
+	var wrapped []byte
+	err := q.QueryRow(ctx, `SELECT wrapped_key FROM subject_keys WHERE tenant_id = $1 AND subject_id = $2`,
+		tenantID, subjectID).Scan(&wrapped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if !create {
+			return nil, errNoSubjectKey
+		}
+		return k.createSubjectKey(ctx, q, tenantID, subjectID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load data key: %w", err)
+	}
+	return k.unwrap(wrapped, subjectID)
+}
+
+func (k *Keyring) createSubjectKey(ctx context.Context, q querier, tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate data key: %w", err)
+	}
+	wrapped, err := seal(k.master, key, subjectID[:])
+	if err != nil {
+		return nil, err
+	}
+	if _, err := q.Exec(ctx, `INSERT INTO subject_keys (tenant_id, subject_id, wrapped_key) VALUES ($1, $2, $3)`,
+		tenantID, subjectID, wrapped); err != nil {
+		return nil, fmt.Errorf("store data key: %w", err)
+	}
+	return newAEAD(key)
+}
+
+func (k *Keyring) unwrap(wrapped []byte, subjectID uuid.UUID) (cipher.AEAD, error) {
+	key, err := open(k.master, wrapped, subjectID[:])
+	if err != nil {
+		return nil, fmt.Errorf("unwrap data key (wrong master key?): %w", err)
+	}
+	return newAEAD(key)
+}
+
+// seal encrypts with a random nonce prepended; aad binds the ciphertext to
+// its subject so sealed data cannot be moved between clients.
+func seal(aead cipher.AEAD, plain, aad []byte) ([]byte, error) {
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("nonce: %w", err)
+	}
+	return aead.Seal(nonce, nonce, plain, aad), nil
+}
+
+func open(aead cipher.AEAD, sealed, aad []byte) ([]byte, error) {
+	if len(sealed) < aead.NonceSize() {
+		return nil, errors.New("sealed data too short")
+	}
+	return aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], aad)
+}

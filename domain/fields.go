@@ -1,0 +1,185 @@
+package domain
+
+import (
+	"net/mail"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Field names a client detail. Details travel as flat field -> value maps so
+// that a change carries exactly the fields it changed and history can show
+// each one old -> new.
+type Field string
+
+const (
+	FieldKind        Field = "kind"
+	FieldFirstName   Field = "first_name"
+	FieldLastName    Field = "last_name"
+	FieldCompanyName Field = "company_name"
+	FieldDisplayName Field = "display_name"
+	FieldEmail       Field = "email"
+	FieldLanguage    Field = "language"
+	FieldPhone       Field = "phone"
+	FieldVATNumber   Field = "vat_number"
+	FieldStreet      Field = "street"
+	FieldHouseNumber Field = "house_number"
+	FieldBox         Field = "box"
+	FieldPostalCode  Field = "postal_code"
+	FieldCity        Field = "city"
+	FieldCountry     Field = "country"
+)
+
+// ClientFields lists every detail field in display order.
+var ClientFields = []Field{
+	FieldKind, FieldFirstName, FieldLastName, FieldCompanyName, FieldDisplayName,
+	FieldEmail, FieldLanguage, FieldPhone, FieldVATNumber,
+	FieldStreet, FieldHouseNumber, FieldBox, FieldPostalCode, FieldCity, FieldCountry,
+}
+
+// IsClientField reports whether name is a known detail field.
+func IsClientField(name string) bool {
+	for _, f := range ClientFields {
+		if string(f) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxTextLength is the longest text any field accepts. Longer input is
+// rejected, never truncated: a cut-off name is worse than an error.
+const MaxTextLength = 255
+
+// Client kinds.
+const (
+	KindPerson  = "person"
+	KindCompany = "company"
+)
+
+// normalizeField validates one detail value and returns its canonical form.
+// An empty value is valid for every field here; required fields are checked
+// where the whole client is known.
+func normalizeField(f Field, raw string) (string, *FieldError) {
+	v := strings.TrimSpace(raw)
+	if err := checkText(string(f), v); err != nil {
+		return "", err
+	}
+	if v == "" {
+		return "", nil
+	}
+	switch f {
+	case FieldKind:
+		k := strings.ToLower(v)
+		if k != KindPerson && k != KindCompany {
+			return "", &FieldError{string(f), "invalid_kind", `must be "person" or "company"`}
+		}
+		return k, nil
+	case FieldEmail:
+		return normalizeEmail(string(f), v)
+	case FieldLanguage:
+		l := strings.ToLower(v)
+		if !isLanguage(l) {
+			return "", &FieldError{string(f), "unknown_language", "\"" + v + "\" is not an ISO 639-1 language code (for example fr, nl, en, de, cs)"}
+		}
+		return l, nil
+	case FieldPhone:
+		return normalizePhone(string(f), v)
+	case FieldVATNumber:
+		return NormalizeVATNumber(string(f), v)
+	case FieldCountry:
+		c := strings.ToUpper(v)
+		if !isCountry(c) {
+			return "", &FieldError{string(f), "unknown_country", "\"" + v + "\" is not an ISO 3166 country code (for example BE, NL, FR)"}
+		}
+		return c, nil
+	}
+	return v, nil
+}
+
+// checkText applies the rules every text obeys: valid UTF-8, no control
+// characters (PostgreSQL cannot even store NUL), at most MaxTextLength.
+func checkText(field, v string) *FieldError {
+	if !utf8.ValidString(v) {
+		return &FieldError{field, "invalid_text", "contains bytes that are not valid text (UTF-8)"}
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return &FieldError{field, "invalid_text", "contains control characters"}
+		}
+	}
+	if n := utf8.RuneCountInString(v); n > MaxTextLength {
+		return &FieldError{field, "too_long", "is " + strconv.Itoa(n) + " characters long; at most 255 are allowed"}
+	}
+	return nil
+}
+
+func normalizeEmail(field, v string) (string, *FieldError) {
+	invalid := &FieldError{field, "invalid_email", "\"" + v + "\" is not a valid email address"}
+	addr, err := mail.ParseAddress(v)
+	if err != nil || addr.Address != v || addr.Name != "" {
+		return "", invalid
+	}
+	at := strings.LastIndexByte(v, '@')
+	domainPart := v[at+1:]
+	if at < 1 || !strings.Contains(domainPart, ".") || strings.HasSuffix(domainPart, ".") {
+		return "", invalid
+	}
+	return v, nil
+}
+
+// EmailKey is the form under which emails are compared: trimmed, lower case.
+func EmailKey(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+func normalizePhone(field, v string) (string, *FieldError) {
+	digits := 0
+	for _, r := range v {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune("+ ()./-", r):
+		default:
+			return "", &FieldError{field, "invalid_phone", "\"" + v + "\" is not a phone number: only digits, spaces and + ( ) . / - are allowed"}
+		}
+	}
+	if digits < 6 {
+		return "", &FieldError{field, "invalid_phone", "\"" + v + "\" has too few digits for a phone number"}
+	}
+	return v, nil
+}
+
+// NormalizeVATNumber turns a Belgian enterprise or VAT number in any common
+// notation (BE0123.456.749, 0123 456 749, 123456749) into its 10 digits and
+// checks them: the last two digits equal 97 - (the first eight mod 97).
+func NormalizeVATNumber(field, v string) (string, *FieldError) {
+	s := strings.ToUpper(v)
+	s = strings.TrimPrefix(s, "BE")
+	var digits []byte
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits = append(digits, byte(r))
+		case r == '.' || r == ' ' || r == '-' || r == '/':
+		default:
+			return "", &FieldError{field, "invalid_vat_number", "\"" + v + "\" is not a Belgian enterprise number (expected like BE0123.456.749)"}
+		}
+	}
+	if len(digits) == 9 {
+		digits = append([]byte{'0'}, digits...)
+	}
+	if len(digits) != 10 || (digits[0] != '0' && digits[0] != '1') {
+		return "", &FieldError{field, "invalid_vat_number", "\"" + v + "\" is not a Belgian enterprise number: it needs 10 digits starting with 0 or 1"}
+	}
+	base := 0
+	for _, d := range digits[:8] {
+		base = base*10 + int(d-'0')
+	}
+	check := int(digits[8]-'0')*10 + int(digits[9]-'0')
+	if check != 97-base%97 {
+		return "", &FieldError{field, "invalid_vat_check_digits", "\"" + v + "\" has wrong check digits: the last two digits must be 97 minus the first eight modulo 97"}
+	}
+	return string(digits), nil
+}
