@@ -229,6 +229,7 @@ func (c *Client) RemoveFromList(listID uuid.UUID) error {
 func (c *Client) ID() uuid.UUID                   { return c.id }
 func (c *Client) Version() int                    { return c.version }
 func (c *Client) StreamID() uuid.UUID             { return c.id }
+func (c *Client) StreamType() string              { return StreamClient }
 func (c *Client) Deleted() bool                   { return c.deleted }
 func (c *Client) Detail(f Field) string           { return c.details[f] }
 func (c *Client) Details() map[Field]string       { return maps.Clone(c.details) }

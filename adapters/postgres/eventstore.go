@@ -1,0 +1,333 @@
+package postgres
+
+import (
+	"context"
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clientreg/clientreg/domain"
+)
+
+// EventStore appends events through a Watermill SQL publisher bound to the
+// command's own transaction, and folds streams back into aggregates.
+type EventStore struct {
+	pool   *pgxpool.Pool
+	keys   *Keyring
+	logger watermill.LoggerAdapter
+	now    func() time.Time
+}
+
+// NewEventStore builds the store over a pool and the deployment's keyring.
+func NewEventStore(pool *pgxpool.Pool, keys *Keyring, logger watermill.LoggerAdapter) *EventStore {
+	return &EventStore{pool: pool, keys: keys, logger: logger, now: time.Now}
+}
+
+// Load folds the tenant's stream into agg. A stream that does not exist (or
+// belongs to another tenant) leaves agg at version 0.
+func (s *EventStore) Load(ctx context.Context, tenantID uuid.UUID, agg domain.Aggregate) error {
+	events, err := s.ReadStream(ctx, tenantID, agg.StreamID())
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		agg.Apply(e)
+	}
+	return nil
+}
+
+// ReadStream returns a tenant's stream in version order, decoded.
+func (s *EventStore) ReadStream(ctx context.Context, tenantID, streamID uuid.UUID) ([]domain.RecordedEvent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT "offset", payload, metadata FROM events
+		WHERE tenant_id = $1 AND stream_id = $2 ORDER BY stream_version`, tenantID, streamID)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
+	}
+	type stored struct {
+		position int64
+		payload  []byte
+		metadata map[string]string
+	}
+	var all []stored
+	for rows.Next() {
+		var r stored
+		if err := rows.Scan(&r.position, &r.payload, &r.metadata); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan stream %s: %w", streamID, err)
+		}
+		all = append(all, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
+	}
+
+	keys := subjectKeys{keyring: s.keys, q: s.pool}
+	out := make([]domain.RecordedEvent, 0, len(all))
+	for _, r := range all {
+		e, err := keys.decode(ctx, r.position, r.payload, r.metadata)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Save appends the pending events of every aggregate in one transaction,
+// each stream at the version it was loaded at, together with the unique
+// values the aggregates hold afterwards. It returns the global position of
+// the last event appended (0 when there was nothing to append).
+func (s *EventStore) Save(ctx context.Context, origin domain.Origin, aggs ...domain.Aggregate) (int64, error) {
+	var position int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		position, err = s.SaveInTx(ctx, tx, origin, aggs...)
+		return err
+	})
+	if err != nil {
+		return 0, s.explainConflict(ctx, origin.TenantID, err)
+	}
+	return position, nil
+}
+
+// SaveInTx is Save on a transaction the caller owns, for commands that must
+// write something else atomically with their events.
+func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Origin, aggs ...domain.Aggregate) (int64, error) {
+	occurredAt := s.now().UTC().Format(time.RFC3339Nano)
+	var msgs []*message.Message
+	for _, agg := range aggs {
+		pending := agg.PendingEvents()
+		if len(pending) == 0 {
+			continue
+		}
+		var key cipher.AEAD
+		for i, e := range pending {
+			if key == nil && isPersonal(e) {
+				var err error
+				if key, err = s.keys.subjectKey(ctx, tx, origin.TenantID, agg.StreamID(), true); err != nil {
+					return 0, err
+				}
+			}
+			msg, err := s.newMessage(ctx, origin, agg, agg.Version()+i+1, e, key, occurredAt)
+			if err != nil {
+				return 0, err
+			}
+			msgs = append(msgs, msg)
+		}
+	}
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+
+	publisher, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: logSchema{}}, s.logger)
+	if err != nil {
+		return 0, fmt.Errorf("create publisher: %w", err)
+	}
+	for start := 0; start < len(msgs); start += MaxEventsPerInsert {
+		end := min(start+MaxEventsPerInsert, len(msgs))
+		if err := publisher.Publish(EventsTopic, msgs[start:end]...); err != nil {
+			return 0, err
+		}
+	}
+
+	for _, agg := range aggs {
+		if len(agg.PendingEvents()) > 0 {
+			if err := s.syncReservations(ctx, tx, origin.TenantID, agg); err != nil {
+				return 0, err
+			}
+		}
+	}
+
+	var position int64
+	if err := tx.QueryRow(ctx, `SELECT currval(pg_get_serial_sequence('events', 'offset'))`).Scan(&position); err != nil {
+		return 0, fmt.Errorf("read position: %w", err)
+	}
+	return position, nil
+}
+
+func (s *EventStore) newMessage(ctx context.Context, origin domain.Origin, agg domain.Aggregate, version int, e domain.Event, key cipher.AEAD, occurredAt string) (*message.Message, error) {
+	payload, err := encodeEvent(e, key, agg.StreamID())
+	if err != nil {
+		return nil, err
+	}
+	id := uuid.New().String()
+	msg := message.NewMessage(id, payload)
+	msg.SetContext(ctx)
+	msg.Metadata = message.Metadata{
+		MetaEventID:       id,
+		MetaEventType:     e.EventName(),
+		MetaSchemaVersion: strconv.Itoa(e.SchemaVersion()),
+		MetaTenantID:      origin.TenantID.String(),
+		MetaStreamType:    agg.StreamType(),
+		MetaStreamID:      agg.StreamID().String(),
+		MetaStreamVersion: strconv.Itoa(version),
+		MetaOccurredAt:    occurredAt,
+		MetaActor:         origin.Actor,
+		MetaCorrelationID: origin.CorrelationID,
+		MetaCausationID:   origin.CausationID,
+	}
+	return msg, nil
+}
+
+// syncReservations makes the reservation table hold exactly the aggregate's
+// unique keys: what it gave up is released, what it now holds is claimed.
+// A key another stream holds is a DuplicateError naming the field. Waiting on
+// a concurrent claim of the same key is what serialises two registrations
+// of one email.
+func (s *EventStore) syncReservations(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, agg domain.Aggregate) error {
+	keys := agg.UniqueKeys()
+	kinds := make([]string, len(keys))
+	hashes := make([][]byte, len(keys))
+	for i, k := range keys {
+		kinds[i] = k.Kind
+		hashes[i] = s.keys.reservationHash(tenantID, k.Kind, k.Value)
+	}
+	owner := agg.StreamID()
+
+	batch := &pgx.Batch{}
+	batch.Queue(`DELETE FROM reservations r WHERE r.tenant_id = $1 AND r.owner_id = $2
+		AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::bytea[]) AS k(kind, key_hash)
+		                WHERE k.kind = r.kind AND k.key_hash = r.key_hash)`, tenantID, owner, kinds, hashes)
+	batch.Queue(`INSERT INTO reservations (tenant_id, kind, key_hash, owner_id)
+		SELECT $1, k.kind, k.key_hash, $2 FROM unnest($3::text[], $4::bytea[]) AS k(kind, key_hash)
+		ORDER BY 2, 3
+		ON CONFLICT DO NOTHING`, tenantID, owner, kinds, hashes)
+	taken := batch.Queue(`SELECT r.kind, r.key_hash, r.owner_id FROM reservations r
+		JOIN unnest($3::text[], $4::bytea[]) AS k(kind, key_hash) ON k.kind = r.kind AND k.key_hash = r.key_hash
+		WHERE r.tenant_id = $1 AND r.owner_id <> $2`, tenantID, owner, kinds, hashes)
+	var dup *domain.DuplicateError
+	taken.Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var kind string
+			var hash []byte
+			var other uuid.UUID
+			if err := rows.Scan(&kind, &hash, &other); err != nil {
+				return err
+			}
+			for i, k := range keys {
+				if k.Kind == kind && string(hashes[i]) == string(hash) && dup == nil {
+					dup = &domain.DuplicateError{Field: k.Field, OwnerID: other.String()}
+				}
+			}
+		}
+		return rows.Err()
+	})
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("reserve unique values: %w", err)
+	}
+	if dup != nil {
+		return dup
+	}
+	return nil
+}
+
+var streamKeyDetail = regexp.MustCompile(`\(stream_id, stream_version\)=\(([0-9a-f-]{36}), (\d+)\)`)
+
+// explainConflict turns a unique violation on the stream key into a
+// ConflictError that tells the current version of the stream.
+func (s *EventStore) explainConflict(ctx context.Context, tenantID uuid.UUID, err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" || pgErr.ConstraintName != "events_stream_version_key" {
+		return err
+	}
+	m := streamKeyDetail.FindStringSubmatch(pgErr.Detail)
+	if m == nil {
+		return &domain.ConflictError{StreamID: "unknown", CurrentVersion: -1}
+	}
+	expected, _ := strconv.Atoi(m[2])
+	var current int
+	if qerr := s.pool.QueryRow(ctx, `SELECT coalesce(max(stream_version), 0) FROM events WHERE tenant_id = $1 AND stream_id = $2`,
+		tenantID, m[1]).Scan(&current); qerr != nil {
+		return errors.Join(&domain.ConflictError{StreamID: m[1], ExpectedVersion: expected - 1, CurrentVersion: -1}, qerr)
+	}
+	return &domain.ConflictError{StreamID: m[1], ExpectedVersion: expected - 1, CurrentVersion: current}
+}
+
+// subjectKeys decodes events, loading each subject's key at most once.
+type subjectKeys struct {
+	keyring *Keyring
+	q       querier
+	cache   map[uuid.UUID]cipher.AEAD
+}
+
+func (k *subjectKeys) decode(ctx context.Context, position int64, payload []byte, md map[string]string) (domain.RecordedEvent, error) {
+	env, err := envelopeFrom(md, position)
+	if err != nil {
+		return domain.RecordedEvent{}, err
+	}
+	probe, ok := domain.NewEvent(env.EventName, env.SchemaVersion)
+	if !ok {
+		return domain.RecordedEvent{}, fmt.Errorf("event %d: unknown type %s v%d", position, env.EventName, env.SchemaVersion)
+	}
+	var key cipher.AEAD
+	if isPersonal(probe) {
+		if key, err = k.key(ctx, env.TenantID, env.StreamID); err != nil {
+			return domain.RecordedEvent{}, err
+		}
+	}
+	e, erased, err := decodeEvent(env.EventName, env.SchemaVersion, payload, key, env.StreamID)
+	if err != nil {
+		return domain.RecordedEvent{}, fmt.Errorf("event %d: %w", position, err)
+	}
+	env.PersonalDataErased = erased
+	return domain.RecordedEvent{Envelope: env, Event: e}, nil
+}
+
+func (k *subjectKeys) key(ctx context.Context, tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
+	if key, ok := k.cache[subjectID]; ok {
+		return key, nil
+	}
+	key, err := k.keyring.subjectKey(ctx, k.q, tenantID, subjectID, false)
+	if errors.Is(err, errNoSubjectKey) {
+		key, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if k.cache == nil {
+		k.cache = map[uuid.UUID]cipher.AEAD{}
+	}
+	k.cache[subjectID] = key
+	return key, nil
+}
+
+// envelopeFrom reads the envelope back from stored metadata.
+func envelopeFrom(md map[string]string, position int64) (domain.Envelope, error) {
+	env := domain.Envelope{
+		EventName:     md[MetaEventType],
+		StreamType:    md[MetaStreamType],
+		Position:      position,
+		Actor:         md[MetaActor],
+		CorrelationID: md[MetaCorrelationID],
+		CausationID:   md[MetaCausationID],
+	}
+	var errs []error
+	var err error
+	env.EventID, err = uuid.Parse(md[MetaEventID])
+	errs = append(errs, err)
+	env.TenantID, err = uuid.Parse(md[MetaTenantID])
+	errs = append(errs, err)
+	env.StreamID, err = uuid.Parse(md[MetaStreamID])
+	errs = append(errs, err)
+	env.StreamVersion, err = strconv.Atoi(md[MetaStreamVersion])
+	errs = append(errs, err)
+	env.SchemaVersion, err = strconv.Atoi(md[MetaSchemaVersion])
+	errs = append(errs, err)
+	env.OccurredAt, err = time.Parse(time.RFC3339Nano, md[MetaOccurredAt])
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return domain.Envelope{}, fmt.Errorf("event %d has a broken envelope: %w", position, err)
+	}
+	return env, nil
+}

@@ -1,0 +1,244 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/adapters/postgres/pgtest"
+	"github.com/clientreg/clientreg/commands"
+	"github.com/clientreg/clientreg/domain"
+)
+
+// testMasterKey is a fixed key for tests only.
+var testMasterKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+
+func newStore(t *testing.T) (*postgres.EventStore, *pgxpool.Pool) {
+	t.Helper()
+	pool := pgtest.NewPool(t)
+	key, err := postgres.ParseMasterKey(testMasterKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := postgres.NewKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return postgres.NewEventStore(pool, keys, nil), pool
+}
+
+func personInput(email string) domain.ClientInput {
+	return domain.ClientInput{Details: map[domain.Field]string{
+		domain.FieldFirstName: "Marie", domain.FieldLastName: "Dupont", domain.FieldEmail: email,
+	}}
+}
+
+func TestConcurrentAppendsAtOneVersionExactlyOneWins(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	tenant := domain.Origin{TenantID: uuid.New(), Actor: "test"}
+	handlers := commands.NewHandlers(store)
+	reg, err := handlers.RegisterClient.Handle(ctx, commands.RegisterClient{Origin: tenant, Input: personInput("race@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const writers = 20
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins, conflicts := 0, 0
+	start := make(chan struct{})
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := domain.NewClient(reg.ID)
+			if err := store.Load(ctx, tenant.TenantID, c); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := c.ChangeDetails(domain.ClientInput{Details: map[domain.Field]string{
+				domain.FieldCity: "City " + string(rune('A'+i)),
+			}}, domain.NewCustomFieldSet(tenant.TenantID)); err != nil {
+				t.Error(err)
+				return
+			}
+			<-start
+			_, err := store.Save(ctx, tenant, c)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, domain.ErrConcurrencyConflict):
+				conflicts++
+				var ce *domain.ConflictError
+				if !errors.As(err, &ce) || ce.CurrentVersion != 2 {
+					t.Errorf("conflict should report current version 2, got %v", err)
+				}
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if wins != 1 || conflicts != writers-1 {
+		t.Fatalf("wins=%d conflicts=%d, want 1 and %d", wins, conflicts, writers-1)
+	}
+	var versions []int
+	rows, _ := pool.Query(ctx, `SELECT stream_version FROM events WHERE stream_id = $1 ORDER BY stream_version`, reg.ID)
+	for rows.Next() {
+		var v int
+		_ = rows.Scan(&v)
+		versions = append(versions, v)
+	}
+	if len(versions) != 2 || versions[0] != 1 || versions[1] != 2 {
+		t.Fatalf("stream versions = %v, want [1 2]", versions)
+	}
+}
+
+func TestConcurrentRegistrationsOfOneEmailOnlyOneSucceeds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, _ := newStore(t)
+	origin := domain.Origin{TenantID: uuid.New()}
+	handlers := commands.NewHandlers(store)
+
+	emails := []string{"Jan.Peeters@Example.be", " jan.peeters@example.BE "}
+	errs := make([]error, len(emails))
+	var wg sync.WaitGroup
+	for i, email := range emails {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = handlers.RegisterClient.Handle(ctx, commands.RegisterClient{Origin: origin, Input: personInput(email)})
+		}()
+	}
+	wg.Wait()
+	ok, dup := 0, 0
+	for _, err := range errs {
+		var de *domain.DuplicateError
+		switch {
+		case err == nil:
+			ok++
+		case errors.As(err, &de) && de.Field == "email":
+			dup++
+		default:
+			t.Errorf("unexpected error %v", err)
+		}
+	}
+	if ok != 1 || dup != 1 {
+		t.Fatalf("ok=%d duplicates=%d, want 1 and 1", ok, dup)
+	}
+
+	// Another tenant may use the same email.
+	if _, err := handlers.RegisterClient.Handle(ctx, commands.RegisterClient{
+		Origin: domain.Origin{TenantID: uuid.New()}, Input: personInput(emails[0])}); err != nil {
+		t.Fatalf("same email in another tenant: %v", err)
+	}
+}
+
+func TestDeletedClientReleasesEmailAndRestoreNeedsItBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, _ := newStore(t)
+	origin := domain.Origin{TenantID: uuid.New()}
+	h := commands.NewHandlers(store)
+
+	first, err := h.RegisterClient.Handle(ctx, commands.RegisterClient{Origin: origin, Input: personInput("a@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.DeleteClient.Handle(ctx, commands.DeleteClient{Origin: origin, ClientID: first.ID}); err != nil {
+		t.Fatal(err)
+	}
+	second, err := h.RegisterClient.Handle(ctx, commands.RegisterClient{Origin: origin, Input: personInput("A@example.com")})
+	if err != nil {
+		t.Fatalf("email of a deleted client should be free: %v", err)
+	}
+	_, err = h.RestoreClient.Handle(ctx, commands.RestoreClient{Origin: origin, ClientID: first.ID})
+	var de *domain.DuplicateError
+	if !errors.As(err, &de) || de.Field != "email" {
+		t.Fatalf("restore with a taken email: got %v, want duplicate email", err)
+	}
+	if _, err := h.DeleteClient.Handle(ctx, commands.DeleteClient{Origin: origin, ClientID: second.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.RestoreClient.Handle(ctx, commands.RestoreClient{Origin: origin, ClientID: first.ID}); err != nil {
+		t.Fatalf("restore once the email is free again: %v", err)
+	}
+}
+
+func TestEventsTableRejectsUpdateAndDelete(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	origin := domain.Origin{TenantID: uuid.New()}
+	if _, err := commands.NewHandlers(store).RegisterClient.Handle(ctx, commands.RegisterClient{Origin: origin, Input: personInput("x@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		`UPDATE events SET event_type = 'Tampered'`,
+		`DELETE FROM events`,
+		`TRUNCATE events`,
+	} {
+		_, err := pool.Exec(ctx, stmt)
+		if err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: got %v, want append-only rejection", stmt, err)
+		}
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("events after tampering attempts = %d (%v), want 1", n, err)
+	}
+}
+
+func TestPersonalDataIsSealedInTheLog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	origin := domain.Origin{TenantID: uuid.New()}
+	res, err := commands.NewHandlers(store).RegisterClient.Handle(ctx, commands.RegisterClient{Origin: origin, Input: personInput("secret.person@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw string
+	if err := pool.QueryRow(ctx, `SELECT payload::text || metadata::text FROM events WHERE stream_id = $1`, res.ID).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"secret.person", "Dupont", "Marie"} {
+		if strings.Contains(raw, secret) {
+			t.Errorf("the log holds %q in clear: %s", secret, raw)
+		}
+	}
+	c := domain.NewClient(res.ID)
+	if err := store.Load(ctx, origin.TenantID, c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Detail(domain.FieldEmail) != "secret.person@example.com" {
+		t.Fatalf("loaded email = %q", c.Detail(domain.FieldEmail))
+	}
+	// Without the subject's key the data is gone, the event still there.
+	if _, err := pool.Exec(ctx, `DELETE FROM subject_keys WHERE subject_id = $1`, res.ID); err != nil {
+		t.Fatal(err)
+	}
+	events, err := store.ReadStream(ctx, origin.TenantID, res.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || !events[0].PersonalDataErased {
+		t.Fatalf("after key deletion: %+v", events)
+	}
+	if reg := events[0].Event.(domain.ClientRegistered); len(reg.Details) != 0 {
+		t.Fatalf("details readable without key: %v", reg.Details)
+	}
+}

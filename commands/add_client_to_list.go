@@ -1,0 +1,28 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/clientreg/clientreg/domain"
+)
+
+// AddClientToList puts a client on one of the tenant's lists.
+type AddClientToList struct {
+	Origin   domain.Origin
+	ClientID uuid.UUID
+	ListID   uuid.UUID
+}
+
+type AddClientToListHandler struct{ store EventStore }
+
+func (h AddClientToListHandler) Handle(ctx context.Context, cmd AddClientToList) (Result, error) {
+	list, err := loadList(ctx, h.store, cmd.Origin.TenantID, cmd.ListID)
+	if err != nil {
+		return Result{}, err
+	}
+	return changeClient(ctx, h.store, cmd.Origin, cmd.ClientID, nil, func(c *domain.Client) error {
+		return c.AddToList(list)
+	})
+}
