@@ -15,7 +15,12 @@ CREATE TABLE rm_clients (
     language        TEXT        NOT NULL DEFAULT '',
     phone           TEXT        NOT NULL DEFAULT '',
     vat_number      TEXT        NOT NULL DEFAULT '',
-    address         JSONB       NOT NULL DEFAULT '{}',
+    street          TEXT        NOT NULL DEFAULT '',
+    house_number    TEXT        NOT NULL DEFAULT '',
+    box             TEXT        NOT NULL DEFAULT '',
+    postal_code     TEXT        NOT NULL DEFAULT '',
+    city            TEXT        NOT NULL DEFAULT '',
+    country         TEXT        NOT NULL DEFAULT '',
     external_refs   JSONB       NOT NULL DEFAULT '[]',
     sources         TEXT[]      NOT NULL DEFAULT '{}',
     custom_fields   JSONB       NOT NULL DEFAULT '{}',
@@ -23,6 +28,7 @@ CREATE TABLE rm_clients (
     list_ids        UUID[]      NOT NULL DEFAULT '{}',
     created_at      TIMESTAMPTZ NOT NULL,
     updated_at      TIMESTAMPTZ NOT NULL,
+    deleted_at      TIMESTAMPTZ,
     sort_name       TEXT GENERATED ALWAYS AS (
         lower(CASE WHEN kind = 'company' AND company_name <> '' THEN company_name
                    ELSE last_name || ' ' || first_name END)) STORED,

@@ -1,0 +1,91 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+var (
+	// ErrIdempotencyKeyReused: the key was used before with another request.
+	ErrIdempotencyKeyReused = errors.New("idempotency key was used for a different request")
+	// ErrIdempotencyInProgress: the first request with this key is still running.
+	ErrIdempotencyInProgress = errors.New("a request with this idempotency key is in progress")
+)
+
+// abandonAfter frees a key whose first request never finished (a crash
+// between claiming the key and storing the answer).
+const abandonAfter = 2 * time.Minute
+
+// StoredResponse is the first answer given for an idempotency key.
+type StoredResponse struct {
+	Status int
+	Body   []byte
+}
+
+// Idempotency remembers the answer to each (tenant, key) so a retried
+// command returns it again instead of running twice.
+type Idempotency struct {
+	pool *pgxpool.Pool
+}
+
+func NewIdempotency(pool *pgxpool.Pool) *Idempotency { return &Idempotency{pool: pool} }
+
+// Claim takes the key for a request. It returns the stored response when the
+// same request already completed, ErrIdempotencyKeyReused when the key
+// belongs to another request, ErrIdempotencyInProgress while the first is
+// still running, or nil, nil when the caller owns the key now.
+func (s *Idempotency) Claim(ctx context.Context, tenantID uuid.UUID, key string, requestHash []byte) (*StoredResponse, error) {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3)
+		ON CONFLICT (tenant_id, key) DO UPDATE SET request_hash = excluded.request_hash, created_at = now()
+		WHERE idempotency_keys.status IS NULL AND idempotency_keys.created_at < now() - $4::interval`,
+		tenantID, key, requestHash, abandonAfter.String())
+	if err != nil {
+		return nil, fmt.Errorf("claim idempotency key: %w", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil, nil
+	}
+	var hash []byte
+	var status *int
+	var body []byte
+	err = s.pool.QueryRow(ctx, `SELECT request_hash, status, response_body FROM idempotency_keys
+		WHERE tenant_id = $1 AND key = $2`, tenantID, key).Scan(&hash, &status, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s.Claim(ctx, tenantID, key, requestHash) // released meanwhile
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read idempotency key: %w", err)
+	}
+	if string(hash) != string(requestHash) {
+		return nil, ErrIdempotencyKeyReused
+	}
+	if status == nil {
+		return nil, ErrIdempotencyInProgress
+	}
+	return &StoredResponse{Status: *status, Body: body}, nil
+}
+
+// Complete stores the answer for a claimed key.
+func (s *Idempotency) Complete(ctx context.Context, tenantID uuid.UUID, key string, resp StoredResponse) error {
+	_, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response_body = $4 WHERE tenant_id = $1 AND key = $2`,
+		tenantID, key, resp.Status, resp.Body)
+	if err != nil {
+		return fmt.Errorf("store idempotent response: %w", err)
+	}
+	return nil
+}
+
+// Release frees a claimed key after a failure worth retrying (5xx).
+func (s *Idempotency) Release(ctx context.Context, tenantID uuid.UUID, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND status IS NULL`, tenantID, key)
+	if err != nil {
+		return fmt.Errorf("release idempotency key: %w", err)
+	}
+	return nil
+}

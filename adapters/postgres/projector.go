@@ -1,0 +1,168 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clientreg/clientreg/projections"
+)
+
+// ProjectorConfig tunes a projector; zero values pick sensible defaults.
+type ProjectorConfig struct {
+	BatchSize    int           // events per subscriber transaction
+	PollInterval time.Duration // wait when the log has nothing new
+	Attempts     int           // tries per event before it is set aside
+}
+
+func (c ProjectorConfig) withDefaults() ProjectorConfig {
+	if c.BatchSize == 0 {
+		c.BatchSize = 500
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 50 * time.Millisecond
+	}
+	if c.Attempts == 0 {
+		c.Attempts = 3
+	}
+	return c
+}
+
+// Projector feeds one projection from the log through a Watermill SQL
+// subscriber (its own consumer group). Each event is applied inside a
+// savepoint of the subscriber's transaction: the read model and the offset
+// commit together, and one failing event is retried, then set aside in
+// projection_failures, instead of stalling the group.
+type Projector struct {
+	pool       *pgxpool.Pool
+	keys       *Keyring
+	projection projections.Projection
+	cfg        ProjectorConfig
+	logger     *slog.Logger
+	failures   atomic.Int64
+	running    atomic.Bool
+}
+
+// NewProjector builds a projector; Run starts it.
+func NewProjector(pool *pgxpool.Pool, keys *Keyring, p projections.Projection, cfg ProjectorConfig, logger *slog.Logger) *Projector {
+	return &Projector{pool: pool, keys: keys, projection: p, cfg: cfg.withDefaults(),
+		logger: logger.With("projection", p.Name())}
+}
+
+// Name is the projection's name and consumer group.
+func (p *Projector) Name() string { return p.projection.Name() }
+
+// Failures counts events set aside since start.
+func (p *Projector) Failures() int64 { return p.failures.Load() }
+
+// Running reports whether the projector is consuming.
+func (p *Projector) Running() bool { return p.running.Load() }
+
+// Run consumes until ctx ends. On cancellation the open batch rolls back
+// as a whole, so a stop never leaves half a batch applied.
+func (p *Projector) Run(ctx context.Context) error {
+	ackDeadline := 30 * time.Second
+	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(p.pool), wsql.SubscriberConfig{
+		ConsumerGroup:  p.projection.Name(),
+		SchemaAdapter:  logSchema{batchSize: p.cfg.BatchSize},
+		OffsetsAdapter: offsetsAdapter(),
+		PollInterval:   p.cfg.PollInterval,
+		ResendInterval: 100 * time.Millisecond,
+		AckDeadline:    &ackDeadline,
+	}, watermill.NewSlogLoggerWithLevelMapping(p.logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}))
+	if err != nil {
+		return fmt.Errorf("subscriber for %s: %w", p.Name(), err)
+	}
+	defer sub.Close()
+	msgs, err := sub.Subscribe(ctx, EventsTopic)
+	if err != nil {
+		return fmt.Errorf("subscribe %s: %w", p.Name(), err)
+	}
+	p.running.Store(true)
+	defer p.running.Store(false)
+	for msg := range msgs {
+		p.handle(msg)
+	}
+	return nil
+}
+
+func (p *Projector) handle(msg *message.Message) {
+	ctx := msg.Context()
+	wtx, ok := wsql.TxFromContext(ctx)
+	if !ok {
+		p.logger.Error("message without subscriber transaction", "event_id", msg.UUID)
+		msg.Nack()
+		return
+	}
+	tx := wtx.(*wsql.PgxTx).Tx
+	position, _ := strconv.ParseInt(msg.Metadata.Get(MetaPosition), 10, 64)
+
+	var lastErr error
+	for attempt := 1; attempt <= p.cfg.Attempts; attempt++ {
+		lastErr = p.applyInSavepoint(ctx, tx, position, msg)
+		if lastErr == nil {
+			msg.Ack()
+			return
+		}
+		if ctx.Err() != nil || tx.Conn().IsClosed() {
+			break
+		}
+	}
+	if errors.Is(lastErr, errBrokenTx) || ctx.Err() != nil {
+		// The batch transaction itself is gone: nothing can be recorded in
+		// it. Nack; the batch rolls back and is read again.
+		p.logger.Warn("projection batch aborted", "position", position, "error", lastErr)
+		msg.Nack()
+		return
+	}
+	p.setAside(ctx, tx, position, msg, lastErr)
+	msg.Ack()
+}
+
+var errBrokenTx = errors.New("subscriber transaction unusable")
+
+func (p *Projector) applyInSavepoint(ctx context.Context, tx pgx.Tx, position int64, msg *message.Message) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errBrokenTx, err)
+	}
+	keys := subjectKeys{keyring: p.keys, q: sp}
+	event, err := keys.decode(ctx, position, msg.Payload, msg.Metadata)
+	if err == nil {
+		err = p.projection.Apply(ctx, sp, event)
+	}
+	if err != nil {
+		if rbErr := sp.Rollback(ctx); rbErr != nil {
+			return fmt.Errorf("%w: %w", errBrokenTx, errors.Join(err, rbErr))
+		}
+		return err
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return fmt.Errorf("%w: %w", errBrokenTx, err)
+	}
+	return nil
+}
+
+// setAside records an event the projection cannot apply. The log line names
+// the event, never its content: payloads hold personal data.
+func (p *Projector) setAside(ctx context.Context, tx pgx.Tx, position int64, msg *message.Message, cause error) {
+	p.failures.Add(1)
+	eventType := msg.Metadata.Get(MetaEventType)
+	p.logger.Error("event set aside after retries", "position", position, "event_id", msg.UUID,
+		"event_type", eventType, "error", cause)
+	if _, err := tx.Exec(ctx, `INSERT INTO projection_failures (projection, event_offset, event_id, event_type, error)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+		p.Name(), position, msg.UUID, eventType, cause.Error()); err != nil {
+		p.logger.Error("could not record set-aside event", "position", position, "error", err)
+	}
+}

@@ -1,0 +1,127 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Roles of API tokens.
+const (
+	RoleAdmin  = "admin"
+	RoleEditor = "editor"
+	RoleViewer = "viewer"
+)
+
+var (
+	ErrTenantNotFound = errors.New("tenant not found")
+	ErrTenantExists   = errors.New("tenant already exists")
+	ErrInvalidToken   = errors.New("invalid or revoked token")
+	ErrInvalidRole    = errors.New("role must be admin, editor or viewer")
+)
+
+// tokenPrefix makes a leaked token recognisable to secret scanners.
+const tokenPrefix = "crt_"
+
+// Principal is who a request acts as.
+type Principal struct {
+	TenantID uuid.UUID
+	TokenID  uuid.UUID
+	Role     string
+}
+
+// Tenants manages tenants and their API tokens. Only a SHA-256 of each token
+// is stored; the token itself is shown once, at creation.
+type Tenants struct {
+	pool *pgxpool.Pool
+}
+
+func NewTenants(pool *pgxpool.Pool) *Tenants { return &Tenants{pool: pool} }
+
+// Create makes a tenant and its first admin token.
+func (t *Tenants) Create(ctx context.Context, name string) (tenantID uuid.UUID, token string, err error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return uuid.Nil, "", errors.New("a tenant needs a name")
+	}
+	tenantID = uuid.New()
+	err = pgx.BeginFunc(ctx, t.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO tenants (id, name) VALUES ($1, $2)`, tenantID, name); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+				return fmt.Errorf("%w: %q", ErrTenantExists, name)
+			}
+			return fmt.Errorf("create tenant: %w", err)
+		}
+		token, err = insertToken(ctx, tx, tenantID, RoleAdmin)
+		return err
+	})
+	return tenantID, token, err
+}
+
+// CreateToken issues a token with a role for the named tenant.
+func (t *Tenants) CreateToken(ctx context.Context, tenantName, role string) (string, error) {
+	var tenantID uuid.UUID
+	err := t.pool.QueryRow(ctx, `SELECT id FROM tenants WHERE name = $1`, tenantName).Scan(&tenantID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("%w: %q", ErrTenantNotFound, tenantName)
+	}
+	if err != nil {
+		return "", fmt.Errorf("find tenant: %w", err)
+	}
+	return insertToken(ctx, t.pool, tenantID, role)
+}
+
+// Count returns how many tenants exist.
+func (t *Tenants) Count(ctx context.Context) (int, error) {
+	var n int
+	err := t.pool.QueryRow(ctx, `SELECT count(*) FROM tenants`).Scan(&n)
+	return n, err
+}
+
+// Authenticate resolves a bearer token to its principal.
+func (t *Tenants) Authenticate(ctx context.Context, token string) (Principal, error) {
+	if !strings.HasPrefix(token, tokenPrefix) {
+		return Principal{}, ErrInvalidToken
+	}
+	var p Principal
+	err := t.pool.QueryRow(ctx, `SELECT id, tenant_id, role FROM api_tokens
+		WHERE token_hash = $1 AND revoked_at IS NULL`, hashToken(token)).Scan(&p.TokenID, &p.TenantID, &p.Role)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Principal{}, ErrInvalidToken
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	return p, nil
+}
+
+func insertToken(ctx context.Context, q querier, tenantID uuid.UUID, role string) (string, error) {
+	if role != RoleAdmin && role != RoleEditor && role != RoleViewer {
+		return "", fmt.Errorf("%w: %q", ErrInvalidRole, role)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return "", fmt.Errorf("generate token: %w", err)
+	}
+	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(secret)
+	if _, err := q.Exec(ctx, `INSERT INTO api_tokens (id, tenant_id, role, token_hash) VALUES ($1, $2, $3, $4)`,
+		uuid.New(), tenantID, role, hashToken(token)); err != nil {
+		return "", fmt.Errorf("store token: %w", err)
+	}
+	return token, nil
+}
+
+func hashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}

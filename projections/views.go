@@ -1,0 +1,88 @@
+package projections
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/clientreg/clientreg/domain"
+)
+
+// ClientView is a client as the clients read model holds it.
+type ClientView struct {
+	ID             uuid.UUID            `json:"id"`
+	Version        int                  `json:"version"`
+	Position       int64                `json:"position"`
+	Status         string               `json:"status"`
+	Kind           string               `json:"kind"`
+	FirstName      string               `json:"first_name"`
+	LastName       string               `json:"last_name"`
+	CompanyName    string               `json:"company_name"`
+	DisplayName    string               `json:"display_name"`
+	Email          string               `json:"email"`
+	Language       string               `json:"language"`
+	Phone          string               `json:"phone"`
+	VATNumber      string               `json:"vat_number"`
+	Address        Address              `json:"address"`
+	ExternalRefs   []domain.ExternalRef `json:"external_refs"`
+	CustomFields   map[string]string    `json:"custom_fields"`
+	ContactPersons []map[string]string  `json:"contact_persons"`
+	Lists          []uuid.UUID          `json:"lists"`
+	CreatedAt      time.Time            `json:"created_at"`
+	UpdatedAt      time.Time            `json:"updated_at"`
+	DeletedAt      *time.Time           `json:"deleted_at,omitempty"`
+}
+
+// Address is the postal address part of a client.
+type Address struct {
+	Street      string `json:"street"`
+	HouseNumber string `json:"house_number"`
+	Box         string `json:"box"`
+	PostalCode  string `json:"postal_code"`
+	City        string `json:"city"`
+	Country     string `json:"country"`
+}
+
+// ClientFilter narrows a client search. Status "" means active clients,
+// "all" every client.
+type ClientFilter struct {
+	Query  string
+	ListID *uuid.UUID
+	Source string
+	Status string
+	Cursor string
+	Limit  int
+}
+
+// ClientPage is one page of a search; NextCursor is empty on the last page.
+type ClientPage struct {
+	Items      []ClientView `json:"items"`
+	NextCursor string       `json:"next_cursor"`
+}
+
+// ListView is a list with the number of active clients on it.
+type ListView struct {
+	ID        uuid.UUID `json:"id"`
+	Version   int       `json:"version"`
+	Name      string    `json:"name"`
+	Members   int       `json:"members"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// CustomFieldView is one custom field definition.
+type CustomFieldView struct {
+	Name      string    `json:"name"`
+	Type      string    `json:"type"`
+	Options   []string  `json:"options"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Status is how far a projection has read the log.
+type Status struct {
+	Name     string `json:"name"`
+	Position int64  `json:"position"`
+	Head     int64  `json:"head"`
+	Lag      int64  `json:"lag"`
+	Failures int64  `json:"failures"`
+}
