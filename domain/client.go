@@ -62,7 +62,12 @@ func RegisterClient(id uuid.UUID, in ClientInput, fields *CustomFieldSet) (*Clie
 	if details[FieldKind] == "" {
 		details[FieldKind] = KindPerson
 	}
-	errs = append(errs, requiredFields(details)...)
+	for _, missing := range requiredFields(details) {
+		// An invalid value is reported as such, not also as missing.
+		if !slices.ContainsFunc(errs, func(e FieldError) bool { return e.Field == missing.Field }) {
+			errs = append(errs, missing)
+		}
+	}
 	custom, customErrs := fields.normalizeValues(in.CustomFields)
 	errs = append(errs, customErrs...)
 	refs, refErrs := normalizeRefs(in.ExternalRefs)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,8 +69,8 @@ func (p *Projector) Failures() int64 { return p.failures.Load() }
 // Running reports whether the projector is consuming.
 func (p *Projector) Running() bool { return p.running.Load() }
 
-// Run consumes until ctx ends. On cancellation the open batch rolls back
-// as a whole, so a stop never leaves half a batch applied.
+// Run consumes until ctx ends, then stops gracefully: the event in hand is
+// finished and what the open batch applied commits with its offset.
 func (p *Projector) Run(ctx context.Context) error {
 	ackDeadline := 30 * time.Second
 	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(p.pool), wsql.SubscriberConfig{
@@ -83,15 +84,36 @@ func (p *Projector) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscriber for %s: %w", p.Name(), err)
 	}
-	defer sub.Close()
-	msgs, err := sub.Subscribe(ctx, EventsTopic)
+	// Closing the subscriber, rather than cancelling its context, lets it
+	// acknowledge what it already handled before it returns.
+	msgs, err := sub.Subscribe(context.WithoutCancel(ctx), EventsTopic)
 	if err != nil {
 		return fmt.Errorf("subscribe %s: %w", p.Name(), err)
 	}
+	// mu keeps Close from landing while an event is being applied: the
+	// subscriber would commit the batch under the handler's feet.
+	var mu sync.Mutex
+	closed := false
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stopped:
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		closed = true
+		_ = sub.Close()
+	}()
 	p.running.Store(true)
 	defer p.running.Store(false)
 	for msg := range msgs {
-		p.handle(msg)
+		mu.Lock()
+		if !closed {
+			p.handle(msg)
+		}
+		mu.Unlock()
 	}
 	return nil
 }

@@ -1,0 +1,88 @@
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/domain"
+)
+
+// apiError is the one error shape of the API.
+type apiError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Details any    `json:"details,omitempty"`
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func newError(status int, code, message string) *apiError {
+	return &apiError{Status: status, Code: code, Message: message}
+}
+
+// toAPIError is the one place that maps errors to HTTP statuses.
+func toAPIError(err error) *apiError {
+	var (
+		api  *apiError
+		verr domain.ValidationErrors
+		conf *domain.ConflictError
+		dup  *domain.DuplicateError
+	)
+	switch {
+	case errors.As(err, &api):
+		return api
+	case errors.As(err, &verr):
+		return &apiError{http.StatusUnprocessableEntity, "validation_failed", verr.Error(), verr}
+	case errors.As(err, &conf):
+		return &apiError{http.StatusConflict, "version_conflict",
+			"the resource changed since you read it; reload and apply your change again",
+			map[string]int{"current_version": conf.CurrentVersion}}
+	case errors.As(err, &dup):
+		return &apiError{http.StatusConflict, "duplicate", dup.Field + " is already used by another record",
+			map[string]string{"field": dup.Field, "existing_id": dup.OwnerID}}
+	case errors.Is(err, domain.ErrClientNotFound):
+		return newError(http.StatusNotFound, "client_not_found", "no such client")
+	case errors.Is(err, domain.ErrListNotFound):
+		return newError(http.StatusNotFound, "list_not_found", "no such list")
+	case errors.Is(err, domain.ErrContactNotFound):
+		return newError(http.StatusNotFound, "contact_person_not_found", "no such contact person")
+	case errors.Is(err, domain.ErrClientDeleted):
+		return newError(http.StatusConflict, "client_deleted", "the client is deleted; restore it first")
+	case errors.Is(err, domain.ErrClientNotDeleted):
+		return newError(http.StatusConflict, "client_not_deleted", "the client is not deleted")
+	case errors.Is(err, domain.ErrListDeleted):
+		return newError(http.StatusConflict, "list_deleted", "the list is deleted")
+	case errors.Is(err, postgres.ErrInvalidCursor):
+		return newError(http.StatusBadRequest, "invalid_cursor", "the cursor is not one this API returned")
+	case errors.Is(err, postgres.ErrPositionNotReached):
+		return newError(http.StatusServiceUnavailable, "position_not_reached",
+			"the read models have not caught up with min_position yet; retry shortly")
+	case errors.Is(err, postgres.ErrIdempotencyKeyReused):
+		return newError(http.StatusUnprocessableEntity, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
+	case errors.Is(err, postgres.ErrIdempotencyInProgress):
+		return newError(http.StatusConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still running")
+	}
+	return newError(http.StatusInternalServerError, "internal", "something went wrong on our side")
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	api := toAPIError(err)
+	if api.Status >= 500 {
+		// Errors may quote values; keep them out of info-level logs.
+		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", routePattern(r), "error", err)
+	}
+	if api.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="clientreg"`)
+	}
+	writeJSON(w, api.Status, map[string]*apiError{"error": api})
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}

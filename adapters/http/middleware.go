@@ -1,0 +1,180 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/domain"
+)
+
+type ctxKey int
+
+const (
+	principalKey ctxKey = iota
+	requestIDKey
+)
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 1 << 20
+
+func principalFrom(ctx context.Context) postgres.Principal {
+	p, _ := ctx.Value(principalKey).(postgres.Principal)
+	return p
+}
+
+// origin is who the command runs for, as its events will record it.
+func origin(r *http.Request) domain.Origin {
+	p := principalFrom(r.Context())
+	reqID, _ := r.Context().Value(requestIDKey).(string)
+	correlation := r.Header.Get("X-Correlation-ID")
+	if correlation == "" || len(correlation) > 100 {
+		correlation = reqID
+	}
+	return domain.Origin{TenantID: p.TenantID, Actor: "token:" + p.TokenID.String(), CorrelationID: correlation, CausationID: reqID}
+}
+
+func routePattern(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+		return rc.RoutePattern()
+	}
+	return "unmatched"
+}
+
+// requestLog logs one line per request: route pattern, never the query
+// string, which may hold names or emails.
+func requestLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqID := uuid.NewString()
+		w.Header().Set("X-Request-ID", reqID)
+		ctx := context.WithValue(r.Context(), requestIDKey, reqID)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		slog.InfoContext(ctx, "request", "method", r.Method, "route", routePattern(r.WithContext(ctx)),
+			"status", rec.status, "duration_ms", time.Since(start).Milliseconds(), "request_id", reqID)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	body   *bytes.Buffer
+}
+
+func (s *statusRecorder) WriteHeader(status int) {
+	s.status = status
+	s.ResponseWriter.WriteHeader(status)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.body != nil {
+		s.body.Write(b)
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// authenticate resolves the bearer token; no or a bad token is 401.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			writeError(w, r, newError(http.StatusUnauthorized, "unauthorized", "send an API token as Authorization: Bearer <token>"))
+			return
+		}
+		p, err := s.tenants.Authenticate(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			if err == postgres.ErrInvalidToken {
+				err = newError(http.StatusUnauthorized, "unauthorized", "the API token is invalid or revoked")
+			}
+			writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+	})
+}
+
+var roleRank = map[string]int{postgres.RoleViewer: 1, postgres.RoleEditor: 2, postgres.RoleAdmin: 3}
+
+// requireRole lets through principals with at least the given role.
+func requireRole(role string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if roleRank[principalFrom(r.Context()).Role] < roleRank[role] {
+				writeError(w, r, newError(http.StatusForbidden, "forbidden", "this needs the "+role+" role"))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// limitBody refuses bodies over MaxBodyBytes (413 when decoding).
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// idempotent makes a command with an Idempotency-Key run at most once per
+// (tenant, key): a retry with the same request gets the first answer back.
+func (s *Server) idempotent(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" || r.Method == http.MethodGet {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(key) > 255 {
+			writeError(w, r, newError(http.StatusBadRequest, "invalid_idempotency_key", "Idempotency-Key is longer than 255 characters"))
+			return
+		}
+		body, err := readBody(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		h := sha256.New()
+		h.Write([]byte(r.Method + " " + r.URL.Path + "\n" + r.Header.Get("If-Match") + "\n"))
+		h.Write(body)
+		tenant := principalFrom(r.Context()).TenantID
+		stored, err := s.idempotency.Claim(r.Context(), tenant, key, h.Sum(nil))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if stored != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(stored.Status)
+			_, _ = w.Write(stored.Body)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, body: &bytes.Buffer{}}
+		next.ServeHTTP(rec, r)
+		ctx := context.WithoutCancel(r.Context())
+		if rec.status >= 500 {
+			err = s.idempotency.Release(ctx, tenant, key)
+		} else {
+			err = s.idempotency.Complete(ctx, tenant, key, postgres.StoredResponse{Status: rec.status, Body: rec.body.Bytes()})
+		}
+		if err != nil {
+			slog.ErrorContext(ctx, "idempotency bookkeeping failed", "error", err)
+		}
+	})
+}

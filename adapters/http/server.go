@@ -1,0 +1,229 @@
+// Package http is the JSON API (chi): commands go to the command handlers,
+// queries to the read models.
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/commands"
+	"github.com/clientreg/clientreg/projections"
+)
+
+// ReadModels is what the API reads from.
+type ReadModels interface {
+	Client(ctx context.Context, tenantID, id uuid.UUID) (projections.ClientView, error)
+	SearchClients(ctx context.Context, tenantID uuid.UUID, f projections.ClientFilter) (projections.ClientPage, error)
+	Lists(ctx context.Context, tenantID uuid.UUID) ([]projections.ListView, error)
+	ListExists(ctx context.Context, tenantID, id uuid.UUID) (bool, error)
+	CustomFields(ctx context.Context, tenantID uuid.UUID) ([]projections.CustomFieldView, error)
+	WaitForPosition(ctx context.Context, position int64, groups []string, timeout time.Duration) error
+	ProjectionStatus(ctx context.Context, groups []string) ([]projections.Status, error)
+}
+
+// Health reports readiness beyond the database: are the projectors running.
+type Health interface {
+	Ping(ctx context.Context) error
+	ProjectorsRunning() map[string]bool
+}
+
+// Server holds the API's dependencies.
+type Server struct {
+	commands    commands.Handlers
+	reads       ReadModels
+	tenants     *postgres.Tenants
+	idempotency *postgres.Idempotency
+	health      Health
+	// ReadYourWritesTimeout bounds the wait for min_position.
+	ReadYourWritesTimeout time.Duration
+}
+
+// NewServer builds the API.
+func NewServer(cmds commands.Handlers, reads ReadModels, tenants *postgres.Tenants, idem *postgres.Idempotency, health Health) *Server {
+	return &Server{commands: cmds, reads: reads, tenants: tenants, idempotency: idem, health: health,
+		ReadYourWritesTimeout: 5 * time.Second}
+}
+
+// Handler returns the routed API.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(requestLog)
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Get("/v1/openapi.json", serveOpenAPI)
+
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(s.authenticate, limitBody)
+		// Reads: any role.
+		r.Get("/clients", s.searchClients)
+		r.Get("/clients/{id}", s.getClient)
+		r.Get("/lists", s.getLists)
+		r.Get("/custom-fields", s.getCustomFields)
+
+		r.Group(func(r chi.Router) {
+			r.Use(requireRole(postgres.RoleEditor), s.idempotent)
+			r.Post("/clients", s.registerClient)
+			r.Patch("/clients/{id}", s.changeClient)
+			r.Delete("/clients/{id}", s.deleteClient)
+			r.Post("/clients/{id}/restore", s.restoreClient)
+			r.Post("/clients/{id}/contact-persons", s.addContactPerson)
+			r.Patch("/clients/{id}/contact-persons/{contactID}", s.changeContactPerson)
+			r.Delete("/clients/{id}/contact-persons/{contactID}", s.removeContactPerson)
+			r.Put("/clients/{id}/lists/{listID}", s.addClientToList)
+			r.Delete("/clients/{id}/lists/{listID}", s.removeClientFromList)
+			r.Post("/lists", s.createList)
+			r.Patch("/lists/{id}", s.renameList)
+			r.Delete("/lists/{id}", s.deleteList)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(requireRole(postgres.RoleAdmin), s.idempotent)
+			r.Post("/custom-fields", s.defineCustomField)
+		})
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, newError(http.StatusNotFound, "route_not_found", "no such endpoint"))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, newError(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here"))
+	})
+	return r
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz: the database answers and every projector runs; it shows each
+// projection's position against the head of the log.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.health.Ping(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+		return
+	}
+	status, err := s.reads.ProjectionStatus(ctx, projections.Names())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	running := s.health.ProjectorsRunning()
+	ready := true
+	type projection struct {
+		projections.Status
+		Running bool `json:"running"`
+	}
+	out := make([]projection, len(status))
+	for i, st := range status {
+		out[i] = projection{Status: st, Running: running[st.Name]}
+		ready = ready && running[st.Name]
+	}
+	code, word := http.StatusOK, "ready"
+	if !ready {
+		code, word = http.StatusServiceUnavailable, "projections not running"
+	}
+	writeJSON(w, code, map[string]any{"status": word, "projections": out})
+}
+
+// readBody reads the (size-limited) body and puts it back for the handler.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, newError(http.StatusRequestEntityTooLarge, "body_too_large",
+				fmt.Sprintf("the request body is over %d bytes", tooBig.Limit))
+		}
+		return nil, newError(http.StatusBadRequest, "unreadable_body", "could not read the request body")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}
+
+// decodeJSON reads one JSON object, refusing unknown fields; an empty body
+// is allowed only when optional is set.
+func decodeJSON(r *http.Request, into any, optional bool) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if optional {
+			return nil
+		}
+		return newError(http.StatusBadRequest, "invalid_json", "the request needs a JSON body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		msg := err.Error()
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			msg = fmt.Sprintf("field %q must be a %s", typeErr.Field, typeErr.Type)
+		}
+		return newError(http.StatusBadRequest, "invalid_json", strings.TrimPrefix(msg, "json: "))
+	}
+	if dec.More() {
+		return newError(http.StatusBadRequest, "invalid_json", "the body holds more than one JSON value")
+	}
+	return nil
+}
+
+func pathUUID(r *http.Request, name string) (uuid.UUID, error) {
+	id, err := uuid.Parse(chi.URLParam(r, name))
+	if err != nil {
+		return uuid.Nil, newError(http.StatusNotFound, "not_found", name+" is not a valid id")
+	}
+	return id, nil
+}
+
+// ifMatch reads the If-Match version. Required ones answer 428 when absent.
+func ifMatch(r *http.Request, required bool) (*int, error) {
+	raw := strings.Trim(strings.TrimPrefix(strings.TrimSpace(r.Header.Get("If-Match")), "W/"), `"`)
+	if raw == "" {
+		if required {
+			return nil, newError(http.StatusPreconditionRequired, "precondition_required",
+				"send If-Match with the version you edited, as returned by GET (ETag) or the last command")
+		}
+		return nil, nil
+	}
+	v, err := strconv.Atoi(raw)
+	if err != nil || v < 1 {
+		return nil, newError(http.StatusBadRequest, "invalid_if_match", "If-Match must be a version number")
+	}
+	return &v, nil
+}
+
+// awaitPosition implements read-your-writes: with min_position=N the query
+// waits (bounded) until the projections have applied event N.
+func (s *Server) awaitPosition(r *http.Request) error {
+	raw := r.URL.Query().Get("min_position")
+	if raw == "" {
+		return nil
+	}
+	pos, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || pos < 0 {
+		return newError(http.StatusBadRequest, "invalid_min_position", "min_position must be a non-negative integer")
+	}
+	if pos == 0 {
+		return nil
+	}
+	return s.reads.WaitForPosition(r.Context(), pos, projections.Names(), s.ReadYourWritesTimeout)
+}
+
+func writeResult(w http.ResponseWriter, status int, res commands.Result) {
+	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(res.Version)))
+	writeJSON(w, status, res)
+}

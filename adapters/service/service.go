@@ -1,0 +1,148 @@
+// Package service wires the registry together: pool, event store,
+// projectors and HTTP API, as `clientreg serve` runs them.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	apihttp "github.com/clientreg/clientreg/adapters/http"
+	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/commands"
+	"github.com/clientreg/clientreg/migrations"
+	"github.com/clientreg/clientreg/projections"
+)
+
+// Config is what a running registry needs.
+type Config struct {
+	DatabaseURL string
+	MasterKey   []byte
+	Logger      *slog.Logger
+	Projector   postgres.ProjectorConfig
+}
+
+// Service is one running registry: API plus projectors.
+type Service struct {
+	Pool       *pgxpool.Pool
+	Store      *postgres.EventStore
+	Reads      *postgres.ReadModels
+	Tenants    *postgres.Tenants
+	Commands   commands.Handlers
+	API        *apihttp.Server
+	projectors []*postgres.Projector
+	logger     *slog.Logger
+}
+
+// New connects, migrates and wires everything; Run starts the work.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	keys, err := postgres.NewKeyring(cfg.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if err := migrations.Apply(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	s := &Service{
+		Pool:    pool,
+		Store:   postgres.NewEventStore(pool, keys, watermill.NewSlogLogger(cfg.Logger)),
+		Reads:   postgres.NewReadModels(pool),
+		Tenants: postgres.NewTenants(pool),
+		logger:  cfg.Logger,
+	}
+	s.Commands = commands.NewHandlers(s.Store)
+	for _, p := range projections.All() {
+		s.projectors = append(s.projectors, postgres.NewProjector(pool, keys, p, cfg.Projector, cfg.Logger))
+	}
+	s.API = apihttp.NewServer(s.Commands, s.Reads, s.Tenants, postgres.NewIdempotency(pool), s)
+	return s, nil
+}
+
+// Ping checks the database.
+func (s *Service) Ping(ctx context.Context) error { return s.Pool.Ping(ctx) }
+
+// ProjectorsRunning tells which projectors are consuming.
+func (s *Service) ProjectorsRunning() map[string]bool {
+	out := map[string]bool{}
+	for _, p := range s.projectors {
+		out[p.Name()] = p.Running()
+	}
+	return out
+}
+
+// RunProjectors consumes the log until ctx ends, then waits for every
+// projector to finish its batch.
+func (s *Service) RunProjectors(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, p := range s.projectors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if err := p.Run(ctx); err != nil {
+					s.logger.Error("projector stopped; restarting", "projection", p.Name(), "error", err)
+					select {
+					case <-ctx.Done():
+					case <-time.After(time.Second):
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Serve runs the API on ln and the projectors until ctx ends. Shutdown is
+// graceful: in-flight requests finish, then the projectors stop after their
+// batch.
+func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s.API.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	projCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
+	projDone := make(chan struct{})
+	go func() {
+		s.RunProjectors(projCtx)
+		close(projDone)
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	var err error
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		s.logger.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = srv.Shutdown(shutdownCtx)
+		cancel()
+	}
+	stopProjectors()
+	<-projDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases the pool.
+func (s *Service) Close() { s.Pool.Close() }

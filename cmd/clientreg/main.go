@@ -1,0 +1,251 @@
+// Command clientreg runs the client registry: the API server and the
+// operator commands around it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/adapters/service"
+	"github.com/clientreg/clientreg/migrations"
+)
+
+const usage = `usage: clientreg <command> [flags]
+
+commands:
+  serve [--addr :8080]                      run the API and the projectors
+  migrate                                   apply database migrations
+  createdb                                  create the database DATABASE_URL names, if missing
+  bootstrap --token-file PATH [--tenant N]  migrate; create a first tenant if there is none
+  tenant create NAME                        create a tenant; prints its admin token last
+  token create --tenant NAME --role ROLE    create a token (admin, editor, viewer)
+
+environment:
+  DATABASE_URL           PostgreSQL URL of the registry's database
+  CLIENTREG_MASTER_KEY   base64 of 32 random bytes; wraps the per-client data keys (serve)
+  LOG_LEVEL              debug, info (default), warn, error
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "clientreg:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("no command given")
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serve(ctx, rest)
+	case "migrate":
+		return withPool(ctx, func(pool *pgxpool.Pool) error {
+			if err := migrations.Apply(ctx, pool); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, "migrations applied")
+			return nil
+		})
+	case "createdb":
+		return createDatabase(ctx, stdout)
+	case "bootstrap":
+		return bootstrap(ctx, rest, stdout)
+	case "tenant":
+		return tenantCommand(ctx, rest, stdout)
+	case "token":
+		return tokenCommand(ctx, rest, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("LOG_LEVEL"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+func databaseURL() (string, error) {
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
+		return "", errors.New("DATABASE_URL is not set (make run sets it up for you)")
+	}
+	return url, nil
+}
+
+func withPool(ctx context.Context, fn func(*pgxpool.Pool) error) error {
+	url, err := databaseURL()
+	if err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer pool.Close()
+	return fn(pool)
+}
+
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", ":8080", "listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	url, err := databaseURL()
+	if err != nil {
+		return err
+	}
+	rawKey := os.Getenv("CLIENTREG_MASTER_KEY")
+	if rawKey == "" {
+		return errors.New("CLIENTREG_MASTER_KEY is not set: generate one with `head -c 32 /dev/urandom | base64` and keep it safe; without it personal data cannot be read back")
+	}
+	key, err := postgres.ParseMasterKey(rawKey)
+	if err != nil {
+		return fmt.Errorf("CLIENTREG_MASTER_KEY: %w", err)
+	}
+	svc, err := service.New(ctx, service.Config{DatabaseURL: url, MasterKey: key, Logger: slog.Default()})
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	slog.Info("serving", "addr", ln.Addr().String())
+	return svc.Serve(ctx, ln)
+}
+
+// createDatabase creates DATABASE_URL's database through the server's
+// maintenance database, so `make run` needs no psql.
+func createDatabase(ctx context.Context, stdout io.Writer) error {
+	url, err := databaseURL()
+	if err != nil {
+		return err
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	name := cfg.Database
+	cfg.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connect to the postgres database: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	fmt.Fprintf(stdout, "created database %s\n", name)
+	return nil
+}
+
+// bootstrap prepares a fresh installation: migrations, then a first tenant
+// whose admin token is printed and kept in the token file.
+func bootstrap(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
+	tokenFile := fs.String("token-file", ".data/admin-token", "where the first admin token is kept")
+	tenantName := fs.String("tenant", "default", "name of the first tenant")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return withPool(ctx, func(pool *pgxpool.Pool) error {
+		if err := migrations.Apply(ctx, pool); err != nil {
+			return err
+		}
+		tenants := postgres.NewTenants(pool)
+		n, err := tenants.Count(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			if _, err := os.Stat(*tokenFile); err == nil {
+				fmt.Fprintf(stdout, "A tenant exists already; the first admin token is in %s\n", *tokenFile)
+			} else {
+				fmt.Fprintln(stdout, "A tenant exists already; create a token with: clientreg token create --tenant NAME --role admin")
+			}
+			return nil
+		}
+		_, token, err := tenants.Create(ctx, *tenantName)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*tokenFile, []byte(token+"\n"), 0o600); err != nil {
+			return fmt.Errorf("keep the token in %s: %w", *tokenFile, err)
+		}
+		fmt.Fprintf(stdout, "Created tenant %q. Its admin token (also in %s):\n%s\n", *tenantName, *tokenFile, token)
+		return nil
+	})
+}
+
+func tenantCommand(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) != 2 || args[0] != "create" {
+		return errors.New("usage: clientreg tenant create NAME")
+	}
+	return withPool(ctx, func(pool *pgxpool.Pool) error {
+		if err := migrations.Apply(ctx, pool); err != nil {
+			return err
+		}
+		id, token, err := postgres.NewTenants(pool).Create(ctx, args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "tenant %s created (id %s); admin token:\n%s\n", args[1], id, token)
+		return nil
+	})
+}
+
+func tokenCommand(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) < 1 || args[0] != "create" {
+		return errors.New("usage: clientreg token create --tenant NAME --role admin|editor|viewer")
+	}
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	tenant := fs.String("tenant", "", "tenant name")
+	role := fs.String("role", postgres.RoleViewer, "admin, editor or viewer")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *tenant == "" {
+		return errors.New("--tenant is required")
+	}
+	return withPool(ctx, func(pool *pgxpool.Pool) error {
+		token, err := postgres.NewTenants(pool).CreateToken(ctx, *tenant, *role)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s token for tenant %s:\n%s\n", *role, *tenant, token)
+		return nil
+	})
+}
