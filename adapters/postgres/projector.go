@@ -108,23 +108,31 @@ func (p *Projector) Run(ctx context.Context) error {
 	}()
 	p.running.Store(true)
 	defer p.running.Store(false)
+	var runErr error
 	for msg := range msgs {
 		mu.Lock()
 		if !closed {
-			p.handle(msg)
+			if err := p.handle(msg); err != nil {
+				// The batch transaction is gone (connection lost): drop the
+				// subscriber, whose batch rolls back, and let the caller
+				// start over from the last committed offset.
+				closed = true
+				runErr = err
+				_ = sub.Close()
+			}
 		}
 		mu.Unlock()
 	}
-	return nil
+	return runErr
 }
 
-func (p *Projector) handle(msg *message.Message) {
+// handle applies one event; it returns an error only when the subscriber's
+// transaction is unusable and the batch must be abandoned.
+func (p *Projector) handle(msg *message.Message) error {
 	ctx := msg.Context()
 	wtx, ok := wsql.TxFromContext(ctx)
 	if !ok {
-		p.logger.Error("message without subscriber transaction", "event_id", msg.UUID)
-		msg.Nack()
-		return
+		return fmt.Errorf("%w: message without subscriber transaction", errBrokenTx)
 	}
 	tx := wtx.(*wsql.PgxTx).Tx
 	position, _ := strconv.ParseInt(msg.Metadata.Get(MetaPosition), 10, 64)
@@ -134,21 +142,16 @@ func (p *Projector) handle(msg *message.Message) {
 		lastErr = p.applyInSavepoint(ctx, tx, position, msg)
 		if lastErr == nil {
 			msg.Ack()
-			return
+			return nil
 		}
-		if ctx.Err() != nil || tx.Conn().IsClosed() {
-			break
+		if errors.Is(lastErr, errBrokenTx) || ctx.Err() != nil {
+			p.logger.Warn("projection batch abandoned", "position", position, "error", lastErr)
+			return lastErr
 		}
-	}
-	if errors.Is(lastErr, errBrokenTx) || ctx.Err() != nil {
-		// The batch transaction itself is gone: nothing can be recorded in
-		// it. Nack; the batch rolls back and is read again.
-		p.logger.Warn("projection batch aborted", "position", position, "error", lastErr)
-		msg.Nack()
-		return
 	}
 	p.setAside(ctx, tx, position, msg, lastErr)
 	msg.Ack()
+	return nil
 }
 
 var errBrokenTx = errors.New("subscriber transaction unusable")
