@@ -15,12 +15,13 @@ build:
 vet:
 	$(GO) vet ./...
 
-# DATABASE_URL: as set by the caller, else the `clientreg` database on the
-# server scripts/postgres.sh reports (created by `clientreg createdb`).
+# DATABASE_URL: as set by the caller when it is reachable, else the
+# `clientreg` database on the server scripts/postgres.sh finds or starts
+# (created by `clientreg createdb`).
 run: build
 	@set -euo pipefail; \
-	if [ -z "$${DATABASE_URL:-}" ]; then \
-		admin_url=$$(scripts/postgres.sh | tail -n 1); \
+	admin_url=$$(scripts/postgres.sh | tail -n 1); \
+	if [ "$${DATABASE_URL:-}" != "$$admin_url" ]; then \
 		DATABASE_URL=$$(printf '%s\n' "$$admin_url" | sed -E 's#^(postgres(ql)?://[^/?]*)(/[^?]*)?#\1/clientreg#'); \
 	fi; \
 	export DATABASE_URL; \
