@@ -10,9 +10,10 @@ import (
 
 // AddClientToList puts a client on one of the tenant's lists.
 type AddClientToList struct {
-	Origin   domain.Origin
-	ClientID uuid.UUID
-	ListID   uuid.UUID
+	Origin          domain.Origin
+	ClientID        uuid.UUID
+	ListID          uuid.UUID
+	ExpectedVersion *int
 }
 
 type AddClientToListHandler struct{ store EventStore }
@@ -22,7 +23,7 @@ func (h AddClientToListHandler) Handle(ctx context.Context, cmd AddClientToList)
 	if err != nil {
 		return Result{}, err
 	}
-	return changeClient(ctx, h.store, cmd.Origin, cmd.ClientID, nil, func(c *domain.Client) error {
+	return changeClient(ctx, h.store, cmd.Origin, cmd.ClientID, cmd.ExpectedVersion, func(c *domain.Client) error {
 		return c.AddToList(list)
 	})
 }

@@ -10,15 +10,16 @@ import (
 
 // RemoveContactPerson detaches a contact person from its client.
 type RemoveContactPerson struct {
-	Origin    domain.Origin
-	ClientID  uuid.UUID
-	ContactID uuid.UUID
+	Origin          domain.Origin
+	ClientID        uuid.UUID
+	ContactID       uuid.UUID
+	ExpectedVersion *int
 }
 
 type RemoveContactPersonHandler struct{ store EventStore }
 
 func (h RemoveContactPersonHandler) Handle(ctx context.Context, cmd RemoveContactPerson) (Result, error) {
-	return changeClient(ctx, h.store, cmd.Origin, cmd.ClientID, nil, func(c *domain.Client) error {
+	return changeClient(ctx, h.store, cmd.Origin, cmd.ClientID, cmd.ExpectedVersion, func(c *domain.Client) error {
 		return c.RemoveContactPerson(cmd.ContactID)
 	})
 }

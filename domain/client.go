@@ -221,10 +221,11 @@ func (c *Client) AddToList(list *List) error {
 	return nil
 }
 
-// RemoveFromList takes the client off a list.
+// RemoveFromList takes the client off a list; not being on it is not an
+// error, so the request can be retried safely.
 func (c *Client) RemoveFromList(listID uuid.UUID) error {
 	if !slices.Contains(c.lists, listID) {
-		return ErrListNotFound
+		return nil
 	}
 	c.record(ClientRemovedFromList{ListID: listID})
 	return nil
@@ -359,6 +360,7 @@ func requiredFields(d map[Field]string) ValidationErrors {
 			errs.add(string(f), "required", "%s is required", what)
 		}
 	}
+	need(FieldKind, `the kind ("person" or "company")`)
 	need(FieldEmail, "an email address")
 	if d[FieldKind] == KindCompany {
 		need(FieldCompanyName, "the company name")

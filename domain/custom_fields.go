@@ -148,7 +148,7 @@ func (s *CustomFieldSet) Definitions() []CustomFieldDefinition {
 // Define adds a definition; names are unique per tenant.
 func (s *CustomFieldSet) Define(d CustomFieldDefinition) error {
 	if _, ok := s.defs[d.name]; ok {
-		return &DuplicateError{Field: "name", OwnerID: d.name}
+		return &DuplicateError{Field: "name"}
 	}
 	s.record(CustomFieldDefined{Name: d.name, Type: d.typ, Options: d.options})
 	return nil

@@ -20,6 +20,8 @@ CREATE TABLE idempotency_keys (
     request_hash  BYTEA       NOT NULL,
     status        INTEGER,
     response_body BYTEA,
+    etag          TEXT        NOT NULL DEFAULT '',
+    location      TEXT        NOT NULL DEFAULT '',
     created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, key)
 );

@@ -176,6 +176,7 @@ func (s *Server) addContactPerson(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(res.Version)))
 	writeJSON(w, http.StatusCreated, contactResult{Result: res, ContactID: contactID})
 }
 
@@ -204,9 +205,8 @@ func (s *Server) changeContactPerson(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) removeContactPerson(w http.ResponseWriter, r *http.Request) {
-	id, err := pathUUID(r, "id")
-	if err != nil {
-		writeError(w, r, err)
+	id, version, ok := s.idAndVersion(w, r)
+	if !ok {
 		return
 	}
 	contactID, err := pathUUID(r, "contactID")
@@ -214,7 +214,8 @@ func (s *Server) removeContactPerson(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	res, err := s.commands.RemoveContactPerson.Handle(r.Context(), commands.RemoveContactPerson{Origin: origin(r), ClientID: id, ContactID: contactID})
+	res, err := s.commands.RemoveContactPerson.Handle(r.Context(), commands.RemoveContactPerson{
+		Origin: origin(r), ClientID: id, ContactID: contactID, ExpectedVersion: version})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -223,21 +224,22 @@ func (s *Server) removeContactPerson(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) addClientToList(w http.ResponseWriter, r *http.Request) {
-	s.membership(w, r, func(clientID, listID uuid.UUID) (commands.Result, error) {
-		return s.commands.AddClientToList.Handle(r.Context(), commands.AddClientToList{Origin: origin(r), ClientID: clientID, ListID: listID})
+	s.membership(w, r, func(clientID, listID uuid.UUID, version *int) (commands.Result, error) {
+		return s.commands.AddClientToList.Handle(r.Context(), commands.AddClientToList{
+			Origin: origin(r), ClientID: clientID, ListID: listID, ExpectedVersion: version})
 	})
 }
 
 func (s *Server) removeClientFromList(w http.ResponseWriter, r *http.Request) {
-	s.membership(w, r, func(clientID, listID uuid.UUID) (commands.Result, error) {
-		return s.commands.RemoveClientFromList.Handle(r.Context(), commands.RemoveClientFromList{Origin: origin(r), ClientID: clientID, ListID: listID})
+	s.membership(w, r, func(clientID, listID uuid.UUID, version *int) (commands.Result, error) {
+		return s.commands.RemoveClientFromList.Handle(r.Context(), commands.RemoveClientFromList{
+			Origin: origin(r), ClientID: clientID, ListID: listID, ExpectedVersion: version})
 	})
 }
 
-func (s *Server) membership(w http.ResponseWriter, r *http.Request, run func(clientID, listID uuid.UUID) (commands.Result, error)) {
-	clientID, err := pathUUID(r, "id")
-	if err != nil {
-		writeError(w, r, err)
+func (s *Server) membership(w http.ResponseWriter, r *http.Request, run func(clientID, listID uuid.UUID, version *int) (commands.Result, error)) {
+	clientID, version, ok := s.idAndVersion(w, r)
+	if !ok {
 		return
 	}
 	listID, err := pathUUID(r, "listID")
@@ -245,7 +247,7 @@ func (s *Server) membership(w http.ResponseWriter, r *http.Request, run func(cli
 		writeError(w, r, err)
 		return
 	}
-	res, err := run(clientID, listID)
+	res, err := run(clientID, listID, version)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -297,7 +299,7 @@ func (s *Server) searchClients(w http.ResponseWriter, r *http.Request) {
 	if raw := q.Get("list"); raw != "" {
 		id, err := uuid.Parse(raw)
 		if err != nil {
-			writeError(w, r, domain.ErrListNotFound)
+			writeError(w, r, newError(http.StatusBadRequest, "invalid_list", "list must be a list id"))
 			return
 		}
 		exists, err := s.reads.ListExists(r.Context(), tenant, id)

@@ -3,7 +3,6 @@ package http
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/clientreg/clientreg/adapters/postgres"
@@ -42,8 +41,11 @@ func toAPIError(err error) *apiError {
 			"the resource changed since you read it; reload and apply your change again",
 			map[string]int{"current_version": conf.CurrentVersion}}
 	case errors.As(err, &dup):
-		return &apiError{http.StatusConflict, "duplicate", dup.Field + " is already used by another record",
-			map[string]string{"field": dup.Field, "existing_id": dup.OwnerID}}
+		details := map[string]string{"field": dup.Field}
+		if dup.OwnerID != "" {
+			details["existing_id"] = dup.OwnerID
+		}
+		return &apiError{http.StatusConflict, "duplicate", dup.Field + " is already used by another record", details}
 	case errors.Is(err, domain.ErrClientNotFound):
 		return newError(http.StatusNotFound, "client_not_found", "no such client")
 	case errors.Is(err, domain.ErrListNotFound):
@@ -58,6 +60,8 @@ func toAPIError(err error) *apiError {
 		return newError(http.StatusConflict, "list_deleted", "the list is deleted")
 	case errors.Is(err, postgres.ErrInvalidCursor):
 		return newError(http.StatusBadRequest, "invalid_cursor", "the cursor is not one this API returned")
+	case errors.Is(err, postgres.ErrNoSuchPosition):
+		return newError(http.StatusBadRequest, "invalid_min_position", "there is no event at min_position")
 	case errors.Is(err, postgres.ErrPositionNotReached):
 		return newError(http.StatusServiceUnavailable, "position_not_reached",
 			"the read models have not caught up with min_position yet; retry shortly")
@@ -72,8 +76,9 @@ func toAPIError(err error) *apiError {
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	api := toAPIError(err)
 	if api.Status >= 500 {
-		// Errors may quote values; keep them out of info-level logs.
-		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", routePattern(r), "error", err)
+		if failure, ok := r.Context().Value(failureKey).(*error); ok {
+			*failure = err
+		}
 	}
 	if api.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="clientreg"`)

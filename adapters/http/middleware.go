@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -21,6 +20,7 @@ type ctxKey int
 const (
 	principalKey ctxKey = iota
 	requestIDKey
+	failureKey // *error: the cause of a 5xx, for the request log
 )
 
 // MaxBodyBytes bounds every request body.
@@ -50,17 +50,25 @@ func routePattern(r *http.Request) string {
 }
 
 // requestLog logs one line per request: route pattern, never the query
-// string, which may hold names or emails.
-func requestLog(next http.Handler) http.Handler {
+// string, which may hold names or emails. A 5xx is logged at error level
+// with its cause.
+func (s *Server) requestLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqID := uuid.NewString()
 		w.Header().Set("X-Request-ID", reqID)
-		ctx := context.WithValue(r.Context(), requestIDKey, reqID)
+		var failure error
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, reqID), failureKey, &failure)
+		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
-		next.ServeHTTP(rec, r.WithContext(ctx))
-		slog.InfoContext(ctx, "request", "method", r.Method, "route", routePattern(r.WithContext(ctx)),
-			"status", rec.status, "duration_ms", time.Since(start).Milliseconds(), "request_id", reqID)
+		next.ServeHTTP(rec, r)
+		attrs := []any{"method", r.Method, "route", routePattern(r), "status", rec.status,
+			"duration_ms", time.Since(start).Milliseconds(), "request_id", reqID}
+		if failure != nil {
+			s.logger.ErrorContext(ctx, "request failed", append(attrs, "error", failure)...)
+			return
+		}
+		s.logger.InfoContext(ctx, "request", attrs...)
 	})
 }
 
@@ -161,6 +169,12 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		if stored != nil {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Idempotent-Replayed", "true")
+			if stored.ETag != "" {
+				w.Header().Set("ETag", stored.ETag)
+			}
+			if stored.Location != "" {
+				w.Header().Set("Location", stored.Location)
+			}
 			w.WriteHeader(stored.Status)
 			_, _ = w.Write(stored.Body)
 			return
@@ -168,13 +182,17 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, body: &bytes.Buffer{}}
 		next.ServeHTTP(rec, r)
 		ctx := context.WithoutCancel(r.Context())
-		if rec.status >= 500 {
+		// Only a success is replayed. A refused command changed nothing,
+		// so the key is freed and the corrected request may reuse it.
+		if rec.status >= 300 {
 			err = s.idempotency.Release(ctx, tenant, key)
 		} else {
-			err = s.idempotency.Complete(ctx, tenant, key, postgres.StoredResponse{Status: rec.status, Body: rec.body.Bytes()})
+			err = s.idempotency.Complete(ctx, tenant, key, postgres.StoredResponse{
+				Status: rec.status, Body: rec.body.Bytes(),
+				ETag: w.Header().Get("ETag"), Location: w.Header().Get("Location")})
 		}
 		if err != nil {
-			slog.ErrorContext(ctx, "idempotency bookkeeping failed", "error", err)
+			s.logger.ErrorContext(ctx, "idempotency bookkeeping failed", "error", err)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -46,20 +47,21 @@ type Server struct {
 	tenants     *postgres.Tenants
 	idempotency *postgres.Idempotency
 	health      Health
+	logger      *slog.Logger
 	// ReadYourWritesTimeout bounds the wait for min_position.
 	ReadYourWritesTimeout time.Duration
 }
 
 // NewServer builds the API.
-func NewServer(cmds commands.Handlers, reads ReadModels, tenants *postgres.Tenants, idem *postgres.Idempotency, health Health) *Server {
-	return &Server{commands: cmds, reads: reads, tenants: tenants, idempotency: idem, health: health,
+func NewServer(cmds commands.Handlers, reads ReadModels, tenants *postgres.Tenants, idem *postgres.Idempotency, health Health, logger *slog.Logger) *Server {
+	return &Server{commands: cmds, reads: reads, tenants: tenants, idempotency: idem, health: health, logger: logger,
 		ReadYourWritesTimeout: 5 * time.Second}
 }
 
 // Handler returns the routed API.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestLog)
+	r.Use(s.requestLog)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/v1/openapi.json", serveOpenAPI)

@@ -115,7 +115,13 @@ func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Orig
 		for i, e := range pending {
 			if key == nil && isPersonal(e) {
 				var err error
-				if key, err = s.keys.subjectKey(ctx, tx, origin.TenantID, agg.StreamID(), true); err != nil {
+				if agg.Version() == 0 {
+					// A new stream: its subject has no key yet.
+					key, err = s.keys.createSubjectKey(ctx, tx, origin.TenantID, agg.StreamID())
+				} else {
+					key, err = s.keys.subjectKey(ctx, tx, origin.TenantID, agg.StreamID(), true)
+				}
+				if err != nil {
 					return 0, err
 				}
 			}

@@ -52,16 +52,19 @@ func TestConcurrentAppendsAtOneVersionExactlyOneWins(t *testing.T) {
 	}
 
 	const writers = 20
-	var wg sync.WaitGroup
+	var wg, loaded sync.WaitGroup
 	var mu sync.Mutex
 	wins, conflicts := 0, 0
 	start := make(chan struct{})
 	for i := range writers {
 		wg.Add(1)
+		loaded.Add(1)
 		go func() {
 			defer wg.Done()
 			c := domain.NewClient(reg.ID)
-			if err := store.Load(ctx, tenant.TenantID, c); err != nil {
+			err := store.Load(ctx, tenant.TenantID, c)
+			loaded.Done()
+			if err != nil {
 				t.Error(err)
 				return
 			}
@@ -72,7 +75,7 @@ func TestConcurrentAppendsAtOneVersionExactlyOneWins(t *testing.T) {
 				return
 			}
 			<-start
-			_, err := store.Save(ctx, tenant, c)
+			_, err = store.Save(ctx, tenant, c)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -89,6 +92,7 @@ func TestConcurrentAppendsAtOneVersionExactlyOneWins(t *testing.T) {
 			}
 		}()
 	}
+	loaded.Wait() // every writer holds version 1 before any appends
 	close(start)
 	wg.Wait()
 	if wins != 1 || conflicts != writers-1 {

@@ -24,8 +24,10 @@ const abandonAfter = 2 * time.Minute
 
 // StoredResponse is the first answer given for an idempotency key.
 type StoredResponse struct {
-	Status int
-	Body   []byte
+	Status   int
+	Body     []byte
+	ETag     string
+	Location string
 }
 
 // Idempotency remembers the answer to each (tenant, key) so a retried
@@ -53,9 +55,9 @@ func (s *Idempotency) Claim(ctx context.Context, tenantID uuid.UUID, key string,
 	}
 	var hash []byte
 	var status *int
-	var body []byte
-	err = s.pool.QueryRow(ctx, `SELECT request_hash, status, response_body FROM idempotency_keys
-		WHERE tenant_id = $1 AND key = $2`, tenantID, key).Scan(&hash, &status, &body)
+	var stored StoredResponse
+	err = s.pool.QueryRow(ctx, `SELECT request_hash, status, response_body, etag, location FROM idempotency_keys
+		WHERE tenant_id = $1 AND key = $2`, tenantID, key).Scan(&hash, &status, &stored.Body, &stored.ETag, &stored.Location)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s.Claim(ctx, tenantID, key, requestHash) // released meanwhile
 	}
@@ -68,20 +70,21 @@ func (s *Idempotency) Claim(ctx context.Context, tenantID uuid.UUID, key string,
 	if status == nil {
 		return nil, ErrIdempotencyInProgress
 	}
-	return &StoredResponse{Status: *status, Body: body}, nil
+	stored.Status = *status
+	return &stored, nil
 }
 
 // Complete stores the answer for a claimed key.
 func (s *Idempotency) Complete(ctx context.Context, tenantID uuid.UUID, key string, resp StoredResponse) error {
-	_, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response_body = $4 WHERE tenant_id = $1 AND key = $2`,
-		tenantID, key, resp.Status, resp.Body)
+	_, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response_body = $4, etag = $5, location = $6
+		WHERE tenant_id = $1 AND key = $2`, tenantID, key, resp.Status, resp.Body, resp.ETag, resp.Location)
 	if err != nil {
 		return fmt.Errorf("store idempotent response: %w", err)
 	}
 	return nil
 }
 
-// Release frees a claimed key after a failure worth retrying (5xx).
+// Release frees a claimed key after a refused or failed request.
 func (s *Idempotency) Release(ctx context.Context, tenantID uuid.UUID, key string) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND status IS NULL`, tenantID, key)
 	if err != nil {

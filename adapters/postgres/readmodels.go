@@ -176,8 +176,12 @@ const reachedQuery = `SELECT coalesce(bool_and(
 	FROM events e CROSS JOIN events_offsets o
 	WHERE e."offset" = $1 AND o.consumer_group = ANY($2)`
 
-// ErrPositionNotReached means the projections did not catch up in time.
-var ErrPositionNotReached = errors.New("projections have not reached the requested position")
+var (
+	// ErrPositionNotReached means the projections did not catch up in time.
+	ErrPositionNotReached = errors.New("projections have not reached the requested position")
+	// ErrNoSuchPosition means no event was ever written at that position.
+	ErrNoSuchPosition = errors.New("no event at this position")
+)
 
 // WaitForPosition blocks until every named projection has applied the event
 // at position, or until timeout. A position past the log's head is an error
@@ -196,7 +200,7 @@ func (r *ReadModels) WaitForPosition(ctx context.Context, position int64, groups
 			return nil
 		}
 		if err == nil && !exists {
-			return fmt.Errorf("%w: no event at position %d", ErrPositionNotReached, position)
+			return fmt.Errorf("%w: %d", ErrNoSuchPosition, position)
 		}
 		select {
 		case <-ctx.Done():

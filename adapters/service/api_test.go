@@ -205,8 +205,9 @@ func TestIdempotentRetryHasNoSecondEffect(t *testing.T) {
 	body := marie("once@example.be")
 	first := a.do("POST", "/v1/clients", tok, body, "Idempotency-Key", "k-1").expect(t, 201)
 	again := a.do("POST", "/v1/clients", tok, body, "Idempotency-Key", "k-1").expect(t, 201)
-	if again.raw != first.raw || again.header.Get("Idempotent-Replayed") != "true" {
-		t.Fatalf("retry answered %s, first %s", again.raw, first.raw)
+	if again.raw != first.raw || again.header.Get("Idempotent-Replayed") != "true" ||
+		again.header.Get("Location") != first.header.Get("Location") || again.header.Get("ETag") != `"1"` {
+		t.Fatalf("retry answered %s %v, first %s %v", again.raw, again.header, first.raw, first.header)
 	}
 	var events int
 	if err := a.svc.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&events); err != nil || events != 1 {
@@ -216,6 +217,11 @@ func TestIdempotentRetryHasNoSecondEffect(t *testing.T) {
 	if other.errorCode() != "idempotency_key_reused" {
 		t.Fatalf("reused key answer %s", other.raw)
 	}
+
+	// A refused request changes nothing; its key stays usable for the fix.
+	bad := marie("not-an-email")
+	a.do("POST", "/v1/clients", tok, bad, "Idempotency-Key", "k-2").expect(t, 422)
+	a.do("POST", "/v1/clients", tok, marie("fixed@example.be"), "Idempotency-Key", "k-2").expect(t, 201)
 }
 
 func TestTenantsAreIsolatedAndRolesEnforced(t *testing.T) {
@@ -402,5 +408,5 @@ func TestReadyzShowsProjectionPositions(t *testing.T) {
 			t.Errorf("projection status %v", m)
 		}
 	}
-	a.do("GET", "/v1/clients?min_position=999", tok, nil).expect(t, 503)
+	a.do("GET", "/v1/clients?min_position=999", tok, nil).expect(t, 400)
 }

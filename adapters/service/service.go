@@ -80,7 +80,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	for _, p := range projections.All() {
 		s.projectors = append(s.projectors, postgres.NewProjector(pool, keys, p, cfg.Projector, cfg.Logger))
 	}
-	s.API = apihttp.NewServer(s.Commands, s.Reads, s.Tenants, postgres.NewIdempotency(pool), s)
+	s.API = apihttp.NewServer(s.Commands, s.Reads, s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
 	return s, nil
 }
 
