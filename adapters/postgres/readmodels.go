@@ -170,7 +170,8 @@ func (r *ReadModels) CustomFields(ctx context.Context, tenantID uuid.UUID) ([]pr
 // reachedQuery tells whether a consumer group has processed the event at a
 // position. Groups consume in (transaction_id, offset) order, so "reached"
 // compares that pair, not the offset alone.
-const reachedQuery = `SELECT coalesce(bool_and(
+// A group that has not registered its offset yet has reached nothing.
+const reachedQuery = `SELECT count(*) = cardinality($2::text[]) AND coalesce(bool_and(
 		o.last_processed_transaction_id > e.transaction_id OR
 		(o.last_processed_transaction_id = e.transaction_id AND o.offset_acked >= e."offset")), false)
 	FROM events e CROSS JOIN events_offsets o

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/domain"
+	"github.com/clientreg/clientreg/migrations"
+)
+
+// batchAggregate is a bench-only aggregate: a fresh stream holding n pending
+// events and no unique keys.
+type batchAggregate struct {
+	streamType string
+	id         uuid.UUID
+	pending    []domain.Event
+}
+
+func (a *batchAggregate) StreamType() string             { return a.streamType }
+func (a *batchAggregate) StreamID() uuid.UUID            { return a.id }
+func (a *batchAggregate) Version() int                   { return 0 }
+func (a *batchAggregate) PendingEvents() []domain.Event  { return a.pending }
+func (a *batchAggregate) UniqueKeys() []domain.UniqueKey { return nil }
+func (a *batchAggregate) Apply(domain.RecordedEvent)     {}
+
+// eventKind is one flavour of the append benchmark.
+type eventKind struct {
+	name       string
+	streamType string
+	event      func(i int) domain.Event
+	personal   []string // JSON fields the store seals (domain.PersonalEvent)
+}
+
+var eventKinds = []eventKind{
+	{
+		name:       "ListRenamed (plain)",
+		streamType: domain.StreamList,
+		event:      func(i int) domain.Event { return domain.ListRenamed{Name: "Newsletter " + strconv.Itoa(i)} },
+	},
+	{
+		name:       "ClientDetailsChanged (sealed)",
+		streamType: domain.StreamClient,
+		event: func(i int) domain.Event {
+			return domain.ClientDetailsChanged{Changes: map[domain.Field]string{
+				domain.FieldCity:  "City " + strconv.Itoa(i),
+				domain.FieldPhone: "+32 470 " + strconv.Itoa(100000+i),
+			}}
+		},
+		personal: domain.ClientDetailsChanged{}.PersonalFields(),
+	},
+}
+
+type appendResult struct {
+	name                string
+	store, copy         time.Duration
+	storeRuns, copyRuns []time.Duration
+}
+
+// copyTable has the events table's columns and nothing else: no primary key,
+// no unique constraint, no index, no trigger, no NOT NULL/CHECK. Its
+// defaults are the same per-row work the store's INSERT asks for (a
+// sequence value, pg_current_xact_id(), now()).
+const copyTable = `CREATE TABLE bench_events_copy (
+    "offset"        BIGSERIAL,
+    uuid            VARCHAR(36),
+    payload         JSONB,
+    metadata        JSONB,
+    transaction_id  xid8 DEFAULT pg_current_xact_id(),
+    tenant_id       UUID,
+    stream_type     TEXT,
+    stream_id       UUID,
+    stream_version  INTEGER,
+    event_type      TEXT,
+    recorded_at     TIMESTAMPTZ DEFAULT now()
+)`
+
+var copyColumns = []string{"uuid", "payload", "metadata", "tenant_id", "stream_type", "stream_id", "stream_version", "event_type"}
+
+func benchAppend(ctx context.Context, dbURL string, o options) ([]appendResult, error) {
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	if err := migrations.Apply(ctx, pool); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := pool.Exec(ctx, copyTable); err != nil {
+		return nil, fmt.Errorf("create copy table: %w", err)
+	}
+	masterKey := make([]byte, 32)
+	if _, err := rand.Read(masterKey); err != nil {
+		return nil, err
+	}
+	keys, err := postgres.NewKeyring(masterKey)
+	if err != nil {
+		return nil, err
+	}
+	store := postgres.NewEventStore(pool, keys, watermill.NopLogger{})
+	origin := domain.Origin{TenantID: uuid.New(), Actor: "bench", CorrelationID: uuid.NewString()}
+
+	var out []appendResult
+	for _, kind := range eventKinds {
+		res := appendResult{name: kind.name}
+		// One unmeasured warm-up of each, then interleaved measured runs.
+		for rep := -1; rep < o.repeat; rep++ {
+			agg := newBatch(kind, o.events)
+			t0 := time.Now()
+			if _, err := store.Save(ctx, origin, agg); err != nil {
+				return nil, fmt.Errorf("%s: Save: %w", kind.name, err)
+			}
+			storeTook := time.Since(t0)
+
+			rows, err := copyRows(kind, origin, newBatch(kind, o.events))
+			if err != nil {
+				return nil, err
+			}
+			t0 = time.Now()
+			n, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_events_copy"}, copyColumns, pgx.CopyFromRows(rows))
+			if err != nil {
+				return nil, fmt.Errorf("%s: CopyFrom: %w", kind.name, err)
+			}
+			copyTook := time.Since(t0)
+			if n != int64(o.events) {
+				return nil, fmt.Errorf("%s: CopyFrom wrote %d rows, want %d", kind.name, n, o.events)
+			}
+			if rep >= 0 {
+				res.storeRuns = append(res.storeRuns, storeTook)
+				res.copyRuns = append(res.copyRuns, copyTook)
+			}
+		}
+		res.store, res.copy = median(res.storeRuns), median(res.copyRuns)
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+func newBatch(kind eventKind, n int) *batchAggregate {
+	agg := &batchAggregate{streamType: kind.streamType, id: uuid.New(), pending: make([]domain.Event, n)}
+	for i := range agg.pending {
+		agg.pending[i] = kind.event(i)
+	}
+	return agg
+}
+
+// copyRows builds the rows the store would write for agg, byte for byte in
+// shape: the payload as the store encodes it (personal fields sealed with
+// AES-256-GCM under "sealed"), the metadata map marshalled as Watermill's
+// message.Metadata, the same column values.
+func copyRows(kind eventKind, origin domain.Origin, agg *batchAggregate) ([][]any, error) {
+	var aead cipher.AEAD
+	if len(kind.personal) > 0 {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, err
+		}
+		if aead, err = cipher.NewGCM(block); err != nil {
+			return nil, err
+		}
+	}
+	occurredAt := time.Now().UTC().Format(time.RFC3339Nano)
+	rows := make([][]any, len(agg.pending))
+	for i, e := range agg.pending {
+		payload, err := encodePayload(e, kind.personal, aead, agg.id)
+		if err != nil {
+			return nil, err
+		}
+		id := uuid.NewString()
+		version := agg.Version() + i + 1
+		md := map[string]string{
+			postgres.MetaEventID:       id,
+			postgres.MetaEventType:     e.EventName(),
+			postgres.MetaSchemaVersion: strconv.Itoa(e.SchemaVersion()),
+			postgres.MetaTenantID:      origin.TenantID.String(),
+			postgres.MetaStreamType:    agg.StreamType(),
+			postgres.MetaStreamID:      agg.id.String(),
+			postgres.MetaStreamVersion: strconv.Itoa(version),
+			postgres.MetaOccurredAt:    occurredAt,
+			postgres.MetaActor:         origin.Actor,
+			postgres.MetaCorrelationID: origin.CorrelationID,
+			postgres.MetaCausationID:   origin.CausationID,
+		}
+		metadata, err := json.Marshal(md)
+		if err != nil {
+			return nil, err
+		}
+		rows[i] = []any{id, payload, metadata, origin.TenantID, agg.StreamType(), agg.id, int32(version), e.EventName()}
+	}
+	return rows, nil
+}
+
+// encodePayload mirrors the store's codec: marshal, move the personal fields
+// into one sealed blob (nonce || AES-GCM ciphertext, subject id as AAD).
+func encodePayload(e domain.Event, personalFields []string, aead cipher.AEAD, subject uuid.UUID) ([]byte, error) {
+	raw, err := json.Marshal(e)
+	if err != nil || aead == nil {
+		return raw, err
+	}
+	fields := map[string]json.RawMessage{}
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, err
+	}
+	personal := map[string]json.RawMessage{}
+	for _, name := range personalFields {
+		if v, ok := fields[name]; ok {
+			personal[name] = v
+			delete(fields, name)
+		}
+	}
+	if len(personal) == 0 {
+		return raw, nil
+	}
+	plain, err := json.Marshal(personal)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	sealed := aead.Seal(nonce, nonce, plain, subject[:])
+	if fields["sealed"], err = json.Marshal(sealed); err != nil {
+		return nil, err
+	}
+	return json.Marshal(fields)
+}

@@ -1,0 +1,301 @@
+// Command clientreg-bench measures the registry on a real PostgreSQL server
+// and prints one table:
+//
+//  1. register-client over HTTP on loopback: the whole service (API +
+//     projectors) on 127.0.0.1:0, N concurrent clients POSTing /v1/clients;
+//  2. appending 10,000 events as one batch through the event store, next to
+//     pgx CopyFrom of the same rows into a bare table (the ceiling).
+//
+// The server comes from TEST_DATABASE_URL (an admin URL; `make bench` sets
+// it), else postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
+// Every database the run creates (clientreg_bench_<random>) is dropped WITH
+// (FORCE) at the end, also on Ctrl-C.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const defaultAdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+type options struct {
+	duration     time.Duration
+	requests     int
+	concurrency  int
+	poolMaxConns int
+	events       int
+	repeat       int
+	skipHTTP     bool
+	skipAppend   bool
+}
+
+func main() {
+	var o options
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long the HTTP clients run (ignored when -requests > 0)")
+	flag.IntVar(&o.requests, "requests", 0, "send exactly this many requests instead of running for -duration")
+	flag.IntVar(&o.concurrency, "concurrency", 50, "concurrent HTTP clients")
+	flag.IntVar(&o.poolMaxConns, "pool-max-conns", 60, "pool_max_conns put in the service's DATABASE_URL (0: leave it to service.New)")
+	flag.IntVar(&o.events, "events", 10_000, "events in the one batch of the append benchmark")
+	flag.IntVar(&o.repeat, "repeat", 5, "measured repetitions of each append benchmark (the median is reported)")
+	flag.BoolVar(&o.skipHTTP, "skip-http", false, "skip the HTTP benchmark")
+	flag.BoolVar(&o.skipAppend, "skip-append", false, "skip the append benchmark")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "clientreg-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	if o.concurrency < 1 || o.repeat < 1 || o.events < 1 {
+		return errors.New("-concurrency, -repeat and -events must be positive")
+	}
+	// The service logs warnings and errors only, to stderr; the table goes to stdout.
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	slog.SetDefault(logger)
+
+	admin := strings.TrimSpace(os.Getenv("TEST_DATABASE_URL"))
+	if admin == "" {
+		admin = defaultAdminURL
+	}
+	dbs := &databases{admin: admin}
+	defer dbs.dropAll()
+
+	info, err := serverInfo(ctx, admin)
+	if err != nil {
+		return err
+	}
+
+	var httpRes *httpResult
+	if !o.skipHTTP {
+		dbURL, err := dbs.create(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "HTTP: %d clients, %s ...\n", o.concurrency, describeLoad(o))
+		if httpRes, err = benchHTTP(ctx, dbURL, o, logger); err != nil {
+			return fmt.Errorf("HTTP benchmark: %w", err)
+		}
+	}
+
+	var appendRes []appendResult
+	if !o.skipAppend {
+		dbURL, err := dbs.create(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "append: %d events per batch, %d repetitions ...\n", o.events, o.repeat)
+		if appendRes, err = benchAppend(ctx, dbURL, o); err != nil {
+			return fmt.Errorf("append benchmark: %w", err)
+		}
+	}
+
+	printReport(os.Stdout, info, o, httpRes, appendRes)
+	return nil
+}
+
+func describeLoad(o options) string {
+	if o.requests > 0 {
+		return fmt.Sprintf("%d requests", o.requests)
+	}
+	return o.duration.String()
+}
+
+type server struct{ version string }
+
+func serverInfo(ctx context.Context, admin string) (server, error) {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, admin)
+	if err != nil {
+		return server{}, fmt.Errorf("cannot reach PostgreSQL at %s (set TEST_DATABASE_URL to an admin URL): %w", redact(admin), err)
+	}
+	defer conn.Close(context.Background())
+	var s server
+	if err := conn.QueryRow(cctx, `SHOW server_version`).Scan(&s.version); err != nil {
+		return server{}, fmt.Errorf("server version: %w", err)
+	}
+	return s, nil
+}
+
+// databases creates the run's scratch databases and drops them all at the end.
+type databases struct {
+	admin string
+	names []string
+}
+
+const benchDBPrefix = "clientreg_bench_"
+
+// create makes an empty database; whoever opens it runs migrations.Apply.
+func (d *databases) create(ctx context.Context) (string, error) {
+	conn, err := pgx.Connect(ctx, d.admin)
+	if err != nil {
+		return "", fmt.Errorf("connect admin database: %w", err)
+	}
+	defer conn.Close(context.Background())
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	name := benchDBPrefix + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	d.names = append(d.names, name)
+	return withDatabase(d.admin, name)
+}
+
+func (d *databases) dropAll() {
+	if len(d.names) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, d.admin)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "clientreg-bench: cannot drop %v: %v\n", d.names, err)
+		return
+	}
+	defer conn.Close(context.Background())
+	for _, name := range d.names {
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			fmt.Fprintf(os.Stderr, "clientreg-bench: drop %s: %v\n", name, err)
+		}
+	}
+	d.names = nil
+}
+
+// withDatabase points the admin connection string at database name; it
+// accepts URLs and keyword/value strings (as pgtest does).
+func withDatabase(admin, name string) (string, error) {
+	if strings.HasPrefix(admin, "postgres://") || strings.HasPrefix(admin, "postgresql://") {
+		u, err := url.Parse(admin)
+		if err != nil {
+			return "", fmt.Errorf("parse admin URL: %w", err)
+		}
+		u.Path = "/" + name
+		u.RawPath = ""
+		q := u.Query()
+		if q.Has("dbname") {
+			q.Del("dbname")
+			u.RawQuery = q.Encode()
+		}
+		return u.String(), nil
+	}
+	return admin + " dbname='" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(name) + "'", nil
+}
+
+// withPoolMaxConns sets pool_max_conns in a connection string.
+func withPoolMaxConns(dbURL string, n int) string {
+	if n <= 0 {
+		return dbURL
+	}
+	if strings.HasPrefix(dbURL, "postgres://") || strings.HasPrefix(dbURL, "postgresql://") {
+		if u, err := url.Parse(dbURL); err == nil {
+			q := u.Query()
+			q.Set("pool_max_conns", fmt.Sprint(n))
+			u.RawQuery = q.Encode()
+			return u.String()
+		}
+	}
+	return fmt.Sprintf("%s pool_max_conns=%d", dbURL, n)
+}
+
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func printReport(w *os.File, info server, o options, h *httpResult, as []appendResult) {
+	fmt.Fprintf(w, "clientreg bench — PostgreSQL %s, GOMAXPROCS=%d (NumCPU=%d), %s, %s\n\n",
+		info.version, runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version(), time.Now().Format("2006-01-02 15:04 MST"))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if h != nil {
+		fmt.Fprintf(w, "1. POST /v1/clients over loopback HTTP (service with API + projectors on 127.0.0.1, fresh database)\n")
+		fmt.Fprintf(tw, "   clients\t%d (one http.Client, MaxIdleConnsPerHost=%d)\n", o.concurrency, h.idlePerHost)
+		fmt.Fprintf(tw, "   pgxpool max conns\t%d (%s)\n", h.poolMaxConns, h.poolSource)
+		fmt.Fprintf(tw, "   elapsed\t%s\n", h.elapsed.Round(time.Millisecond))
+		fmt.Fprintf(tw, "   requests\t%d\n", h.requests)
+		fmt.Fprintf(tw, "   errors (non-201)\t%d\n", h.errors)
+		fmt.Fprintf(tw, "   throughput\t%.0f req/s\n", float64(h.requests)/h.elapsed.Seconds())
+		fmt.Fprintf(tw, "   latency p50\t%s\n", fmtLatency(h.p50))
+		fmt.Fprintf(tw, "   latency p90\t%s\n", fmtLatency(h.p90))
+		fmt.Fprintf(tw, "   latency p99\t%s\n", fmtLatency(h.p99))
+		fmt.Fprintf(tw, "   latency max\t%s\n", fmtLatency(h.max))
+		if h.firstError != "" {
+			fmt.Fprintf(tw, "   first error\t%s\n", h.firstError)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	if len(as) > 0 {
+		fmt.Fprintf(w, "2. one batch of %d events, median of %d runs (fresh stream each run)\n", o.events, o.repeat)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "   events\tSave median\tSave events/s\tCopyFrom median\tCopyFrom events/s\tstore/CopyFrom\ttarget ≥ 0.33\n")
+		for _, a := range as {
+			storeRate := float64(o.events) / a.store.Seconds()
+			copyRate := float64(o.events) / a.copy.Seconds()
+			ratio := storeRate / copyRate
+			verdict := "met"
+			if ratio < 0.33 {
+				verdict = "NOT met"
+			}
+			fmt.Fprintf(tw, "   %s\t%s\t%.0f\t%s\t%.0f\t%.2f\t%s\n", a.name,
+				a.store.Round(time.Millisecond), storeRate, a.copy.Round(time.Millisecond), copyRate, ratio, verdict)
+		}
+		tw.Flush()
+		for _, a := range as {
+			fmt.Fprintf(w, "   %s: store runs %v; CopyFrom runs %v\n", a.name, roundAll(a.storeRuns), roundAll(a.copyRuns))
+		}
+		fmt.Fprintln(w, "   CopyFrom rows are encoded (JSON, AES-GCM) before its clock starts; the store's time includes encoding.")
+	}
+}
+
+func fmtLatency(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+func roundAll(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(time.Millisecond)
+	}
+	return out
+}
