@@ -22,7 +22,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/clientreg/clientreg/adapters/postgres/pgtest"
@@ -72,7 +71,7 @@ func newBenchAggregate(k benchKind) *benchAggregate {
 	return a
 }
 
-func newBenchStore(b *testing.B) (*EventStore, *pgxpool.Pool) {
+func newBenchStore(b testing.TB) (*EventStore, *pgxpool.Pool) {
 	b.Helper()
 	pool := pgtest.NewPool(b)
 	key := make([]byte, 32)
@@ -119,7 +118,7 @@ func BenchmarkAppendBatch10k(b *testing.B) {
 // bareTable has the events columns and nothing else; its defaults are the
 // same per-row work the store's INSERT does (sequence, xact id, now()).
 const bareTable = `CREATE TABLE bench_events_copy (
-    "offset" BIGSERIAL, uuid VARCHAR(36), payload JSONB, metadata JSONB,
+    "offset" BIGSERIAL, uuid VARCHAR(36), payload JSON, metadata JSON,
     transaction_id xid8 DEFAULT pg_current_xact_id(), tenant_id UUID,
     stream_type TEXT, stream_id UUID, stream_version INTEGER, event_type TEXT,
     recorded_at TIMESTAMPTZ DEFAULT now())`
@@ -132,22 +131,21 @@ func storeRows(b *testing.B, s *EventStore, origin domain.Origin, agg *benchAggr
 	b.Helper()
 	msgs := benchMessages(b, s, origin, agg)
 	rows := make([][]any, 0, len(msgs))
-	for start := 0; start < len(msgs); start += MaxEventsPerInsert {
-		q, err := logSchema{}.InsertQuery(wsql.InsertQueryParams{Topic: EventsTopic, Msgs: msgs[start:min(start+MaxEventsPerInsert, len(msgs))]})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for i := 0; i < len(q.Args); i += insertColumns {
-			a := q.Args[i : i+insertColumns]
-			rows = append(rows, []any{a[0], []byte(a[1].(string)), []byte(a[2].(string)),
-				uuid.MustParse(a[3].(string)), a[4], uuid.MustParse(a[5].(string)), int32(a[6].(int)), a[7]})
-		}
+	q, err := logSchema{}.InsertQuery(wsql.InsertQueryParams{Topic: EventsTopic, Msgs: msgs})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cols := q.Args
+	for i := range msgs {
+		rows = append(rows, []any{cols[0].([]string)[i], []byte(cols[1].([]string)[i]), []byte(cols[2].([]string)[i]),
+			uuid.MustParse(cols[3].([]string)[i]), cols[4].([]string)[i], uuid.MustParse(cols[5].([]string)[i]),
+			cols[6].([]int32)[i], cols[7].([]string)[i]})
 	}
 	return rows
 }
 
 // benchMessages encodes agg's events as Save does, with a fresh data key.
-func benchMessages(b *testing.B, s *EventStore, origin domain.Origin, agg *benchAggregate) []*message.Message {
+func benchMessages(b testing.TB, s *EventStore, origin domain.Origin, agg *benchAggregate) []*message.Message {
 	b.Helper()
 	ctx := context.Background()
 	var key cipher.AEAD
@@ -200,176 +198,4 @@ func BenchmarkCopyFrom10k(b *testing.B) {
 			reportEventsPerSec(b, took)
 		})
 	}
-}
-
-// BenchmarkAppendBatch10kPhases times Save's steps one by one in one
-// transaction (ms per 10k-event batch), and two alternatives for the insert
-// itself: one INSERT ... SELECT FROM unnest(8 arrays), and CopyFrom into the
-// real events table.
-func BenchmarkAppendBatch10kPhases(b *testing.B) {
-	for _, k := range benchKinds {
-		b.Run(k.name, func(b *testing.B) {
-			ctx := context.Background()
-			store, pool := newBenchStore(b)
-			origin := benchOrigin()
-			phases := map[string]time.Duration{}
-			lap := func(name string, t0 time.Time) time.Time {
-				now := time.Now()
-				phases[name] += now.Sub(t0)
-				return now
-			}
-			for b.Loop() {
-				agg := newBenchAggregate(k)
-				t := time.Now()
-				tx, err := pool.Begin(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				t = lap("begin", t)
-				var key cipher.AEAD
-				if isPersonal(agg.pending[0]) {
-					if key, err = store.keys.subjectKey(ctx, tx, origin.TenantID, agg.id, true); err != nil {
-						b.Fatal(err)
-					}
-				}
-				t = lap("subjectkey", t)
-				occurredAt := time.Now().UTC().Format(time.RFC3339Nano)
-				msgs := make([]*message.Message, len(agg.pending))
-				for i, e := range agg.pending {
-					if msgs[i], err = store.newMessage(ctx, origin, agg, i+1, e, key, occurredAt); err != nil {
-						b.Fatal(err)
-					}
-				}
-				t = lap("encode", t)
-				var queries []wsql.Query
-				for start := 0; start < len(msgs); start += MaxEventsPerInsert {
-					q, err := logSchema{}.InsertQuery(wsql.InsertQueryParams{Topic: EventsTopic, Msgs: msgs[start:min(start+MaxEventsPerInsert, len(msgs))]})
-					if err != nil {
-						b.Fatal(err)
-					}
-					queries = append(queries, q)
-				}
-				t = lap("insertquery", t)
-				for _, q := range queries {
-					if _, err := tx.Exec(ctx, q.Query, q.Args...); err != nil {
-						b.Fatal(err)
-					}
-				}
-				t = lap("exec", t)
-				if err := store.syncReservations(ctx, tx, origin.TenantID, agg); err != nil {
-					b.Fatal(err)
-				}
-				t = lap("reservations", t)
-				var pos int64
-				if err := tx.QueryRow(ctx, `SELECT currval(pg_get_serial_sequence('events', 'offset'))`).Scan(&pos); err != nil {
-					b.Fatal(err)
-				}
-				t = lap("currval", t)
-				if err := tx.Commit(ctx); err != nil {
-					b.Fatal(err)
-				}
-				lap("commit", t)
-
-				// Alternative 0: the same multi-row INSERTs, other exec modes and
-				// smaller chunks.
-				execAlt(b, ctx, pool, store, origin, k, "alt-exec-8191rows-modeexec", MaxEventsPerInsert, pgx.QueryExecModeExec, phases)
-				execAlt(b, ctx, pool, store, origin, k, "alt-exec-1000rows", 1000, pgx.QueryExecModeCacheStatement, phases)
-				execAlt(b, ctx, pool, store, origin, k, "alt-exec-1000rows-modeexec", 1000, pgx.QueryExecModeExec, phases)
-				// Alternative 1: the same rows as one INSERT ... SELECT FROM unnest.
-				unnestAlt(b, ctx, pool, store, origin, k, phases)
-				// Alternative 2: CopyFrom into events itself, transaction_id read once.
-				copyAlt(b, ctx, pool, store, origin, k, phases)
-			}
-			for name, d := range phases {
-				b.ReportMetric(float64(d)/float64(time.Millisecond)/float64(b.N), name+"-ms")
-			}
-		})
-	}
-}
-
-func execAlt(b *testing.B, ctx context.Context, pool *pgxpool.Pool, store *EventStore, origin domain.Origin, k benchKind,
-	name string, chunk int, mode pgx.QueryExecMode, phases map[string]time.Duration) {
-	b.Helper()
-	msgs := benchMessages(b, store, origin, newBenchAggregate(k))
-	t0 := time.Now()
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		for start := 0; start < len(msgs); start += chunk {
-			q, err := logSchema{}.InsertQuery(wsql.InsertQueryParams{Topic: EventsTopic, Msgs: msgs[start:min(start+chunk, len(msgs))]})
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, q.Query, append([]any{mode}, q.Args...)...); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	phases[name] += time.Since(t0)
-}
-
-func unnestAlt(b *testing.B, ctx context.Context, pool *pgxpool.Pool, store *EventStore, origin domain.Origin, k benchKind, phases map[string]time.Duration) {
-	b.Helper()
-	rows := storeRows(b, store, origin, newBenchAggregate(k))
-	var (
-		ids, types, streamTypes []string
-		payloads, metas         []string
-		tenants, streams        []uuid.UUID
-		versions                []int32
-	)
-	for _, r := range rows {
-		ids = append(ids, r[0].(string))
-		payloads = append(payloads, string(r[1].([]byte)))
-		metas = append(metas, string(r[2].([]byte)))
-		tenants = append(tenants, r[3].(uuid.UUID))
-		streamTypes = append(streamTypes, r[4].(string))
-		streams = append(streams, r[5].(uuid.UUID))
-		versions = append(versions, r[6].(int32))
-		types = append(types, r[7].(string))
-	}
-	t0 := time.Now()
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO events (uuid, payload, metadata, tenant_id, stream_type, stream_id, stream_version, event_type, transaction_id)
-			SELECT u, p, m, t, st, s, v, e, pg_current_xact_id()
-			FROM unnest($1::varchar[], $2::jsonb[], $3::jsonb[], $4::uuid[], $5::text[], $6::uuid[], $7::int[], $8::text[]) AS x(u, p, m, t, st, s, v, e)`,
-			ids, payloads, metas, tenants, streamTypes, streams, versions, types)
-		return err
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	phases["alt-unnest-insert"] += time.Since(t0)
-}
-
-func copyAlt(b *testing.B, ctx context.Context, pool *pgxpool.Pool, store *EventStore, origin domain.Origin, k benchKind, phases map[string]time.Duration) {
-	b.Helper()
-	rows := storeRows(b, store, origin, newBenchAggregate(k))
-	t0 := time.Now()
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		// xid8's binary form is int8's: register it so CopyFrom can send it.
-		tm := tx.Conn().TypeMap()
-		if _, ok := tm.TypeForName("xid8"); !ok {
-			var oid uint32
-			if err := tx.QueryRow(ctx, `SELECT 'xid8'::regtype::oid`).Scan(&oid); err != nil {
-				return err
-			}
-			tm.RegisterType(&pgtype.Type{Name: "xid8", OID: oid, Codec: pgtype.Int8Codec{}})
-		}
-		var xid int64
-		if err := tx.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&xid); err != nil {
-			return err
-		}
-		full := make([][]any, len(rows))
-		for i, r := range rows {
-			full[i] = append(r[:insertColumns:insertColumns], xid)
-		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, append(append([]string(nil), bareColumns...), "transaction_id"), pgx.CopyFromRows(full))
-		return err
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	phases["alt-copy-events"] += time.Since(t0)
 }

@@ -140,11 +140,8 @@ func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Orig
 	if err != nil {
 		return 0, fmt.Errorf("create publisher: %w", err)
 	}
-	for start := 0; start < len(msgs); start += MaxEventsPerInsert {
-		end := min(start+MaxEventsPerInsert, len(msgs))
-		if err := publisher.Publish(EventsTopic, msgs[start:end]...); err != nil {
-			return 0, err
-		}
+	if err := publisher.Publish(EventsTopic, msgs...); err != nil {
+		return 0, err
 	}
 
 	for _, agg := range aggs {

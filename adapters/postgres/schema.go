@@ -7,8 +7,9 @@ import (
 	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
-	"strings"
+	"unicode/utf8"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -34,15 +35,16 @@ const (
 	MetaPosition = "position"
 )
 
-// maxParams is PostgreSQL's limit of bind parameters per statement.
-const maxParams = 65535
-
-// insertColumns are the values bound per event; transaction_id comes from
-// the server.
-const insertColumns = 8
-
-// MaxEventsPerInsert keeps one multi-row INSERT under the parameter limit.
-const MaxEventsPerInsert = maxParams / insertColumns
+// insertQuery writes a whole batch in one statement whose text never
+// changes: one array per column, unnested in order. Statement size and
+// planning cost do not grow with the batch, and there is no limit on the
+// number of events per statement.
+const insertQuery = `INSERT INTO events
+	(uuid, payload, metadata, tenant_id, stream_type, stream_id, stream_version, event_type, transaction_id)
+	SELECT u, p::json, m::json, t::uuid, st, s::uuid, v, et, pg_current_xact_id()
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[])
+		WITH ORDINALITY AS x(u, p, m, t, st, s, v, et, n)
+	ORDER BY n`
 
 // logSchema is Watermill's schema adapter for the events table: Watermill's
 // own columns plus the event-store columns, filled from each message's
@@ -58,36 +60,61 @@ func (s logSchema) SchemaInitializingQueries(wsql.SchemaInitializingQueriesParam
 }
 
 func (s logSchema) InsertQuery(params wsql.InsertQueryParams) (wsql.Query, error) {
-	if len(params.Msgs) > MaxEventsPerInsert {
-		return wsql.Query{}, fmt.Errorf("%d events in one insert; at most %d fit", len(params.Msgs), MaxEventsPerInsert)
-	}
-	var sb strings.Builder
-	sb.WriteString(`INSERT INTO events (uuid, payload, metadata, tenant_id, stream_type, stream_id, stream_version, event_type, transaction_id) VALUES `)
-	args := make([]any, 0, len(params.Msgs)*insertColumns)
+	n := len(params.Msgs)
+	ids, payloads, metadata := make([]string, n), make([]string, n), make([]string, n)
+	tenants, streamTypes, streams, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	versions := make([]int32, n)
+	var buf []byte
 	for i, msg := range params.Msgs {
-		version, err := strconv.Atoi(msg.Metadata.Get(MetaStreamVersion))
+		md := msg.Metadata
+		version, err := strconv.ParseInt(md.Get(MetaStreamVersion), 10, 32)
 		if err != nil {
 			return wsql.Query{}, fmt.Errorf("message %s has no stream version: %w", msg.UUID, err)
 		}
 		for _, key := range []string{MetaTenantID, MetaStreamType, MetaStreamID, MetaEventType} {
-			if msg.Metadata.Get(key) == "" {
+			if md.Get(key) == "" {
 				return wsql.Query{}, fmt.Errorf("message %s has no %s in its metadata", msg.UUID, key)
 			}
 		}
-		metadata, err := json.Marshal(msg.Metadata)
-		if err != nil {
-			return wsql.Query{}, fmt.Errorf("marshal metadata of %s: %w", msg.UUID, err)
-		}
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		n := i * insertColumns
-		fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,pg_current_xact_id())", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
-		args = append(args, msg.UUID, string(msg.Payload), string(metadata),
-			msg.Metadata.Get(MetaTenantID), msg.Metadata.Get(MetaStreamType), msg.Metadata.Get(MetaStreamID),
-			version, msg.Metadata.Get(MetaEventType))
+		buf = appendMetadataJSON(buf[:0], md)
+		ids[i], payloads[i], metadata[i] = msg.UUID, string(msg.Payload), string(buf)
+		tenants[i], streamTypes[i], streams[i], types[i] = md.Get(MetaTenantID), md.Get(MetaStreamType), md.Get(MetaStreamID), md.Get(MetaEventType)
+		versions[i] = int32(version)
 	}
-	return wsql.Query{Query: sb.String(), Args: args}, nil
+	return wsql.Query{Query: insertQuery, Args: []any{ids, payloads, metadata, tenants, streamTypes, streams, versions, types}}, nil
+}
+
+// appendMetadataJSON encodes metadata as a JSON object, keys sorted like
+// encoding/json does, without its reflection cost (it dominated large
+// batches).
+func appendMetadataJSON(buf []byte, md message.Metadata) []byte {
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	buf = append(buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, k)
+		buf = append(buf, ':')
+		buf = appendJSONString(buf, md[k])
+	}
+	return append(buf, '}')
+}
+
+func appendJSONString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			quoted, _ := json.Marshal(s) // rare: escaping or non-ASCII needed
+			return append(buf, quoted...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
 }
 
 // SelectQuery follows Watermill's PostgreSQL schema: rows are delivered in

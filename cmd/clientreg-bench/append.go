@@ -75,8 +75,8 @@ type appendResult struct {
 const copyTable = `CREATE TABLE bench_events_copy (
     "offset"        BIGSERIAL,
     uuid            VARCHAR(36),
-    payload         JSONB,
-    metadata        JSONB,
+    payload         JSON,
+    metadata        JSON,
     transaction_id  xid8 DEFAULT pg_current_xact_id(),
     tenant_id       UUID,
     stream_type     TEXT,
