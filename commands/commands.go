@@ -139,18 +139,33 @@ func loadCustomFields(ctx context.Context, store EventStore, tenantID uuid.UUID)
 // the caller gave no version.
 func changeClient(ctx context.Context, store EventStore, origin domain.Origin, id uuid.UUID, expected *int,
 	decide func(*domain.Client) error) (Result, error) {
+	return change(ctx, store, origin, expected, func() (*domain.Client, error) {
+		return loadClient(ctx, store, origin.TenantID, id)
+	}, decide)
+}
+
+// changeList is changeClient for lists.
+func changeList(ctx context.Context, store EventStore, origin domain.Origin, id uuid.UUID, expected *int,
+	decide func(*domain.List) error) (Result, error) {
+	return change(ctx, store, origin, expected, func() (*domain.List, error) {
+		return loadList(ctx, store, origin.TenantID, id)
+	}, decide)
+}
+
+func change[A domain.Aggregate](ctx context.Context, store EventStore, origin domain.Origin, expected *int,
+	load func() (A, error), decide func(A) error) (Result, error) {
 	attempt := func() (Result, error) {
-		c, err := loadClient(ctx, store, origin.TenantID, id)
+		agg, err := load()
 		if err != nil {
 			return Result{}, err
 		}
-		if err := checkVersion(c, expected); err != nil {
+		if err := checkVersion(agg, expected); err != nil {
 			return Result{}, err
 		}
-		if err := decide(c); err != nil {
+		if err := decide(agg); err != nil {
 			return Result{}, err
 		}
-		return save(ctx, store, origin, c)
+		return save(ctx, store, origin, agg)
 	}
 	if expected != nil {
 		return attempt()
