@@ -19,11 +19,12 @@ type AddClientToList struct {
 type AddClientToListHandler struct{ store EventStore }
 
 func (h AddClientToListHandler) Handle(ctx context.Context, cmd AddClientToList) (Result, error) {
-	list, err := loadList(ctx, h.store, cmd.Origin.TenantID, cmd.ListID)
-	if err != nil {
-		return Result{}, err
-	}
+	// The list is read again on every attempt so a retry sees a deletion.
 	return changeClient(ctx, h.store, cmd.Origin, cmd.ClientID, cmd.ExpectedVersion, func(c *domain.Client) error {
+		list, err := loadList(ctx, h.store, cmd.Origin.TenantID, cmd.ListID)
+		if err != nil {
+			return err
+		}
 		return c.AddToList(list)
 	})
 }

@@ -17,7 +17,7 @@ var (
 	ErrClientDeleted       = errors.New("client is deleted")
 	ErrClientNotDeleted    = errors.New("client is not deleted")
 	ErrListDeleted         = errors.New("list is deleted")
-	ErrCustomFieldExists   = errors.New("custom field already defined")
+	ErrPersonalDataErased  = errors.New("personal data of this client was erased")
 )
 
 // FieldError says which field is wrong and why, in words a user understands.

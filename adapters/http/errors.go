@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -56,6 +57,10 @@ func toAPIError(err error) *apiError {
 		return newError(http.StatusConflict, "client_deleted", "the client is deleted; restore it first")
 	case errors.Is(err, domain.ErrClientNotDeleted):
 		return newError(http.StatusConflict, "client_not_deleted", "the client is not deleted")
+	case errors.Is(err, domain.ErrPersonalDataErased):
+		return newError(http.StatusGone, "personal_data_erased", "this client's personal data was erased; it cannot take new data")
+	case errors.Is(err, context.Canceled):
+		return newError(499, "request_canceled", "the request was canceled")
 	case errors.Is(err, domain.ErrListDeleted):
 		return newError(http.StatusConflict, "list_deleted", "the list is deleted")
 	case errors.Is(err, postgres.ErrInvalidCursor):

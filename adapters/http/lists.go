@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/clientreg/clientreg/commands"
 )
@@ -87,7 +88,7 @@ func (s *Server) defineCustomField(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"name": body.Name, "version": res.Version, "position": res.Position})
+	writeJSON(w, http.StatusCreated, map[string]any{"name": strings.TrimSpace(body.Name), "version": res.Version, "position": res.Position})
 }
 
 func (s *Server) getCustomFields(w http.ResponseWriter, r *http.Request) {

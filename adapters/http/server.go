@@ -30,7 +30,7 @@ type ReadModels interface {
 	Lists(ctx context.Context, tenantID uuid.UUID) ([]projections.ListView, error)
 	ListExists(ctx context.Context, tenantID, id uuid.UUID) (bool, error)
 	CustomFields(ctx context.Context, tenantID uuid.UUID) ([]projections.CustomFieldView, error)
-	WaitForPosition(ctx context.Context, position int64, groups []string, timeout time.Duration) error
+	WaitForPosition(ctx context.Context, tenantID uuid.UUID, position int64, groups []string, timeout time.Duration) error
 	ProjectionStatus(ctx context.Context, groups []string) ([]projections.Status, error)
 }
 
@@ -222,7 +222,7 @@ func (s *Server) awaitPosition(r *http.Request) error {
 	if pos == 0 {
 		return nil
 	}
-	return s.reads.WaitForPosition(r.Context(), pos, projections.Names(), s.ReadYourWritesTimeout)
+	return s.reads.WaitForPosition(r.Context(), principalFrom(r.Context()).TenantID, pos, projections.Names(), s.ReadYourWritesTimeout)
 }
 
 func writeResult(w http.ResponseWriter, status int, res commands.Result) {

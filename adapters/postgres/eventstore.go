@@ -90,15 +90,28 @@ func (s *EventStore) ReadStream(ctx context.Context, tenantID, streamID uuid.UUI
 // the last event appended (0 when there was nothing to append).
 func (s *EventStore) Save(ctx context.Context, origin domain.Origin, aggs ...domain.Aggregate) (int64, error) {
 	var position int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		position, err = s.SaveInTx(ctx, tx, origin, aggs...)
-		return err
-	})
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			position, err = s.SaveInTx(ctx, tx, origin, aggs...)
+			return err
+		})
+		// Two saves that swap unique values (A takes B's email while B takes
+		// A's) can deadlock on the reservations; the loser rolled back
+		// entirely, so running the same save again is safe.
+		if !isDeadlock(err) || attempt == 3 {
+			break
+		}
+	}
 	if err != nil {
 		return 0, s.explainConflict(ctx, origin.TenantID, err)
 	}
 	return position, nil
+}
+
+func isDeadlock(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
 // SaveInTx is Save on a transaction the caller owns, for commands that must
@@ -118,8 +131,10 @@ func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Orig
 				if agg.Version() == 0 {
 					// A new stream: its subject has no key yet.
 					key, err = s.keys.createSubjectKey(ctx, tx, origin.TenantID, agg.StreamID())
-				} else {
-					key, err = s.keys.subjectKey(ctx, tx, origin.TenantID, agg.StreamID(), true)
+				} else if key, err = s.keys.subjectKey(ctx, tx, origin.TenantID, agg.StreamID()); errors.Is(err, errNoSubjectKey) {
+					// A new key would make the older sealed events unreadable
+					// under the wrong key; an erased subject takes no new data.
+					err = fmt.Errorf("%w: %s", domain.ErrPersonalDataErased, agg.StreamID())
 				}
 				if err != nil {
 					return 0, err
@@ -291,7 +306,7 @@ func (k *subjectKeys) key(ctx context.Context, tenantID, subjectID uuid.UUID) (c
 	if key, ok := k.cache[subjectID]; ok {
 		return key, nil
 	}
-	key, err := k.keyring.subjectKey(ctx, k.q, tenantID, subjectID, false)
+	key, err := k.keyring.subjectKey(ctx, k.q, tenantID, subjectID)
 	if errors.Is(err, errNoSubjectKey) {
 		key, err = nil, nil
 	}

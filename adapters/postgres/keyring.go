@@ -76,16 +76,14 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// subjectKey returns the subject's data key, creating it when create is set.
-func (k *Keyring) subjectKey(ctx context.Context, q querier, tenantID, subjectID uuid.UUID, create bool) (cipher.AEAD, error) {
+// subjectKey returns the subject's data key, or errNoSubjectKey when it was
+// erased.
+func (k *Keyring) subjectKey(ctx context.Context, q querier, tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
 	var wrapped []byte
 	err := q.QueryRow(ctx, `SELECT wrapped_key FROM subject_keys WHERE tenant_id = $1 AND subject_id = $2`,
 		tenantID, subjectID).Scan(&wrapped)
 	if errors.Is(err, pgx.ErrNoRows) {
-		if !create {
-			return nil, errNoSubjectKey
-		}
-		return k.createSubjectKey(ctx, q, tenantID, subjectID)
+		return nil, errNoSubjectKey
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load data key: %w", err)

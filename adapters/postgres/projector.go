@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/clientreg/clientreg/projections"
@@ -72,14 +74,17 @@ func (p *Projector) Running() bool { return p.running.Load() }
 // Run consumes until ctx ends, then stops gracefully: the event in hand is
 // finished and what the open batch applied commits with its offset.
 func (p *Projector) Run(ctx context.Context) error {
-	ackDeadline := 30 * time.Second
+	// No ack deadline: past it Watermill would commit the batch from its own
+	// goroutine while the handler still uses the transaction. The handler
+	// always acks or abandons the batch itself.
+	noAckDeadline := time.Duration(0)
 	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(p.pool), wsql.SubscriberConfig{
 		ConsumerGroup:  p.projection.Name(),
 		SchemaAdapter:  logSchema{batchSize: p.cfg.BatchSize},
 		OffsetsAdapter: offsetsAdapter(),
 		PollInterval:   p.cfg.PollInterval,
 		ResendInterval: 100 * time.Millisecond,
-		AckDeadline:    &ackDeadline,
+		AckDeadline:    &noAckDeadline,
 	}, watermill.NewSlogLoggerWithLevelMapping(p.logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}))
 	if err != nil {
 		return fmt.Errorf("subscriber for %s: %w", p.Name(), err)
@@ -144,9 +149,11 @@ func (p *Projector) handle(msg *message.Message) error {
 			msg.Ack()
 			return nil
 		}
-		if errors.Is(lastErr, errBrokenTx) || ctx.Err() != nil {
+		if errors.Is(lastErr, errBrokenTx) || isTransient(lastErr) || ctx.Err() != nil {
+			// Retrying inside the same snapshot cannot help: start the batch
+			// over from the committed offset instead of dropping the event.
 			p.logger.Warn("projection batch abandoned", "position", position, "error", lastErr)
-			return lastErr
+			return fmt.Errorf("%w: %w", errBrokenTx, lastErr)
 		}
 	}
 	p.setAside(ctx, tx, position, msg, lastErr)
@@ -179,15 +186,33 @@ func (p *Projector) applyInSavepoint(ctx context.Context, tx pgx.Tx, position in
 }
 
 // setAside records an event the projection cannot apply. The log line names
-// the event, never its content: payloads hold personal data.
+// the event, never its content: payloads hold personal data. The record is
+// written in a savepoint so a failure here cannot abort the batch.
 func (p *Projector) setAside(ctx context.Context, tx pgx.Tx, position int64, msg *message.Message, cause error) {
 	p.failures.Add(1)
 	eventType := msg.Metadata.Get(MetaEventType)
 	p.logger.Error("event set aside after retries", "position", position, "event_id", msg.UUID,
 		"event_type", eventType, "error", cause)
-	if _, err := tx.Exec(ctx, `INSERT INTO projection_failures (projection, event_offset, event_id, event_type, error)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-		p.Name(), position, msg.UUID, eventType, cause.Error()); err != nil {
+	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+		_, err := sp.Exec(ctx, `INSERT INTO projection_failures (projection, event_offset, event_id, event_type, error)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+			p.Name(), position, msg.UUID, eventType, cause.Error())
+		return err
+	})
+	if err != nil {
 		p.logger.Error("could not record set-aside event", "position", position, "error", err)
 	}
+}
+
+// isTransient tells errors that may pass on a later try (lock and
+// serialization conflicts, resource limits, cancellations, lost
+// connections) from those that will fail every time (bad data, bugs).
+func isTransient(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		code := pgErr.Code
+		return strings.HasPrefix(code, "40") || strings.HasPrefix(code, "53") || strings.HasPrefix(code, "57") ||
+			strings.HasPrefix(code, "08") || code == "55P03"
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || pgconn.SafeToRetry(err)
 }

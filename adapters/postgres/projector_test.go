@@ -196,7 +196,7 @@ func TestProjectorSetsAsideAnEventItCannotApplyAndMovesOn(t *testing.T) {
 	defer stop()
 	go func() { _ = p.Run(runCtx) }()
 	reads := postgres.NewReadModels(pool)
-	if err := reads.WaitForPosition(ctx, last.Position, []string{"clients"}, 10*time.Second); err != nil {
+	if err := reads.WaitForPosition(ctx, origin.TenantID, last.Position, []string{"clients"}, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	var n int

@@ -184,16 +184,16 @@ var (
 	ErrNoSuchPosition = errors.New("no event at this position")
 )
 
-// WaitForPosition blocks until every named projection has applied the event
-// at position, or until timeout. A position past the log's head is an error
-// at once rather than a wait.
-func (r *ReadModels) WaitForPosition(ctx context.Context, position int64, groups []string, timeout time.Duration) error {
+// WaitForPosition blocks until every named projection has applied the
+// tenant's event at position, or until timeout. A position that is not one
+// of the tenant's events is an error at once rather than a wait.
+func (r *ReadModels) WaitForPosition(ctx context.Context, tenantID uuid.UUID, position int64, groups []string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
 		var reached, exists bool
-		err := r.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE "offset" = $1), (`+reachedQuery+`)`,
-			position, groups).Scan(&exists, &reached)
+		err := r.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE "offset" = $1 AND tenant_id = $3), (`+reachedQuery+`)`,
+			position, groups, tenantID).Scan(&exists, &reached)
 		if err != nil && ctx.Err() == nil {
 			return fmt.Errorf("check projection position: %w", err)
 		}
