@@ -18,6 +18,7 @@ CREATE TABLE idempotency_keys (
     tenant_id     UUID        NOT NULL,
     key           TEXT        NOT NULL,
     request_hash  BYTEA       NOT NULL,
+    owner         UUID        NOT NULL,
     status        INTEGER,
     response_body BYTEA,
     etag          TEXT        NOT NULL DEFAULT '',

@@ -161,7 +161,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		h.Write([]byte(r.Method + " " + r.URL.Path + "\n" + r.Header.Get("If-Match") + "\n"))
 		h.Write(body)
 		tenant := principalFrom(r.Context()).TenantID
-		stored, err := s.idempotency.Claim(r.Context(), tenant, key, h.Sum(nil))
+		claim, stored, err := s.idempotency.Claim(r.Context(), tenant, key, h.Sum(nil))
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -185,9 +185,9 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		// Only a success is replayed. A refused command changed nothing,
 		// so the key is freed and the corrected request may reuse it.
 		if rec.status >= 300 {
-			err = s.idempotency.Release(ctx, tenant, key)
+			err = s.idempotency.Release(ctx, claim)
 		} else {
-			err = s.idempotency.Complete(ctx, tenant, key, postgres.StoredResponse{
+			err = s.idempotency.Complete(ctx, claim, postgres.StoredResponse{
 				Status: rec.status, Body: rec.body.Bytes(),
 				ETag: w.Header().Get("ETag"), Location: w.Header().Get("Location")})
 		}

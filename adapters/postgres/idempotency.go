@@ -38,20 +38,30 @@ type Idempotency struct {
 
 func NewIdempotency(pool *pgxpool.Pool) *Idempotency { return &Idempotency{pool: pool} }
 
+// Claim is a caller's hold on an idempotency key.
+type Claim struct {
+	TenantID uuid.UUID
+	Key      string
+	owner    uuid.UUID
+}
+
 // Claim takes the key for a request. It returns the stored response when the
 // same request already completed, ErrIdempotencyKeyReused when the key
 // belongs to another request, ErrIdempotencyInProgress while the first is
-// still running, or nil, nil when the caller owns the key now.
-func (s *Idempotency) Claim(ctx context.Context, tenantID uuid.UUID, key string, requestHash []byte) (*StoredResponse, error) {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3)
-		ON CONFLICT (tenant_id, key) DO UPDATE SET request_hash = excluded.request_hash, created_at = now()
-		WHERE idempotency_keys.status IS NULL AND idempotency_keys.created_at < now() - $4::interval`,
-		tenantID, key, requestHash, abandonAfter.String())
+// still running, or a claim when the caller owns the key now. A claim
+// abandoned by a crash is taken over only by the same request.
+func (s *Idempotency) Claim(ctx context.Context, tenantID uuid.UUID, key string, requestHash []byte) (*Claim, *StoredResponse, error) {
+	claim := &Claim{TenantID: tenantID, Key: key, owner: uuid.New()}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, request_hash, owner) VALUES ($1, $2, $3, $5)
+		ON CONFLICT (tenant_id, key) DO UPDATE SET owner = excluded.owner, created_at = now()
+		WHERE idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash
+		  AND idempotency_keys.created_at < now() - $4::interval`,
+		tenantID, key, requestHash, abandonAfter.String(), claim.owner)
 	if err != nil {
-		return nil, fmt.Errorf("claim idempotency key: %w", err)
+		return nil, nil, fmt.Errorf("claim idempotency key: %w", err)
 	}
 	if tag.RowsAffected() == 1 {
-		return nil, nil
+		return claim, nil, nil
 	}
 	var hash []byte
 	var status *int
@@ -62,22 +72,22 @@ func (s *Idempotency) Claim(ctx context.Context, tenantID uuid.UUID, key string,
 		return s.Claim(ctx, tenantID, key, requestHash) // released meanwhile
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read idempotency key: %w", err)
+		return nil, nil, fmt.Errorf("read idempotency key: %w", err)
 	}
 	if string(hash) != string(requestHash) {
-		return nil, ErrIdempotencyKeyReused
+		return nil, nil, ErrIdempotencyKeyReused
 	}
 	if status == nil {
-		return nil, ErrIdempotencyInProgress
+		return nil, nil, ErrIdempotencyInProgress
 	}
 	stored.Status = *status
-	return &stored, nil
+	return nil, &stored, nil
 }
 
-// Complete stores the answer for a claimed key.
-func (s *Idempotency) Complete(ctx context.Context, tenantID uuid.UUID, key string, resp StoredResponse) error {
+// Complete stores the answer for a claimed key, if the claim still holds.
+func (s *Idempotency) Complete(ctx context.Context, c *Claim, resp StoredResponse) error {
 	_, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response_body = $4, etag = $5, location = $6
-		WHERE tenant_id = $1 AND key = $2`, tenantID, key, resp.Status, resp.Body, resp.ETag, resp.Location)
+		WHERE tenant_id = $1 AND key = $2 AND owner = $7`, c.TenantID, c.Key, resp.Status, resp.Body, resp.ETag, resp.Location, c.owner)
 	if err != nil {
 		return fmt.Errorf("store idempotent response: %w", err)
 	}
@@ -85,8 +95,9 @@ func (s *Idempotency) Complete(ctx context.Context, tenantID uuid.UUID, key stri
 }
 
 // Release frees a claimed key after a refused or failed request.
-func (s *Idempotency) Release(ctx context.Context, tenantID uuid.UUID, key string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND status IS NULL`, tenantID, key)
+func (s *Idempotency) Release(ctx context.Context, c *Claim) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND owner = $3 AND status IS NULL`,
+		c.TenantID, c.Key, c.owner)
 	if err != nil {
 		return fmt.Errorf("release idempotency key: %w", err)
 	}
