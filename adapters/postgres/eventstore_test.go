@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -244,5 +245,46 @@ func TestPersonalDataIsSealedInTheLog(t *testing.T) {
 	}
 	if reg := events[0].Event.(domain.ClientRegistered); len(reg.Details) != 0 {
 		t.Fatalf("details readable without key: %v", reg.Details)
+	}
+}
+
+// Two clients swapping emails at once may deadlock on the reservations; the
+// store retries the loser, so each side ends in success or a duplicate,
+// never an internal error.
+func TestSwappingEmailsConcurrentlyNeverFailsInternally(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, _ := newStore(t)
+	origin := domain.Origin{TenantID: uuid.New()}
+	h := commands.NewHandlers(store)
+	for round := range 15 {
+		emailA, emailB := fmt.Sprintf("a%d@example.com", round), fmt.Sprintf("b%d@example.com", round)
+		a, err := h.RegisterClient.Handle(ctx, commands.RegisterClient{Origin: origin, Input: personInput(emailA)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := h.RegisterClient.Handle(ctx, commands.RegisterClient{Origin: origin, Input: personInput(emailB)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, swap := range []struct {
+			id    uuid.UUID
+			email string
+		}{{a.ID, emailB}, {b.ID, emailA}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = h.ChangeClientDetails.Handle(ctx, commands.ChangeClientDetails{Origin: origin, ClientID: swap.id,
+					ExpectedVersion: 1, Input: domain.ClientInput{Details: map[domain.Field]string{domain.FieldEmail: swap.email}}})
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil && !errors.Is(err, domain.ErrDuplicate) {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
 	}
 }
