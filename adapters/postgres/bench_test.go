@@ -11,15 +11,12 @@ package postgres
 
 import (
 	"context"
-	"crypto/cipher"
 	"crypto/rand"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -123,54 +120,6 @@ const bareTable = `CREATE TABLE bench_events_copy (
     stream_type TEXT, stream_id UUID, stream_version INTEGER, event_type TEXT,
     recorded_at TIMESTAMPTZ DEFAULT now())`
 
-var bareColumns = []string{"uuid", "payload", "metadata", "tenant_id", "stream_type", "stream_id", "stream_version", "event_type"}
-
-// storeRows are the column values the store's schema adapter binds for agg
-// (same payload and metadata JSON), as CopyFrom rows.
-func storeRows(b *testing.B, s *EventStore, origin domain.Origin, agg *benchAggregate) [][]any {
-	b.Helper()
-	msgs := benchMessages(b, s, origin, agg)
-	rows := make([][]any, 0, len(msgs))
-	q, err := logSchema{}.InsertQuery(wsql.InsertQueryParams{Topic: EventsTopic, Msgs: msgs})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cols := q.Args
-	for i := range msgs {
-		rows = append(rows, []any{cols[0].([]string)[i], []byte(cols[1].([]string)[i]), []byte(cols[2].([]string)[i]),
-			uuid.MustParse(cols[3].([]string)[i]), cols[4].([]string)[i], uuid.MustParse(cols[5].([]string)[i]),
-			cols[6].([]int32)[i], cols[7].([]string)[i]})
-	}
-	return rows
-}
-
-// benchMessages encodes agg's events as Save does, with a fresh data key.
-func benchMessages(b testing.TB, s *EventStore, origin domain.Origin, agg *benchAggregate) []*message.Message {
-	b.Helper()
-	ctx := context.Background()
-	var key cipher.AEAD
-	if isPersonal(agg.pending[0]) {
-		raw := make([]byte, 32)
-		if _, err := rand.Read(raw); err != nil {
-			b.Fatal(err)
-		}
-		var err error
-		if key, err = newAEAD(raw); err != nil {
-			b.Fatal(err)
-		}
-	}
-	occurredAt := time.Now().UTC().Format(time.RFC3339Nano)
-	msgs := make([]*message.Message, len(agg.pending))
-	for i, e := range agg.pending {
-		m, err := s.newMessage(ctx, origin, agg, i+1, e, key, occurredAt)
-		if err != nil {
-			b.Fatal(err)
-		}
-		msgs[i] = m
-	}
-	return msgs
-}
-
 func BenchmarkCopyFrom10k(b *testing.B) {
 	for _, k := range benchKinds {
 		b.Run(k.name, func(b *testing.B) {
@@ -183,10 +132,13 @@ func BenchmarkCopyFrom10k(b *testing.B) {
 			var took time.Duration
 			for b.Loop() {
 				b.StopTimer()
-				rows := storeRows(b, store, origin, newBenchAggregate(k))
+				rows, err := store.EncodeRows(ctx, origin, newBenchAggregate(k))
+				if err != nil {
+					b.Fatal(err)
+				}
 				b.StartTimer()
 				t0 := time.Now()
-				n, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_events_copy"}, bareColumns, pgx.CopyFromRows(rows))
+				n, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_events_copy"}, EventColumns, pgx.CopyFromRows(rows))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -40,7 +37,6 @@ type eventKind struct {
 	name       string
 	streamType string
 	event      func(i int) domain.Event
-	personal   []string // JSON fields the store seals (domain.PersonalEvent)
 }
 
 var eventKinds = []eventKind{
@@ -58,7 +54,6 @@ var eventKinds = []eventKind{
 				domain.FieldPhone: "+32 470 " + strconv.Itoa(100000+i),
 			}}
 		},
-		personal: domain.ClientDetailsChanged{}.PersonalFields(),
 	},
 }
 
@@ -85,8 +80,6 @@ const copyTable = `CREATE TABLE bench_events_copy (
     event_type      TEXT,
     recorded_at     TIMESTAMPTZ DEFAULT now()
 )`
-
-var copyColumns = []string{"uuid", "payload", "metadata", "tenant_id", "stream_type", "stream_id", "stream_version", "event_type"}
 
 func benchAppend(ctx context.Context, dbURL string, o options) ([]appendResult, error) {
 	pool, err := pgxpool.New(ctx, dbURL)
@@ -123,12 +116,12 @@ func benchAppend(ctx context.Context, dbURL string, o options) ([]appendResult, 
 			}
 			storeTook := time.Since(t0)
 
-			rows, err := copyRows(kind, origin, newBatch(kind, o.events))
+			rows, err := store.EncodeRows(ctx, origin, newBatch(kind, o.events))
 			if err != nil {
 				return nil, err
 			}
 			t0 = time.Now()
-			n, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_events_copy"}, copyColumns, pgx.CopyFromRows(rows))
+			n, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_events_copy"}, postgres.EventColumns, pgx.CopyFromRows(rows))
 			if err != nil {
 				return nil, fmt.Errorf("%s: CopyFrom: %w", kind.name, err)
 			}
@@ -153,90 +146,4 @@ func newBatch(kind eventKind, n int) *batchAggregate {
 		agg.pending[i] = kind.event(i)
 	}
 	return agg
-}
-
-// copyRows builds the rows the store would write for agg, byte for byte in
-// shape: the payload as the store encodes it (personal fields sealed with
-// AES-256-GCM under "sealed"), the metadata map marshalled as Watermill's
-// message.Metadata, the same column values.
-func copyRows(kind eventKind, origin domain.Origin, agg *batchAggregate) ([][]any, error) {
-	var aead cipher.AEAD
-	if len(kind.personal) > 0 {
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		block, err := aes.NewCipher(key)
-		if err != nil {
-			return nil, err
-		}
-		if aead, err = cipher.NewGCM(block); err != nil {
-			return nil, err
-		}
-	}
-	occurredAt := time.Now().UTC().Format(time.RFC3339Nano)
-	rows := make([][]any, len(agg.pending))
-	for i, e := range agg.pending {
-		payload, err := encodePayload(e, kind.personal, aead, agg.id)
-		if err != nil {
-			return nil, err
-		}
-		id := uuid.NewString()
-		version := agg.Version() + i + 1
-		md := map[string]string{
-			postgres.MetaEventID:       id,
-			postgres.MetaEventType:     e.EventName(),
-			postgres.MetaSchemaVersion: strconv.Itoa(e.SchemaVersion()),
-			postgres.MetaTenantID:      origin.TenantID.String(),
-			postgres.MetaStreamType:    agg.StreamType(),
-			postgres.MetaStreamID:      agg.id.String(),
-			postgres.MetaStreamVersion: strconv.Itoa(version),
-			postgres.MetaOccurredAt:    occurredAt,
-			postgres.MetaActor:         origin.Actor,
-			postgres.MetaCorrelationID: origin.CorrelationID,
-			postgres.MetaCausationID:   origin.CausationID,
-		}
-		metadata, err := json.Marshal(md)
-		if err != nil {
-			return nil, err
-		}
-		rows[i] = []any{id, payload, metadata, origin.TenantID, agg.StreamType(), agg.id, int32(version), e.EventName()}
-	}
-	return rows, nil
-}
-
-// encodePayload mirrors the store's codec: marshal, move the personal fields
-// into one sealed blob (nonce || AES-GCM ciphertext, subject id as AAD).
-func encodePayload(e domain.Event, personalFields []string, aead cipher.AEAD, subject uuid.UUID) ([]byte, error) {
-	raw, err := json.Marshal(e)
-	if err != nil || aead == nil {
-		return raw, err
-	}
-	fields := map[string]json.RawMessage{}
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return nil, err
-	}
-	personal := map[string]json.RawMessage{}
-	for _, name := range personalFields {
-		if v, ok := fields[name]; ok {
-			personal[name] = v
-			delete(fields, name)
-		}
-	}
-	if len(personal) == 0 {
-		return raw, nil
-	}
-	plain, err := json.Marshal(personal)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	sealed := aead.Seal(nonce, nonce, plain, subject[:])
-	if fields["sealed"], err = json.Marshal(sealed); err != nil {
-		return nil, err
-	}
-	return json.Marshal(fields)
 }

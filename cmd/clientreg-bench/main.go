@@ -30,6 +30,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/clientreg/clientreg/adapters/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -129,7 +130,7 @@ func serverInfo(ctx context.Context, admin string) (server, error) {
 	defer cancel()
 	conn, err := pgx.Connect(cctx, admin)
 	if err != nil {
-		return server{}, fmt.Errorf("cannot reach PostgreSQL at %s (set TEST_DATABASE_URL to an admin URL): %w", redact(admin), err)
+		return server{}, fmt.Errorf("cannot reach PostgreSQL at %s (set TEST_DATABASE_URL to an admin URL): %w", pgtest.Redact(admin), err)
 	}
 	defer conn.Close(context.Background())
 	var s server
@@ -163,7 +164,7 @@ func (d *databases) create(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("create database %s: %w", name, err)
 	}
 	d.names = append(d.names, name)
-	return withDatabase(d.admin, name)
+	return pgtest.WithDatabase(d.admin, name)
 }
 
 func (d *databases) dropAll() {
@@ -186,26 +187,6 @@ func (d *databases) dropAll() {
 	d.names = nil
 }
 
-// withDatabase points the admin connection string at database name; it
-// accepts URLs and keyword/value strings (as pgtest does).
-func withDatabase(admin, name string) (string, error) {
-	if strings.HasPrefix(admin, "postgres://") || strings.HasPrefix(admin, "postgresql://") {
-		u, err := url.Parse(admin)
-		if err != nil {
-			return "", fmt.Errorf("parse admin URL: %w", err)
-		}
-		u.Path = "/" + name
-		u.RawPath = ""
-		q := u.Query()
-		if q.Has("dbname") {
-			q.Del("dbname")
-			u.RawQuery = q.Encode()
-		}
-		return u.String(), nil
-	}
-	return admin + " dbname='" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(name) + "'", nil
-}
-
 // withPoolMaxConns sets pool_max_conns in a connection string.
 func withPoolMaxConns(dbURL string, n int) string {
 	if n <= 0 {
@@ -220,17 +201,6 @@ func withPoolMaxConns(dbURL string, n int) string {
 		}
 	}
 	return fmt.Sprintf("%s pool_max_conns=%d", dbURL, n)
-}
-
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }
 
 func median(ds []time.Duration) time.Duration {

@@ -122,7 +122,7 @@ func NewDatabaseURL(t testing.TB) string {
 	// Timestamp it so a later run can drop it if this process dies first.
 	_, _ = conn.Exec(ctx, "COMMENT ON DATABASE "+ident+" IS "+quoteLiteral(commentTag+time.Now().UTC().Format(time.RFC3339)))
 
-	u, err := withDatabase(admin, name)
+	u, err := WithDatabase(admin, name)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -137,7 +137,7 @@ func connectAdmin(ctx context.Context, t testing.TB, admin string) *pgx.Conn {
 	if err != nil {
 		t.Fatalf("pgtest: cannot reach the test PostgreSQL server at %s: %v\n"+
 			"Run the tests with `make test` (scripts/postgres.sh starts or finds a server and sets TEST_DATABASE_URL), "+
-			"or set TEST_DATABASE_URL to an admin URL of a reachable server.", redact(admin), err)
+			"or set TEST_DATABASE_URL to an admin URL of a reachable server.", Redact(admin), err)
 	}
 	return conn
 }
@@ -165,7 +165,7 @@ func buildTemplate(admin string) (string, error) {
 
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		return "", fmt.Errorf("connect admin database %s: %w", redact(admin), err)
+		return "", fmt.Errorf("connect admin database %s: %w", Redact(admin), err)
 	}
 	defer conn.Close(context.Background())
 
@@ -191,7 +191,7 @@ func buildTemplate(admin string) (string, error) {
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+bIdent); err != nil {
 		return "", fmt.Errorf("create %s: %w", building, err)
 	}
-	bURL, err := withDatabase(admin, building)
+	bURL, err := WithDatabase(admin, building)
 	if err != nil {
 		return "", err
 	}
@@ -267,9 +267,9 @@ func dropStale(ctx context.Context, conn *pgx.Conn, current string) {
 	}
 }
 
-// withDatabase returns the admin connection string pointed at database name.
+// WithDatabase returns the admin connection string pointed at database name.
 // It accepts URLs (postgres://...) and keyword/value strings (host=... ...).
-func withDatabase(admin, name string) (string, error) {
+func WithDatabase(admin, name string) (string, error) {
 	if strings.HasPrefix(admin, "postgres://") || strings.HasPrefix(admin, "postgresql://") {
 		u, err := url.Parse(admin)
 		if err != nil {
@@ -296,8 +296,8 @@ func quoteLiteral(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
-// redact hides a password in a URL for error messages.
-func redact(s string) string {
+// Redact hides a password in a URL for error messages.
+func Redact(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
 		return s
