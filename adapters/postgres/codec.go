@@ -77,13 +77,11 @@ func appendField(buf []byte, name string, value json.RawMessage) []byte {
 	return append(buf, value...)
 }
 
-// decodeEvent rebuilds an event from its payload. With key nil (the subject
-// was erased) the personal fields stay empty and erased is true.
-func decodeEvent(name string, version int, payload []byte, key cipher.AEAD, subjectID uuid.UUID) (e domain.Event, erased bool, err error) {
-	target, ok := domain.NewEvent(name, version)
-	if !ok {
-		return nil, false, fmt.Errorf("unknown event type %s v%d", name, version)
-	}
+// decodeEvent fills target (an empty event from domain.NewEvent) from its
+// payload. With key nil (the subject was erased) the personal fields stay
+// empty and erased is true.
+func decodeEvent(target domain.Event, payload []byte, key cipher.AEAD, subjectID uuid.UUID) (e domain.Event, erased bool, err error) {
+	name := target.EventName()
 	fields := map[string]json.RawMessage{}
 	if err := json.Unmarshal(payload, &fields); err != nil {
 		return nil, false, fmt.Errorf("decode %s payload: %w", name, err)

@@ -284,17 +284,17 @@ func (k *subjectKeys) decode(ctx context.Context, position int64, payload []byte
 	if err != nil {
 		return domain.RecordedEvent{}, err
 	}
-	probe, ok := domain.NewEvent(env.EventName, env.SchemaVersion)
+	target, ok := domain.NewEvent(env.EventName, env.SchemaVersion)
 	if !ok {
 		return domain.RecordedEvent{}, fmt.Errorf("event %d: unknown type %s v%d", position, env.EventName, env.SchemaVersion)
 	}
 	var key cipher.AEAD
-	if isPersonal(probe) {
+	if isPersonal(target) {
 		if key, err = k.key(ctx, env.TenantID, env.StreamID); err != nil {
 			return domain.RecordedEvent{}, err
 		}
 	}
-	e, erased, err := decodeEvent(env.EventName, env.SchemaVersion, payload, key, env.StreamID)
+	e, erased, err := decodeEvent(target, payload, key, env.StreamID)
 	if err != nil {
 		return domain.RecordedEvent{}, fmt.Errorf("event %d: %w", position, err)
 	}

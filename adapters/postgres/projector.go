@@ -153,7 +153,10 @@ func (p *Projector) handle(msg *message.Message) error {
 			// Retrying inside the same snapshot cannot help: start the batch
 			// over from the committed offset instead of dropping the event.
 			p.logger.Warn("projection batch abandoned", "position", position, "error", lastErr)
-			return fmt.Errorf("%w: %w", errBrokenTx, lastErr)
+			if !errors.Is(lastErr, errBrokenTx) {
+				lastErr = fmt.Errorf("%w: %w", errBrokenTx, lastErr)
+			}
+			return lastErr
 		}
 	}
 	p.setAside(ctx, tx, position, msg, lastErr)
