@@ -62,7 +62,7 @@ func RegisterClient(id uuid.UUID, in ClientInput, fields *CustomFieldSet) (*Clie
 	if details[FieldKind] == "" {
 		details[FieldKind] = KindPerson
 	}
-	for _, missing := range requiredFields(details) {
+	for _, missing := range append(requiredFields(details), personNames(details)...) {
 		// An invalid value is reported as such, not also as missing.
 		if !slices.ContainsFunc(errs, func(e FieldError) bool { return e.Field == missing.Field }) {
 			errs = append(errs, missing)
@@ -163,6 +163,21 @@ func (c *Client) AddContactPerson(contactID uuid.UUID, details map[string]string
 	return nil
 }
 
+// AddImportedContact adds a contact person from an import file unless the
+// client already has the same person (same email, or same name without
+// email), so importing a file twice does not double its contacts.
+func (c *Client) AddImportedContact(contactID uuid.UUID, details map[string]string) error {
+	for _, p := range c.contacts {
+		sameEmail := details["email"] != "" && EmailKey(p.details["email"]) == EmailKey(details["email"])
+		sameName := details["email"] == "" && strings.EqualFold(p.details["first_name"], details["first_name"]) &&
+			strings.EqualFold(p.details["last_name"], details["last_name"])
+		if sameEmail || sameName {
+			return nil
+		}
+	}
+	return c.AddContactPerson(contactID, details)
+}
+
 // ChangeContactPerson records the contact fields that differ.
 func (c *Client) ChangeContactPerson(contactID uuid.UUID, details map[string]string) error {
 	if c.deleted {
@@ -259,11 +274,26 @@ func (c *Client) UniqueKeys() []UniqueKey {
 	if c.deleted || c.version == 0 && len(c.pending) == 0 {
 		return nil
 	}
-	keys := []UniqueKey{{Kind: "email", Value: EmailKey(c.details[FieldEmail]), Field: string(FieldEmail)}}
+	email := EmailLookupKey(EmailKey(c.details[FieldEmail]))
+	email.Field = string(FieldEmail)
+	keys := []UniqueKey{email}
 	for _, r := range c.refs {
-		keys = append(keys, UniqueKey{Kind: "external_ref", Value: r.Source + "\x00" + r.ExternalID, Field: "external_refs"})
+		ref := RefKey(r)
+		ref.Field = "external_refs"
+		keys = append(keys, ref)
 	}
 	return keys
+}
+
+// EmailLookupKey is the unique key of an email already in EmailKey form,
+// without a field name: what a lookup by value needs.
+func EmailLookupKey(emailKey string) UniqueKey {
+	return UniqueKey{Kind: "email", Value: emailKey}
+}
+
+// RefKey is the unique key of an external reference, without a field name.
+func RefKey(r ExternalRef) UniqueKey {
+	return UniqueKey{Kind: "external_ref", Value: r.Source + "\x00" + r.ExternalID}
 }
 
 // Apply folds a recorded event into the client.
@@ -351,24 +381,33 @@ func normalizeDetails(in map[Field]string) (map[Field]string, ValidationErrors) 
 	return out, errs
 }
 
-// requiredFields: every client needs an email; a person needs first and last
-// name, a company its name.
+// requiredFields is what every client holds: an email, a kind, and for a
+// company its name. Persons may lack names (an imported newsletter list of
+// emails and languages); a person registered by hand must give them.
 func requiredFields(d map[Field]string) ValidationErrors {
 	var errs ValidationErrors
-	need := func(f Field, what string) {
-		if d[f] == "" {
-			errs.add(string(f), "required", "%s is required", what)
-		}
-	}
-	need(FieldKind, `the kind ("person" or "company")`)
-	need(FieldEmail, "an email address")
+	need(&errs, d, FieldKind, `the kind ("person" or "company")`)
+	need(&errs, d, FieldEmail, "an email address")
 	if d[FieldKind] == KindCompany {
-		need(FieldCompanyName, "the company name")
-	} else {
-		need(FieldFirstName, "the first name")
-		need(FieldLastName, "the last name")
+		need(&errs, d, FieldCompanyName, "the company name")
 	}
 	return errs
+}
+
+// personNames: a person registered by hand needs a first and a last name.
+func personNames(d map[Field]string) ValidationErrors {
+	var errs ValidationErrors
+	if d[FieldKind] != KindCompany {
+		need(&errs, d, FieldFirstName, "the first name")
+		need(&errs, d, FieldLastName, "the last name")
+	}
+	return errs
+}
+
+func need(errs *ValidationErrors, d map[Field]string, f Field, what string) {
+	if d[f] == "" {
+		errs.add(string(f), "required", "%s is required", what)
+	}
 }
 
 var contactFields = []string{"first_name", "last_name", "email", "phone", "role"}

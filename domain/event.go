@@ -43,6 +43,10 @@ type Envelope struct {
 	Actor         string
 	CorrelationID string
 	CausationID   string
+	// ImportID and ImportRow name the import and the row of its file the
+	// event came from; zero on other events.
+	ImportID  uuid.UUID
+	ImportRow int
 	// PersonalDataErased is set when the subject's key is gone: the personal
 	// fields of this event read as empty.
 	PersonalDataErased bool
@@ -61,6 +65,8 @@ type Origin struct {
 	Actor         string
 	CorrelationID string
 	CausationID   string
+	// ImportID is set on every event an import (or its undo) appends.
+	ImportID uuid.UUID
 }
 
 // eventFactories maps "Name/version" to a constructor of an empty event, for

@@ -46,12 +46,13 @@ type Address struct {
 // ClientFilter narrows a client search. Status "" means active clients,
 // "all" every client.
 type ClientFilter struct {
-	Query  string
-	ListID *uuid.UUID
-	Source string
-	Status string
-	Cursor string
-	Limit  int
+	Query    string
+	ListID   *uuid.UUID
+	Source   string
+	ImportID *uuid.UUID
+	Status   string
+	Cursor   string
+	Limit    int
 }
 
 // ClientPage is one page of a search; NextCursor is empty on the last page.

@@ -5,7 +5,9 @@ import (
 	"crypto/cipher"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 )
 
@@ -117,30 +120,39 @@ func isDeadlock(err error) bool {
 // SaveInTx is Save on a transaction the caller owns, for commands that must
 // write something else atomically with their events.
 func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Origin, aggs ...domain.Aggregate) (int64, error) {
+	changes := make([]commands.RowChange, len(aggs))
+	for i, agg := range aggs {
+		changes[i] = commands.RowChange{Aggregate: agg}
+	}
+	position, err := s.AppendInTx(ctx, tx, origin, changes)
+	if err != nil || position == 0 {
+		return position, err
+	}
+	for _, agg := range aggs {
+		if len(agg.PendingEvents()) > 0 {
+			if err := s.syncReservations(ctx, tx, origin.TenantID, agg); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return position, nil
+}
+
+// AppendInTx writes the pending events of many aggregates in one statement,
+// each event naming the import row it came from when there is one. It does
+// not touch reservations: callers claim unique values themselves. It
+// returns the position of the last event (0 when nothing was pending).
+func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Origin, changes []commands.RowChange) (int64, error) {
+	keys, err := s.dataKeys(ctx, tx, origin.TenantID, changes)
+	if err != nil {
+		return 0, err
+	}
 	occurredAt := s.now().UTC().Format(time.RFC3339Nano)
 	var msgs []*message.Message
-	for _, agg := range aggs {
-		pending := agg.PendingEvents()
-		if len(pending) == 0 {
-			continue
-		}
-		var key cipher.AEAD
-		for i, e := range pending {
-			if key == nil && isPersonal(e) {
-				var err error
-				if agg.Version() == 0 {
-					// A new stream: its subject has no key yet.
-					key, err = s.keys.createSubjectKey(ctx, tx, origin.TenantID, agg.StreamID())
-				} else if key, err = s.keys.subjectKey(ctx, tx, origin.TenantID, agg.StreamID()); errors.Is(err, errNoSubjectKey) {
-					// A new key would make the older sealed events unreadable
-					// under the wrong key; an erased subject takes no new data.
-					err = fmt.Errorf("%w: %s", domain.ErrPersonalDataErased, agg.StreamID())
-				}
-				if err != nil {
-					return 0, err
-				}
-			}
-			msg, err := s.newMessage(ctx, origin, agg, agg.Version()+i+1, e, key, occurredAt)
+	for _, ch := range changes {
+		agg := ch.Aggregate
+		for i, e := range agg.PendingEvents() {
+			msg, err := s.newMessage(ctx, origin, ch.Row, agg, agg.Version()+i+1, e, keys[agg.StreamID()], occurredAt)
 			if err != nil {
 				return 0, err
 			}
@@ -158,15 +170,6 @@ func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Orig
 	if err := publisher.Publish(EventsTopic, msgs...); err != nil {
 		return 0, err
 	}
-
-	for _, agg := range aggs {
-		if len(agg.PendingEvents()) > 0 {
-			if err := s.syncReservations(ctx, tx, origin.TenantID, agg); err != nil {
-				return 0, err
-			}
-		}
-	}
-
 	var position int64
 	if err := tx.QueryRow(ctx, `SELECT currval(pg_get_serial_sequence('events', 'offset'))`).Scan(&position); err != nil {
 		return 0, fmt.Errorf("read position: %w", err)
@@ -174,7 +177,49 @@ func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Orig
 	return position, nil
 }
 
-func (s *EventStore) newMessage(ctx context.Context, origin domain.Origin, agg domain.Aggregate, version int, e domain.Event, key cipher.AEAD, occurredAt string) (*message.Message, error) {
+// dataKeys finds the data key of every stream with personal events to
+// seal: new streams get a key, all created in one statement; existing ones
+// are loaded in one query. An erased subject takes no new personal data: a
+// new key would leave its older sealed events under the wrong key.
+func (s *EventStore) dataKeys(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, changes []commands.RowChange) (map[uuid.UUID]cipher.AEAD, error) {
+	var fresh, known []uuid.UUID
+	for _, ch := range changes {
+		agg := ch.Aggregate
+		if !slices.ContainsFunc(agg.PendingEvents(), isPersonal) {
+			continue
+		}
+		if agg.Version() == 0 {
+			fresh = append(fresh, agg.StreamID())
+		} else {
+			known = append(known, agg.StreamID())
+		}
+	}
+	keys := map[uuid.UUID]cipher.AEAD{}
+	if len(known) > 0 {
+		var err error
+		if keys, err = s.keys.subjectKeysOf(ctx, tx, tenantID, known); err != nil {
+			return nil, err
+		}
+		for _, id := range known {
+			if keys[id] == nil {
+				return nil, fmt.Errorf("%w: %s", domain.ErrPersonalDataErased, id)
+			}
+		}
+	}
+	if len(fresh) > 0 {
+		created, err := s.keys.createSubjectKeys(ctx, tx, tenantID, fresh)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(keys, created)
+	}
+	return keys, nil
+}
+
+func (s *EventStore) newMessage(ctx context.Context, origin domain.Origin, row int, agg domain.Aggregate, version int, e domain.Event, key cipher.AEAD, occurredAt string) (*message.Message, error) {
+	if !isPersonal(e) {
+		key = nil
+	}
 	payload, err := encodeEvent(e, key, agg.StreamID())
 	if err != nil {
 		return nil, err
@@ -194,6 +239,12 @@ func (s *EventStore) newMessage(ctx context.Context, origin domain.Origin, agg d
 		MetaActor:         origin.Actor,
 		MetaCorrelationID: origin.CorrelationID,
 		MetaCausationID:   origin.CausationID,
+	}
+	if origin.ImportID != uuid.Nil {
+		msg.Metadata[MetaImportID] = origin.ImportID.String()
+		if row > 0 {
+			msg.Metadata[MetaImportRow] = strconv.Itoa(row)
+		}
 	}
 	return msg, nil
 }
@@ -344,6 +395,14 @@ func envelopeFrom(md map[string]string, position int64) (domain.Envelope, error)
 	errs = append(errs, err)
 	env.OccurredAt, err = time.Parse(time.RFC3339Nano, md[MetaOccurredAt])
 	errs = append(errs, err)
+	if v := md[MetaImportID]; v != "" {
+		env.ImportID, err = uuid.Parse(v)
+		errs = append(errs, err)
+	}
+	if v := md[MetaImportRow]; v != "" {
+		env.ImportRow, err = strconv.Atoi(v)
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return domain.Envelope{}, fmt.Errorf("event %d has a broken envelope: %w", position, err)
 	}

@@ -131,3 +131,60 @@ func open(aead cipher.AEAD, sealed, aad []byte) ([]byte, error) {
 	}
 	return aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], aad)
 }
+
+// createSubjectKeys creates the data keys of many new subjects in one
+// statement.
+func (k *Keyring) createSubjectKeys(ctx context.Context, q querier, tenantID uuid.UUID, subjects []uuid.UUID) (map[uuid.UUID]cipher.AEAD, error) {
+	out := make(map[uuid.UUID]cipher.AEAD, len(subjects))
+	wrapped := make([][]byte, len(subjects))
+	for i, id := range subjects {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("generate data key: %w", err)
+		}
+		w, err := seal(k.master, key, id[:])
+		if err != nil {
+			return nil, err
+		}
+		wrapped[i] = w
+		if out[id], err = newAEAD(key); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := q.Exec(ctx, `INSERT INTO subject_keys (tenant_id, subject_id, wrapped_key)
+		SELECT $1, s, w FROM unnest($2::uuid[], $3::bytea[]) AS x(s, w)`, tenantID, subjects, wrapped); err != nil {
+		return nil, fmt.Errorf("store data keys: %w", err)
+	}
+	return out, nil
+}
+
+// subjectKeysOf loads the data keys of many subjects in one query; erased
+// subjects are absent from the result.
+func (k *Keyring) subjectKeysOf(ctx context.Context, q pgxQuerier, tenantID uuid.UUID, subjects []uuid.UUID) (map[uuid.UUID]cipher.AEAD, error) {
+	rows, err := q.Query(ctx, `SELECT subject_id, wrapped_key FROM subject_keys WHERE tenant_id = $1 AND subject_id = ANY($2)`,
+		tenantID, subjects)
+	if err != nil {
+		return nil, fmt.Errorf("load data keys: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[uuid.UUID]cipher.AEAD, len(subjects))
+	for rows.Next() {
+		var id uuid.UUID
+		var wrapped []byte
+		if err := rows.Scan(&id, &wrapped); err != nil {
+			return nil, fmt.Errorf("load data keys: %w", err)
+		}
+		if out[id], err = k.unwrap(wrapped, id); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load data keys: %w", err)
+	}
+	return out, nil
+}
+
+// pgxQuerier is what runs a multi-row query: a pool, a connection or a transaction.
+type pgxQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -64,10 +62,7 @@ type clientCursor struct {
 // then id) with keyset pagination, so pages neither skip nor repeat rows
 // while others write.
 func (r *ReadModels) SearchClients(ctx context.Context, tenantID uuid.UUID, f projections.ClientFilter) (projections.ClientPage, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > 200 {
-		limit = 50
-	}
+	limit := clampLimit(f.Limit)
 	where := []string{"tenant_id = $1"}
 	args := []any{tenantID}
 	arg := func(v any) string {
@@ -93,11 +88,13 @@ func (r *ReadModels) SearchClients(ctx context.Context, tenantID uuid.UUID, f pr
 	if f.Source != "" {
 		where = append(where, "sources @> ARRAY["+arg(f.Source)+"::text]")
 	}
+	if f.ImportID != nil {
+		where = append(where, "import_ids @> ARRAY["+arg(*f.ImportID)+"::uuid]")
+	}
 	if f.Cursor != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
 		var c clientCursor
-		if err != nil || json.Unmarshal(raw, &c) != nil {
-			return projections.ClientPage{}, ErrInvalidCursor
+		if err := decodeCursor(f.Cursor, &c); err != nil {
+			return projections.ClientPage{}, err
 		}
 		where = append(where, "(sort_name, id) > ("+arg(c.SortName)+", "+arg(c.ID)+")")
 	}
@@ -117,14 +114,21 @@ func (r *ReadModels) SearchClients(ctx context.Context, tenantID uuid.UUID, f pr
 		}
 		if len(page.Items) == limit {
 			last := page.Items[limit-1]
-			raw, _ := json.Marshal(clientCursor{SortName: lastSort, ID: last.ID})
-			page.NextCursor = base64.RawURLEncoding.EncodeToString(raw)
+			page.NextCursor = encodeCursor(clientCursor{SortName: lastSort, ID: last.ID})
 			break
 		}
 		page.Items = append(page.Items, c)
 		lastSort = sortName
 	}
 	return page, rows.Err()
+}
+
+// clampLimit bounds a page size: 50 unless asked for, at most 200.
+func clampLimit(limit int) int {
+	if limit <= 0 || limit > 200 {
+		return 50
+	}
+	return limit
 }
 
 func escapeLike(s string) string {

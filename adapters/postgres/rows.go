@@ -37,7 +37,7 @@ func (s *EventStore) EncodeRows(ctx context.Context, origin domain.Origin, agg d
 				return nil, err
 			}
 		}
-		msg, err := s.newMessage(ctx, origin, agg, agg.Version()+i+1, e, key, occurredAt)
+		msg, err := s.newMessage(ctx, origin, 0, agg, agg.Version()+i+1, e, key, occurredAt)
 		if err != nil {
 			return nil, err
 		}

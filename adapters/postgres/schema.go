@@ -31,6 +31,10 @@ const (
 	MetaActor         = "actor"
 	MetaCorrelationID = "correlation_id"
 	MetaCausationID   = "causation_id"
+	// MetaImportID and MetaImportRow name the import and the row of the
+	// user's file an event came from (absent on other events).
+	MetaImportID  = "import_id"
+	MetaImportRow = "import_row"
 	// MetaPosition is added when reading: the event's global position.
 	MetaPosition = "position"
 )
@@ -40,10 +44,10 @@ const (
 // planning cost do not grow with the batch, and there is no limit on the
 // number of events per statement.
 const insertQuery = `INSERT INTO events
-	(uuid, payload, metadata, tenant_id, stream_type, stream_id, stream_version, event_type, transaction_id)
-	SELECT u, p::json, m::json, t::uuid, st, s::uuid, v, et, pg_current_xact_id()
-	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[])
-		WITH ORDINALITY AS x(u, p, m, t, st, s, v, et, n)
+	(uuid, payload, metadata, tenant_id, stream_type, stream_id, stream_version, event_type, import_id, transaction_id)
+	SELECT u, p::json, m::json, t::uuid, st, s::uuid, v, et, nullif(i, '')::uuid, pg_current_xact_id()
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[])
+		WITH ORDINALITY AS x(u, p, m, t, st, s, v, et, i, n)
 	ORDER BY n`
 
 // logSchema is Watermill's schema adapter for the events table: Watermill's
@@ -63,6 +67,7 @@ func (s logSchema) InsertQuery(params wsql.InsertQueryParams) (wsql.Query, error
 	n := len(params.Msgs)
 	ids, payloads, metadata := make([]string, n), make([]string, n), make([]string, n)
 	tenants, streamTypes, streams, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	imports := make([]string, n)
 	versions := make([]int32, n)
 	var buf []byte
 	for i, msg := range params.Msgs {
@@ -80,8 +85,9 @@ func (s logSchema) InsertQuery(params wsql.InsertQueryParams) (wsql.Query, error
 		ids[i], payloads[i], metadata[i] = msg.UUID, string(msg.Payload), string(buf)
 		tenants[i], streamTypes[i], streams[i], types[i] = md.Get(MetaTenantID), md.Get(MetaStreamType), md.Get(MetaStreamID), md.Get(MetaEventType)
 		versions[i] = int32(version)
+		imports[i] = md.Get(MetaImportID)
 	}
-	return wsql.Query{Query: insertQuery, Args: []any{ids, payloads, metadata, tenants, streamTypes, streams, versions, types}}, nil
+	return wsql.Query{Query: insertQuery, Args: []any{ids, payloads, metadata, tenants, streamTypes, streams, versions, types, imports}}, nil
 }
 
 // appendMetadataJSON encodes metadata as a JSON object, keys sorted like

@@ -1,0 +1,500 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clientreg/clientreg/commands"
+	"github.com/clientreg/clientreg/domain"
+)
+
+// fileChunkSize is the size of the pieces an uploaded file is stored in.
+const fileChunkSize = 1 << 20
+
+// Imports stores bulk imports: their files, issues, jobs and the one
+// transaction an execution or undo runs in.
+type Imports struct {
+	pool   *pgxpool.Pool
+	store  *EventStore
+	logger *slog.Logger
+}
+
+var _ commands.ImportRepository = (*Imports)(nil)
+
+// NewImports builds the import storage over the event store's pool.
+func NewImports(pool *pgxpool.Pool, store *EventStore, logger *slog.Logger) *Imports {
+	return &Imports{pool: pool, store: store, logger: logger}
+}
+
+// Limits reads the tenant's import limits.
+func (s *Imports) Limits(ctx context.Context, tenantID uuid.UUID) (commands.ImportLimits, error) {
+	var l commands.ImportLimits
+	err := s.pool.QueryRow(ctx, `SELECT max_import_rows, max_import_bytes, max_import_columns FROM tenants WHERE id = $1`,
+		tenantID).Scan(&l.MaxRows, &l.MaxBytes, &l.MaxColumns)
+	if err != nil {
+		return l, fmt.Errorf("read import limits: %w", err)
+	}
+	return l, nil
+}
+
+// SetLimits changes a tenant's import limits; zero leaves a limit as it is.
+func (s *Imports) SetLimits(ctx context.Context, tenantID uuid.UUID, l commands.ImportLimits) error {
+	_, err := s.pool.Exec(ctx, `UPDATE tenants SET
+		max_import_rows = coalesce(nullif($2, 0), max_import_rows),
+		max_import_bytes = coalesce(nullif($3, 0), max_import_bytes),
+		max_import_columns = coalesce(nullif($4, 0), max_import_columns) WHERE id = $1`,
+		tenantID, l.MaxRows, l.MaxBytes, l.MaxColumns)
+	if err != nil {
+		return fmt.Errorf("set import limits: %w", err)
+	}
+	return nil
+}
+
+// MatchClients looks values up in the reservations.
+func (s *Imports) MatchClients(ctx context.Context, tenantID uuid.UUID, keys []domain.UniqueKey) (map[domain.UniqueKey]uuid.UUID, error) {
+	return matchClients(ctx, s.pool, s.store.keys, tenantID, keys)
+}
+
+func matchClients(ctx context.Context, q pgxQuerier, keyring *Keyring, tenantID uuid.UUID, keys []domain.UniqueKey) (map[domain.UniqueKey]uuid.UUID, error) {
+	kinds := make([]string, len(keys))
+	hashes := make([][]byte, len(keys))
+	byHash := make(map[string]domain.UniqueKey, len(keys))
+	for i, k := range keys {
+		kinds[i] = k.Kind
+		hashes[i] = keyring.reservationHash(tenantID, k.Kind, k.Value)
+		byHash[k.Kind+"\x00"+string(hashes[i])] = domain.UniqueKey{Kind: k.Kind, Value: k.Value}
+	}
+	rows, err := q.Query(ctx, `SELECT r.kind, r.key_hash, r.owner_id FROM reservations r
+		JOIN unnest($2::text[], $3::bytea[]) AS k(kind, key_hash) ON k.kind = r.kind AND k.key_hash = r.key_hash
+		WHERE r.tenant_id = $1`, tenantID, kinds, hashes)
+	if err != nil {
+		return nil, fmt.Errorf("match clients: %w", err)
+	}
+	defer rows.Close()
+	found := map[domain.UniqueKey]uuid.UUID{}
+	for rows.Next() {
+		var kind string
+		var hash []byte
+		var owner uuid.UUID
+		if err := rows.Scan(&kind, &hash, &owner); err != nil {
+			return nil, fmt.Errorf("match clients: %w", err)
+		}
+		found[byHash[kind+"\x00"+string(hash)]] = owner
+	}
+	return found, rows.Err()
+}
+
+// SaveAnalysis stores the file, its issues and the import's events together.
+func (s *Imports) SaveAnalysis(ctx context.Context, origin domain.Origin, imp *domain.Import, file commands.StoredFile, issues []domain.ImportIssue) (int64, error) {
+	var position int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := storeFile(ctx, tx, origin.TenantID, imp.StreamID(), file); err != nil {
+			return err
+		}
+		if err := copyIssues(ctx, tx, origin.TenantID, imp.StreamID(), "analyze", issues); err != nil {
+			return err
+		}
+		var err error
+		position, err = s.store.SaveInTx(ctx, tx, origin, imp)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("save import analysis: %w", err)
+	}
+	return position, nil
+}
+
+func storeFile(ctx context.Context, tx pgx.Tx, tenantID, importID uuid.UUID, file commands.StoredFile) error {
+	reader := io.NewSectionReader(file.Content, 0, file.Size)
+	buf := make([]byte, fileChunkSize)
+	chunk := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		n, err := io.ReadFull(reader, buf)
+		if n == 0 {
+			if errors.Is(err, io.EOF) {
+				return nil, nil
+			}
+			return nil, err
+		}
+		chunk++
+		return []any{tenantID, importID, chunk, buf[:n]}, nil
+	})
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_files"}, []string{"tenant_id", "import_id", "chunk", "data"}, src); err != nil {
+		return fmt.Errorf("store import file: %w", err)
+	}
+	return nil
+}
+
+func copyIssues(ctx context.Context, tx pgx.Tx, tenantID, importID uuid.UUID, phase string, issues []domain.ImportIssue) error {
+	if len(issues) == 0 {
+		return nil
+	}
+	var start int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM import_issues WHERE tenant_id = $1 AND import_id = $2 AND phase = $3`,
+		tenantID, importID, phase).Scan(&start); err != nil {
+		return fmt.Errorf("store import issues: %w", err)
+	}
+	i := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(issues) {
+			return nil, nil
+		}
+		iss := issues[i]
+		i++
+		severity := "error"
+		if iss.Warning {
+			severity = "warning"
+		}
+		params, err := json.Marshal(iss.Params)
+		if err != nil {
+			return nil, err
+		}
+		if iss.Params == nil {
+			params = []byte("{}")
+		}
+		return []any{tenantID, importID, phase, start + i, severity, iss.Row, iss.Column, iss.Header, iss.Field, iss.Value, iss.Code, string(params)}, nil
+	})
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_issues"},
+		[]string{"tenant_id", "import_id", "phase", "seq", "severity", "row", "col", "header", "field", "value", "code", "params"}, src)
+	if err != nil {
+		return fmt.Errorf("store import issues: %w", err)
+	}
+	return nil
+}
+
+// OpenFile copies the stored file into a temporary file, chunk by chunk, so
+// even a large file never sits in memory.
+func (s *Imports) OpenFile(ctx context.Context, tenantID, importID uuid.UUID) (io.ReaderAt, int64, io.Closer, error) {
+	f, err := os.CreateTemp("", "clientreg-import-*")
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("open import file: %w", err)
+	}
+	closer := tempFile{f}
+	rows, err := s.pool.Query(ctx, `SELECT data FROM import_files WHERE tenant_id = $1 AND import_id = $2 ORDER BY chunk`, tenantID, importID)
+	if err != nil {
+		closer.Close()
+		return nil, 0, nil, fmt.Errorf("read import file: %w", err)
+	}
+	defer rows.Close()
+	var size int64
+	for rows.Next() {
+		n, err := f.Write(rows.RawValues()[0])
+		size += int64(n)
+		if err != nil {
+			closer.Close()
+			return nil, 0, nil, fmt.Errorf("read import file: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		closer.Close()
+		return nil, 0, nil, fmt.Errorf("read import file: %w", err)
+	}
+	return f, size, closer, nil
+}
+
+type tempFile struct{ *os.File }
+
+func (t tempFile) Close() error {
+	return errors.Join(t.File.Close(), os.Remove(t.File.Name()))
+}
+
+// RejectedRows lists the rows the analysis found errors in.
+func (s *Imports) RejectedRows(ctx context.Context, tenantID, importID uuid.UUID) (map[int]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT row FROM import_issues
+		WHERE tenant_id = $1 AND import_id = $2 AND phase = 'analyze' AND severity = 'error'`, tenantID, importID)
+	if err != nil {
+		return nil, fmt.Errorf("read rejected rows: %w", err)
+	}
+	out := map[int]bool{}
+	var row int
+	_, err = pgx.ForEachRow(rows, []any{&row}, func() error {
+		out[row] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read rejected rows: %w", err)
+	}
+	return out, nil
+}
+
+// QueueExecution records the request and queues the job together.
+func (s *Imports) QueueExecution(ctx context.Context, origin domain.Origin, imp *domain.Import) (int64, error) {
+	var position int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if position, err = s.store.SaveInTx(ctx, tx, origin, imp); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO import_jobs (tenant_id, import_id) VALUES ($1, $2)
+			ON CONFLICT DO NOTHING`, origin.TenantID, imp.StreamID())
+		return err
+	})
+	if err != nil {
+		return 0, s.store.explainConflict(ctx, origin.TenantID, err)
+	}
+	return position, nil
+}
+
+// InTransaction runs fn in one transaction.
+func (s *Imports) InTransaction(ctx context.Context, tenantID uuid.UUID, fn func(commands.ImportTx) error) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return fn(s.newTx(tx, tenantID))
+	})
+	if err != nil {
+		return s.store.explainConflict(ctx, tenantID, err)
+	}
+	return nil
+}
+
+func (s *Imports) newTx(tx pgx.Tx, tenantID uuid.UUID) *importTx {
+	return &importTx{tx: tx, tenantID: tenantID, store: s.store, pool: s.pool, logger: s.logger}
+}
+
+// Progress of an execution or undo, as others see it.
+type Progress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
+// Progress reads how far a running import is.
+func (s *Imports) Progress(ctx context.Context, tenantID, importID uuid.UUID) (*Progress, error) {
+	var p Progress
+	err := s.pool.QueryRow(ctx, `SELECT rows_done, rows_total FROM import_progress WHERE tenant_id = $1 AND import_id = $2`,
+		tenantID, importID).Scan(&p.Done, &p.Total)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read import progress: %w", err)
+	}
+	return &p, nil
+}
+
+// importTx is the transaction of one execution or undo.
+type importTx struct {
+	tx       pgx.Tx
+	tenantID uuid.UUID
+	store    *EventStore
+	pool     *pgxpool.Pool
+	logger   *slog.Logger
+
+	progressMu   sync.Mutex
+	lastProgress time.Time
+}
+
+var _ commands.ImportTx = (*importTx)(nil)
+
+func (t *importTx) MatchClients(ctx context.Context, tenantID uuid.UUID, keys []domain.UniqueKey) (map[domain.UniqueKey]uuid.UUID, error) {
+	return matchClients(ctx, t.tx, t.store.keys, tenantID, keys)
+}
+
+// LoadStreams reads many client streams in one query, decoding each with
+// its subject's key (all keys loaded in one query too).
+func (t *importTx) LoadStreams(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error) {
+	keys, err := t.store.keys.subjectKeysOf(ctx, t.tx, t.tenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if _, ok := keys[id]; !ok {
+			keys[id] = nil // erased: its personal fields read as empty
+		}
+	}
+	decoder := subjectKeys{keyring: t.store.keys, q: t.tx, cache: keys}
+	rows, err := t.tx.Query(ctx, `SELECT "offset", payload, metadata FROM events
+		WHERE tenant_id = $1 AND stream_id = ANY($2) ORDER BY stream_id, stream_version`, t.tenantID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read streams: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[uuid.UUID][]domain.RecordedEvent, len(ids))
+	for rows.Next() {
+		var position int64
+		var payload []byte
+		var md map[string]string
+		if err := rows.Scan(&position, &payload, &md); err != nil {
+			return nil, fmt.Errorf("read streams: %w", err)
+		}
+		e, err := decoder.decode(ctx, position, payload, md)
+		if err != nil {
+			return nil, err
+		}
+		out[e.StreamID] = append(out[e.StreamID], e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read streams: %w", err)
+	}
+	return out, nil
+}
+
+// ImportedStreams lists the client streams an import wrote to, in the order
+// it first wrote to them.
+func (t *importTx) ImportedStreams(ctx context.Context, importID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := t.tx.Query(ctx, `SELECT stream_id FROM events
+		WHERE tenant_id = $1 AND import_id = $2 AND stream_type = $3
+		GROUP BY stream_id ORDER BY min("offset")`, t.tenantID, importID, domain.StreamClient)
+	if err != nil {
+		return nil, fmt.Errorf("find imported clients: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("find imported clients: %w", err)
+	}
+	return ids, nil
+}
+
+// Reserve claims the unique values of the aggregates: new ones in one
+// statement, those that gave up all their values (deleted) released in
+// one, the rest one by one in a savepoint so a conflict leaves no trace.
+func (t *importTx) Reserve(ctx context.Context, aggs []domain.Aggregate) (map[uuid.UUID]*domain.DuplicateError, error) {
+	taken := map[uuid.UUID]*domain.DuplicateError{}
+	var fresh []domain.Aggregate
+	var released []uuid.UUID
+	for _, agg := range aggs {
+		switch {
+		case agg.Version() == 0:
+			fresh = append(fresh, agg)
+		case len(agg.UniqueKeys()) == 0:
+			released = append(released, agg.StreamID())
+		default:
+			if err := t.resyncOne(ctx, agg, taken); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(released) > 0 {
+		if _, err := t.tx.Exec(ctx, `DELETE FROM reservations WHERE tenant_id = $1 AND owner_id = ANY($2)`,
+			t.tenantID, released); err != nil {
+			return nil, fmt.Errorf("release unique values: %w", err)
+		}
+	}
+	if err := t.claimFresh(ctx, fresh, taken); err != nil {
+		return nil, err
+	}
+	return taken, nil
+}
+
+func (t *importTx) resyncOne(ctx context.Context, agg domain.Aggregate, taken map[uuid.UUID]*domain.DuplicateError) error {
+	sp, err := t.tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	err = t.store.syncReservations(ctx, sp, t.tenantID, agg)
+	var dup *domain.DuplicateError
+	if errors.As(err, &dup) {
+		taken[agg.StreamID()] = dup
+		return sp.Rollback(ctx)
+	}
+	if err != nil {
+		_ = sp.Rollback(ctx)
+		return err
+	}
+	return sp.Commit(ctx)
+}
+
+// claimFresh inserts every value of the new aggregates at once. A value
+// already held makes its aggregate give back what it did claim.
+func (t *importTx) claimFresh(ctx context.Context, aggs []domain.Aggregate, taken map[uuid.UUID]*domain.DuplicateError) error {
+	if len(aggs) == 0 {
+		return nil
+	}
+	type claim struct {
+		owner uuid.UUID
+		key   domain.UniqueKey
+	}
+	var claims []claim
+	var kinds []string
+	var hashes [][]byte
+	var owners []uuid.UUID
+	for _, agg := range aggs {
+		for _, k := range agg.UniqueKeys() {
+			claims = append(claims, claim{agg.StreamID(), k})
+			kinds = append(kinds, k.Kind)
+			hashes = append(hashes, t.store.keys.reservationHash(t.tenantID, k.Kind, k.Value))
+			owners = append(owners, agg.StreamID())
+		}
+	}
+	rows, err := t.tx.Query(ctx, `INSERT INTO reservations (tenant_id, kind, key_hash, owner_id)
+		SELECT $1, k, h, o FROM unnest($2::text[], $3::bytea[], $4::uuid[]) AS x(k, h, o)
+		ON CONFLICT DO NOTHING RETURNING kind, key_hash`, t.tenantID, kinds, hashes, owners)
+	if err != nil {
+		return fmt.Errorf("reserve unique values: %w", err)
+	}
+	claimed := map[string]bool{}
+	var kind string
+	var hash []byte
+	if _, err := pgx.ForEachRow(rows, []any{&kind, &hash}, func() error {
+		claimed[kind+"\x00"+string(hash)] = true
+		return nil
+	}); err != nil {
+		return fmt.Errorf("reserve unique values: %w", err)
+	}
+	var losers []uuid.UUID
+	var lostKeys []domain.UniqueKey
+	for i, c := range claims {
+		if !claimed[kinds[i]+"\x00"+string(hashes[i])] && taken[c.owner] == nil {
+			taken[c.owner] = &domain.DuplicateError{Field: c.key.Field}
+			losers = append(losers, c.owner)
+			lostKeys = append(lostKeys, domain.UniqueKey{Kind: c.key.Kind, Value: c.key.Value})
+		}
+	}
+	if len(losers) == 0 {
+		return nil
+	}
+	owners2, err := matchClients(ctx, t.tx, t.store.keys, t.tenantID, lostKeys)
+	if err != nil {
+		return err
+	}
+	for i, id := range losers {
+		taken[id].OwnerID = owners2[lostKeys[i]].String()
+	}
+	if _, err := t.tx.Exec(ctx, `DELETE FROM reservations WHERE tenant_id = $1 AND owner_id = ANY($2)`, t.tenantID, losers); err != nil {
+		return fmt.Errorf("give back unique values: %w", err)
+	}
+	return nil
+}
+
+func (t *importTx) Append(ctx context.Context, origin domain.Origin, changes []commands.RowChange) (int64, error) {
+	return t.store.AppendInTx(ctx, t.tx, origin, changes)
+}
+
+func (t *importTx) NextImportSeq(ctx context.Context) (int, error) {
+	var seq int
+	err := t.tx.QueryRow(ctx, `INSERT INTO import_sequences (tenant_id, last_seq) VALUES ($1, 1)
+		ON CONFLICT (tenant_id) DO UPDATE SET last_seq = import_sequences.last_seq + 1 RETURNING last_seq`, t.tenantID).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("next import number: %w", err)
+	}
+	return seq, nil
+}
+
+func (t *importTx) RecordIssues(ctx context.Context, importID uuid.UUID, issues []domain.ImportIssue) error {
+	return copyIssues(ctx, t.tx, t.tenantID, importID, "execute", issues)
+}
+
+// Progress is written from the pool, outside the transaction, at most a
+// few times a second.
+func (t *importTx) Progress(ctx context.Context, importID uuid.UUID, done, total int) {
+	t.progressMu.Lock()
+	defer t.progressMu.Unlock()
+	if done < total && time.Since(t.lastProgress) < 200*time.Millisecond {
+		return
+	}
+	t.lastProgress = time.Now()
+	if _, err := t.pool.Exec(ctx, `INSERT INTO import_progress (tenant_id, import_id, rows_done, rows_total) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (tenant_id, import_id) DO UPDATE SET rows_done = $3, rows_total = $4, updated_at = now()`,
+		t.tenantID, importID, done, total); err != nil {
+		t.logger.Warn("could not record import progress", "import_id", importID, "error", err)
+	}
+}

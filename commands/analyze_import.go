@@ -1,0 +1,200 @@
+package commands
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/clientreg/clientreg/domain"
+)
+
+// AnalyzeImport is a dry run of a file: what would be created, updated,
+// skipped, and every error with its row and column. Nothing changes in the
+// registry; the file and the analysis are kept for execution.
+type AnalyzeImport struct {
+	Origin  domain.Origin
+	File    StoredFile
+	Options FileOptions
+	Mapping domain.MappingOptions
+	Mode    string
+	// Language the user reads messages in, kept for the CLI and exports.
+	Language string
+}
+
+// Analysis is the outcome of an analysis.
+type Analysis struct {
+	ImportID uuid.UUID
+	Position int64
+	Event    domain.ImportAnalyzed
+	Issues   []domain.ImportIssue
+}
+
+type AnalyzeImportHandler struct {
+	store  EventStore
+	repo   ImportRepository
+	opener FileOpener
+}
+
+// Handle analyses the file. A file refused as a whole returns a
+// *domain.RefusedError, and only the refusal is recorded.
+func (h AnalyzeImportHandler) Handle(ctx context.Context, cmd AnalyzeImport) (Analysis, error) {
+	mode, err := domain.ParseImportMode(cmd.Mode)
+	if err != nil {
+		return Analysis{}, err
+	}
+	id := uuid.New()
+	a, err := h.analyze(ctx, id, cmd, mode)
+	var refused *domain.RefusedError
+	if errors.As(err, &refused) {
+		pos, saveErr := h.store.Save(ctx, cmd.Origin, domain.RefuseImport(id, cmd.File.Name, cmd.File.Size, refused))
+		if saveErr != nil {
+			return Analysis{}, errors.Join(err, saveErr)
+		}
+		return Analysis{ImportID: id, Position: pos}, err
+	}
+	if err != nil {
+		return Analysis{}, err
+	}
+	imp, err := domain.AnalyzeImport(id, a.Event)
+	if err != nil {
+		return Analysis{}, err
+	}
+	a.ImportID = id
+	if a.Position, err = h.repo.SaveAnalysis(ctx, cmd.Origin, imp, cmd.File, a.Issues); err != nil {
+		return Analysis{}, err
+	}
+	return a, nil
+}
+
+func (h AnalyzeImportHandler) analyze(ctx context.Context, id uuid.UUID, cmd AnalyzeImport, mode string) (Analysis, error) {
+	limits, err := h.repo.Limits(ctx, cmd.Origin.TenantID)
+	if err != nil {
+		return Analysis{}, err
+	}
+	if limits.MaxBytes > 0 && cmd.File.Size > limits.MaxBytes {
+		mb := strconv.FormatInt(limits.MaxBytes/(1<<20), 10)
+		return Analysis{}, &domain.RefusedError{Code: "file_too_large",
+			Detail: "the file is larger than " + mb + " MB, the limit of one import", Params: map[string]string{"limit": mb}}
+	}
+	custom, err := loadCustomFields(ctx, h.store, cmd.Origin.TenantID)
+	if err != nil {
+		return Analysis{}, err
+	}
+	scan, facts, issues, err := openScan(h.opener, cmd.File, cmd.Options, cmd.Mapping, custom, limits)
+	if err != nil {
+		return Analysis{}, err
+	}
+	defer scan.rows.Close()
+
+	rules := newFileRules(scan.mapping, mode)
+	var summary domain.ImportSummary
+	count := func(r domain.ImportRow, out rowOutcome) {
+		summary.Rows++
+		switch out {
+		case rowInvalid:
+			summary.Invalid++
+		case rowCreate:
+			summary.ToCreate++
+		case rowUpdate:
+			summary.ToUpdate++
+		case rowSkip:
+			summary.ToSkip++
+		}
+		if out != rowInvalid && out != rowOrphan {
+			summary.Valid++
+		}
+		issues = append(issues, r.Issues...)
+	}
+	var buf []domain.ImportRow
+	for {
+		chunk, err := scan.readChunk(buf)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Analysis{}, err
+		}
+		found, err := matchChunk(ctx, h.repo, cmd.Origin.TenantID, chunk)
+		if err != nil {
+			return Analysis{}, err
+		}
+		for i := range chunk {
+			_, matched := matchRow(chunk[i], found)
+			out := rules.classify(&chunk[i], matched)
+			if out == rowOrphan {
+				summary.Rows++ // counted as valid or invalid once settled
+				continue
+			}
+			count(chunk[i], out)
+		}
+		buf = chunk
+	}
+	adopted, rejected := rules.settleOrphans()
+	summary.Valid += len(adopted)
+	for _, r := range adopted {
+		issues = append(issues, r.Issues...)
+	}
+	summary.Invalid += len(rejected)
+	for _, r := range rejected {
+		issues = append(issues, r.Issues...)
+	}
+	if summary.Rows == 0 {
+		return Analysis{}, &domain.RefusedError{Code: "no_rows", Detail: "the file has a header but no rows", Params: map[string]string{}}
+	}
+	for _, iss := range issues {
+		if iss.Warning {
+			summary.Warnings++
+		}
+	}
+	sortIssues(issues)
+	return Analysis{Issues: issues, Event: domain.ImportAnalyzed{
+		FileName: cmd.File.Name, FileSHA256: cmd.File.SHA256, FileSize: cmd.File.Size, File: facts,
+		Layout: scan.mapping.Layout(), HasHeader: scan.mapping.HasHeader(), Columns: scan.mapping.Keys(),
+		Headers: scan.mapping.Headers(), Source: cmd.Mapping.Source, Mode: mode, Summary: summary, Language: cmd.Language,
+	}}, nil
+}
+
+// openScan opens the file and reads its first row into a column mapping.
+func openScan(opener FileOpener, file StoredFile, opts FileOptions, mopts domain.MappingOptions,
+	custom *domain.CustomFieldSet, limits ImportLimits) (*rowScanner, domain.FileFacts, []domain.ImportIssue, error) {
+	rows, facts, err := opener.Open(file.Content, file.Size, file.Name, opts)
+	if err != nil {
+		return nil, facts, nil, err
+	}
+	first, err := rows.Next()
+	if errors.Is(err, io.EOF) {
+		rows.Close()
+		return nil, facts, nil, &domain.RefusedError{Code: "empty_file", Detail: "the file holds no rows", Params: map[string]string{}}
+	}
+	if err != nil {
+		rows.Close()
+		return nil, facts, nil, err
+	}
+	if limits.MaxColumns > 0 && len(first.Cells) > limits.MaxColumns {
+		rows.Close()
+		limit := strconv.Itoa(limits.MaxColumns)
+		return nil, facts, nil, &domain.RefusedError{Code: "too_many_columns",
+			Detail: "the file has more than " + limit + " columns, the limit of one import", Params: map[string]string{"limit": limit}}
+	}
+	mapping, issues, err := domain.MapColumns(first.Cells, mopts, custom)
+	if err != nil {
+		rows.Close()
+		return nil, facts, nil, err
+	}
+	scan := &rowScanner{rows: rows, mapping: mapping, custom: custom, maxRows: limits.MaxRows}
+	if !mapping.HasHeader() {
+		scan.pending = &first
+	}
+	return scan, facts, issues, nil
+}
+
+func sortIssues(issues []domain.ImportIssue) {
+	slices.SortStableFunc(issues, func(a, b domain.ImportIssue) int {
+		return cmp.Or(cmp.Compare(a.Row, b.Row), cmp.Compare(len(a.Column), len(b.Column)), cmp.Compare(a.Column, b.Column))
+	})
+}
