@@ -43,7 +43,11 @@ func (h ExecuteImportHandler) Handle(ctx context.Context, cmd ExecuteImport) (Re
 			return Result{}, domain.ErrListDeleted
 		}
 	}
-	if err := imp.RequestExecution(cmd.Mode, cmd.Lists); err != nil {
+	mode := cmd.Mode
+	if mode == "" {
+		mode = imp.Analysis().Mode // what the analysis counted for
+	}
+	if err := imp.RequestExecution(mode, cmd.Lists); err != nil {
 		return Result{}, err
 	}
 	pos, err := h.repo.QueueExecution(ctx, cmd.Origin, imp)

@@ -15,7 +15,7 @@ var (
 	ErrImportAlreadyExecuted = errors.New("import was already executed")
 	ErrImportNotExecuted     = errors.New("import was not executed")
 	ErrImportAlreadyUndone   = errors.New("import was already undone")
-	ErrImportStatusRunning   = errors.New("import is running")
+	ErrImportRunning         = errors.New("import is running")
 )
 
 // StreamImport is the stream type of imports.
@@ -238,7 +238,7 @@ func RefuseImport(id uuid.UUID, fileName string, size int64, refusal *RefusedErr
 func (i *Import) RequestExecution(mode string, lists []ImportListRef) error {
 	switch i.status {
 	case ImportStatusRunning:
-		return ErrImportStatusRunning
+		return ErrImportRunning
 	case ImportStatusExecuted, ImportStatusUndone:
 		return ErrImportAlreadyExecuted
 	}
@@ -320,6 +320,7 @@ func (i *Import) Status() string                    { return i.status }
 func (i *Import) Analysis() ImportAnalyzed          { return i.analysis }
 func (i *Import) Request() ImportExecutionRequested { return i.request }
 func (i *Import) RequestedBy() Origin               { return i.requestedBy }
+func (i *Import) Counts() ImportCounts              { return i.executed.Counts }
 func (i *Import) Label() string                     { return i.executed.Label }
 
 func (i *Import) record(e Event) {

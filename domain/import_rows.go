@@ -125,9 +125,16 @@ func MapColumns(first []string, opts MappingOptions, custom *CustomFieldSet) (Im
 		}
 		key := col.Key()
 		if prev, dup := seen[key]; dup {
-			return ImportMapping{}, nil, &RefusedError{Code: "duplicate_header",
-				Detail: "columns " + ColumnLetter(prev) + " and " + ColumnLetter(i) + " both hold " + key,
-				Params: map[string]string{"header": h, "column": ColumnLetter(i), "first_column": ColumnLetter(prev), "field": key}}
+			params := map[string]string{"header": h, "column": ColumnLetter(i), "first_column": ColumnLetter(prev), "field": key}
+			// The same header twice is ambiguous: refuse. Two headers for
+			// one field (Tél and GSM) is common: the first one wins.
+			if NormalizeHeader(first[prev]) == NormalizeHeader(h) {
+				return ImportMapping{}, nil, &RefusedError{Code: "duplicate_header",
+					Detail: "columns " + ColumnLetter(prev) + " and " + ColumnLetter(i) + " have the same header", Params: params}
+			}
+			issues = append(issues, ImportIssue{Row: 1, Column: ColumnLetter(i), Header: h, Field: key,
+				Code: "duplicate_field_column", Warning: true, Params: params})
+			continue
 		}
 		seen[key] = i
 		m.columns[i] = &col
@@ -164,6 +171,9 @@ func (m ImportMapping) resolve(i int, header string, explicit map[string]string,
 			Message: strconv.Quote(key) + " is not a field an import can fill"}}
 	}
 	if col, ok := MatchHeader(header, m.layout); ok {
+		if _, defined := custom.Lookup(col.Custom); col.Kind == ColumnCustom && !defined {
+			return Column{}, false, nil
+		}
 		return col, true, nil
 	}
 	for _, d := range custom.Definitions() {

@@ -2,93 +2,263 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/clientreg/clientreg/domain"
 )
 
 // Clients maintains rm_clients: one row per client with its current state.
+//
+// A bulk import brings its events in large batches, so the projection
+// applies a batch set-based: the registrations of many clients become one
+// INSERT, their deletions or list additions one UPDATE each. Every other
+// event keeps its own statement; all of them go to the server in one round
+// trip.
 type Clients struct{}
 
 func (Clients) Name() string { return "clients" }
 
-func (Clients) Apply(ctx context.Context, tx pgx.Tx, e domain.RecordedEvent) error {
-	if e.StreamType != domain.StreamClient {
-		return nil
+func (Clients) StreamTypes() []string { return []string{domain.StreamClient} }
+
+func (Clients) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
+	var stmts statements
+	for _, wave := range waves(events) {
+		queueWave(&stmts, wave)
 	}
+	return stmts.send(ctx, tx)
+}
+
+// waves regroups a batch so that events of one kind can be applied together
+// without changing the result. Every event touches only its own client's
+// row, so events of different clients commute; only each client's own order
+// matters. Wave k holds the k-th event of every client in the batch, in log
+// order: a client appears at most once per wave, so the events of a wave can
+// be applied in any order, and applying the waves one after the other keeps
+// each client's events in log order. An import (each client registered,
+// then put on lists) thus becomes one wave of registrations, then one wave
+// per list.
+func waves(events []domain.RecordedEvent) [][]domain.RecordedEvent {
+	type client struct{ tenant, id uuid.UUID }
+	seen := map[client]int{}
+	var out [][]domain.RecordedEvent
+	for _, e := range events {
+		if e.StreamType != domain.StreamClient {
+			continue
+		}
+		c := client{e.TenantID, e.StreamID}
+		k := seen[c]
+		seen[c] = k + 1
+		if k == len(out) {
+			out = append(out, nil)
+		}
+		out[k] = append(out[k], e)
+	}
+	return out
+}
+
+// queueWave queues the statements of one wave; its events are all of
+// different clients, so their order does not matter.
+func queueWave(stmts *statements, wave []domain.RecordedEvent) {
+	var registered, deleted, addedToList []domain.RecordedEvent
+	for _, e := range wave {
+		switch e.Event.(type) {
+		case domain.ClientRegistered:
+			registered = append(registered, e)
+		case domain.ClientDeleted:
+			deleted = append(deleted, e)
+		case domain.ClientAddedToList:
+			addedToList = append(addedToList, e)
+		default:
+			queueEvent(stmts, e)
+		}
+	}
+	queueRegistrations(stmts, registered)
+	queueDeletions(stmts, deleted)
+	queueListAdditions(stmts, addedToList)
+}
+
+// queueEvent queues the statement of one event of the kinds that are not
+// applied set-based.
+func queueEvent(stmts *statements, e domain.RecordedEvent) {
 	switch ev := e.Event.(type) {
-	case domain.ClientRegistered:
-		return insertClient(ctx, tx, e, ev)
 	case domain.ClientDetailsChanged:
-		return changeClient(ctx, tx, e, ev)
-	case domain.ClientDeleted:
-		return updateClient(ctx, tx, e, `status = 'deleted', deleted_at = $5`)
+		changeClient(stmts, e, ev)
 	case domain.ClientRestored:
-		return updateClient(ctx, tx, e, `status = 'active', deleted_at = NULL`)
+		updateClient(stmts, e, `status = 'active', deleted_at = NULL`)
 	case domain.ContactPersonAdded:
 		contact := maps.Clone(ev.Details)
 		if contact == nil {
 			contact = map[string]string{}
 		}
 		contact["id"] = ev.ContactID.String()
-		return updateClient(ctx, tx, e, `contact_persons = contact_persons || jsonb_build_array($6::jsonb)`, contact)
+		updateClient(stmts, e, `contact_persons = contact_persons || jsonb_build_array($6::jsonb)`, contact)
 	case domain.ContactPersonChanged:
 		set, cleared := splitChanges(ev.Changes)
-		return updateClient(ctx, tx, e, `contact_persons = (
+		updateClient(stmts, e, `contact_persons = (
 			SELECT coalesce(jsonb_agg(CASE WHEN c->>'id' = $6 THEN (c || $7::jsonb) - $8::text[] ELSE c END ORDER BY n), '[]')
 			FROM jsonb_array_elements(contact_persons) WITH ORDINALITY AS x(c, n))`,
 			ev.ContactID.String(), set, cleared)
 	case domain.ContactPersonRemoved:
-		return updateClient(ctx, tx, e, `contact_persons = (
+		updateClient(stmts, e, `contact_persons = (
 			SELECT coalesce(jsonb_agg(c ORDER BY n), '[]')
 			FROM jsonb_array_elements(contact_persons) WITH ORDINALITY AS x(c, n) WHERE c->>'id' <> $6)`,
 			ev.ContactID.String())
-	case domain.ClientAddedToList:
-		return updateClient(ctx, tx, e, `list_ids = CASE WHEN $6 = ANY(list_ids) THEN list_ids ELSE array_append(list_ids, $6) END`, ev.ListID)
 	case domain.ClientRemovedFromList:
-		return updateClient(ctx, tx, e, `list_ids = array_remove(list_ids, $6)`, ev.ListID)
+		updateClient(stmts, e, `list_ids = array_remove(list_ids, $6)`, ev.ListID)
 	}
-	return nil
 }
 
-func insertClient(ctx context.Context, tx pgx.Tx, e domain.RecordedEvent, ev domain.ClientRegistered) error {
-	cols := []string{"tenant_id", "id", "version", "position", "status", "created_at", "updated_at", "external_refs", "sources", "custom_fields"}
-	refs := ev.ExternalRefs
-	if refs == nil {
-		refs = []domain.ExternalRef{}
+// insertClientsSQL inserts one row per element of its arrays: $1..$7 are
+// tenant, id, version, position, time, external refs and custom fields (as
+// JSON text), then one text array per domain.ClientFields entry. The
+// statement's text never changes, whatever the number of clients. An
+// existing row is left alone, so a replayed registration changes nothing.
+var insertClientsSQL = buildInsertClients()
+
+func buildInsertClients() string {
+	cols := []string{"tenant_id", "id", "version", "position", "status", "created_at", "updated_at",
+		"external_refs", "sources", "custom_fields"}
+	values := []string{"r.tenant_id", "r.id", "r.version", "r.position", "'active'", "r.at", "r.at",
+		"r.refs::jsonb",
+		"ARRAY(SELECT x.ref->>'source' FROM jsonb_array_elements(r.refs::jsonb) WITH ORDINALITY AS x(ref, n) ORDER BY x.n)",
+		"r.custom::jsonb"}
+	params := []string{"$1::uuid[]", "$2::uuid[]", "$3::int[]", "$4::bigint[]", "$5::timestamptz[]", "$6::text[]", "$7::text[]"}
+	names := []string{"tenant_id", "id", "version", "position", "at", "refs", "custom"}
+	for i, f := range domain.ClientFields {
+		cols = append(cols, string(f))
+		values = append(values, fmt.Sprintf("r.f%d", i))
+		params = append(params, fmt.Sprintf("$%d::text[]", len(params)+1))
+		names = append(names, fmt.Sprintf("f%d", i))
 	}
-	sources := make([]string, 0, len(refs))
-	for _, r := range refs {
-		sources = append(sources, r.Source)
+	return `INSERT INTO rm_clients (` + strings.Join(cols, ", ") + `)
+		SELECT ` + strings.Join(values, ", ") + `
+		FROM unnest(` + strings.Join(params, ", ") + `) WITH ORDINALITY AS r(` + strings.Join(names, ", ") + `, n)
+		ORDER BY r.n
+		ON CONFLICT (tenant_id, id) DO NOTHING`
+}
+
+func queueRegistrations(stmts *statements, events []domain.RecordedEvent) {
+	if len(events) == 0 {
+		return
 	}
-	custom := ev.CustomFields
-	if custom == nil {
-		custom = map[string]string{}
+	keys := keysOf(events)
+	refs, custom := make([]string, len(events)), make([]string, len(events))
+	fields := make([][]string, len(domain.ClientFields))
+	for i := range fields {
+		fields[i] = make([]string, len(events))
 	}
-	args := []any{e.TenantID, e.StreamID, e.StreamVersion, e.Position, "active", e.OccurredAt, e.OccurredAt, refs, sources, custom}
-	if ev.Details[domain.FieldKind] == "" {
-		// An erased registration still needs a kind for the row.
-		cols = append(cols, "kind")
-		args = append(args, domain.KindPerson)
-	}
-	for _, f := range domain.ClientFields {
-		if v, ok := ev.Details[f]; ok {
-			cols = append(cols, string(f))
-			args = append(args, v)
+	for i, e := range events {
+		ev, _ := e.Event.(domain.ClientRegistered) // queueWave sorted them by type
+		refs[i], custom[i] = registrationJSON(ev)
+		for j, f := range domain.ClientFields {
+			v := ev.Details[f]
+			if f == domain.FieldKind && v == "" {
+				v = domain.KindPerson // an erased registration still needs a kind for the row
+			}
+			fields[j][i] = v
 		}
 	}
-	q := "INSERT INTO rm_clients (" + join(cols) + ") VALUES (" + placeholders(1, len(cols)) + ") ON CONFLICT (tenant_id, id) DO NOTHING"
-	if _, err := tx.Exec(ctx, q, args...); err != nil {
-		return fmt.Errorf("insert client %s: %w", e.StreamID, err)
+	args := []any{keys.tenants, keys.ids, keys.versions, keys.positions, keys.times, refs, custom}
+	for _, column := range fields {
+		args = append(args, column)
 	}
-	return nil
+	stmts.add(describe(events), insertClientsSQL, args...)
 }
 
-func changeClient(ctx context.Context, tx pgx.Tx, e domain.RecordedEvent, ev domain.ClientDetailsChanged) error {
+// registrationJSON returns the external refs and custom fields of a
+// registration as the JSON the row stores (never null).
+func registrationJSON(ev domain.ClientRegistered) (refs, custom string) {
+	r := ev.ExternalRefs
+	if r == nil {
+		r = []domain.ExternalRef{}
+	}
+	c := ev.CustomFields
+	if c == nil {
+		c = map[string]string{}
+	}
+	// Both are plain strings in structs and maps: marshalling cannot fail.
+	rawRefs, _ := json.Marshal(r)
+	rawCustom, _ := json.Marshal(c)
+	return string(rawRefs), string(rawCustom)
+}
+
+// The set-based updates join the rows with one element per event ($1..$5:
+// tenant, client, version, position, time, like updateClient) and carry the
+// same guard: a row already at or past the event's version is left alone.
+const (
+	deleteClientsSQL = `UPDATE rm_clients c
+		SET status = 'deleted', deleted_at = u.at, version = u.version, position = u.position, updated_at = u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::bigint[], $5::timestamptz[]) AS u(tenant_id, id, version, position, at)
+		WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND c.version < u.version`
+	addClientsToListsSQL = `UPDATE rm_clients c
+		SET list_ids = CASE WHEN u.list_id = ANY(c.list_ids) THEN c.list_ids ELSE array_append(c.list_ids, u.list_id) END,
+			version = u.version, position = u.position, updated_at = u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::bigint[], $5::timestamptz[], $6::uuid[]) AS u(tenant_id, id, version, position, at, list_id)
+		WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND c.version < u.version`
+)
+
+// queueDeletions and queueListAdditions rely on each client appearing at most
+// once (a wave): an UPDATE ... FROM that matched a row twice would apply
+// only one of the two, chosen by the server.
+func queueDeletions(stmts *statements, events []domain.RecordedEvent) {
+	if len(events) == 0 {
+		return
+	}
+	k := keysOf(events)
+	stmts.add(describe(events), deleteClientsSQL, k.tenants, k.ids, k.versions, k.positions, k.times)
+}
+
+func queueListAdditions(stmts *statements, events []domain.RecordedEvent) {
+	if len(events) == 0 {
+		return
+	}
+	k := keysOf(events)
+	lists := make([]uuid.UUID, len(events))
+	for i, e := range events {
+		ev, _ := e.Event.(domain.ClientAddedToList) // queueWave sorted them by type
+		lists[i] = ev.ListID
+	}
+	stmts.add(describe(events), addClientsToListsSQL, k.tenants, k.ids, k.versions, k.positions, k.times, lists)
+}
+
+// eventKeys holds, one element per event, what every row update needs.
+type eventKeys struct {
+	tenants, ids []uuid.UUID
+	versions     []int32
+	positions    []int64
+	times        []time.Time
+}
+
+func keysOf(events []domain.RecordedEvent) eventKeys {
+	k := eventKeys{
+		tenants: make([]uuid.UUID, len(events)), ids: make([]uuid.UUID, len(events)),
+		versions: make([]int32, len(events)), positions: make([]int64, len(events)), times: make([]time.Time, len(events)),
+	}
+	for i, e := range events {
+		k.tenants[i], k.ids[i] = e.TenantID, e.StreamID
+		k.versions[i], k.positions[i], k.times[i] = int32(e.StreamVersion), e.Position, e.OccurredAt
+	}
+	return k
+}
+
+// describe names what a set-based statement applies, for its error message:
+// the client when there is one (ids are not personal data), else a count.
+func describe(events []domain.RecordedEvent) string {
+	if len(events) == 1 {
+		return fmt.Sprintf("apply %s to client %s", events[0].EventName, events[0].StreamID)
+	}
+	return fmt.Sprintf("apply %d %s events", len(events), events[0].EventName)
+}
+
+func changeClient(stmts *statements, e domain.RecordedEvent, ev domain.ClientDetailsChanged) {
 	var set string
 	var args []any
 	n := 6 // $1..$5 are taken by updateClient
@@ -102,20 +272,17 @@ func changeClient(ctx context.Context, tx pgx.Tx, e domain.RecordedEvent, ev dom
 	customSet, customCleared := splitChanges(ev.CustomFields)
 	set += fmt.Sprintf("custom_fields = (custom_fields || $%d::jsonb) - $%d::text[]", n, n+1)
 	args = append(args, customSet, customCleared)
-	return updateClient(ctx, tx, e, set, args...)
+	updateClient(stmts, e, set, args...)
 }
 
-// updateClient applies a SET clause to the client's row, only if the row is
+// updateClient queues a SET clause for the client's row, only if the row is
 // behind this event, which keeps a replayed event from applying twice.
 // $1..$5 are tenant, client, version, position and time; args follow.
-func updateClient(ctx context.Context, tx pgx.Tx, e domain.RecordedEvent, set string, args ...any) error {
+func updateClient(stmts *statements, e domain.RecordedEvent, set string, args ...any) {
 	q := `UPDATE rm_clients SET ` + set + `, version = $3, position = $4, updated_at = $5
 		WHERE tenant_id = $1 AND id = $2 AND version < $3`
 	all := append([]any{e.TenantID, e.StreamID, e.StreamVersion, e.Position, e.OccurredAt}, args...)
-	if _, err := tx.Exec(ctx, q, all...); err != nil {
-		return fmt.Errorf("apply %s to client %s: %w", e.EventName, e.StreamID, err)
-	}
-	return nil
+	stmts.add(describe([]domain.RecordedEvent{e}), q, all...)
 }
 
 // splitChanges separates new values from cleared keys ("" means cleared).
@@ -131,26 +298,4 @@ func splitChanges[K ~string](changes map[K]string) (map[string]string, []string)
 	}
 	slices.Sort(cleared)
 	return set, cleared
-}
-
-func join(cols []string) string {
-	out := ""
-	for i, c := range cols {
-		if i > 0 {
-			out += ", "
-		}
-		out += c
-	}
-	return out
-}
-
-func placeholders(from, n int) string {
-	out := ""
-	for i := range n {
-		if i > 0 {
-			out += ", "
-		}
-		out += fmt.Sprintf("$%d", from+i)
-	}
-	return out
 }

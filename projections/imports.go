@@ -17,7 +17,19 @@ type Imports struct{}
 
 func (Imports) Name() string { return "imports" }
 
-func (Imports) Apply(ctx context.Context, tx pgx.Tx, e domain.RecordedEvent) error {
+func (Imports) StreamTypes() []string { return []string{domain.StreamImport} }
+
+// Apply writes one statement per event: imports are few, their events small.
+func (Imports) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
+	for _, e := range events {
+		if err := applyImportEvent(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyImportEvent(ctx context.Context, tx pgx.Tx, e domain.RecordedEvent) error {
 	if e.StreamType != domain.StreamImport {
 		return nil
 	}

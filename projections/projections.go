@@ -5,6 +5,7 @@ package projections
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,14 +16,21 @@ import (
 type Projection interface {
 	// Name is the consumer group; renaming it rebuilds from position 0.
 	Name() string
-	// Apply writes the effect of one event. It must not commit: tx is the
-	// subscriber's and commits with the projection's offset.
-	Apply(ctx context.Context, tx pgx.Tx, e domain.RecordedEvent) error
+	// StreamTypes are the streams whose events the projection reads. The
+	// projector skips events of other streams without decoding them.
+	StreamTypes() []string
+	// Apply writes the effect of events given in log order: a whole batch
+	// of the log (it may span tenants and streams) or a single event. It
+	// must not commit: tx is the subscriber's and commits with the
+	// projection's offset. Applying a batch must give the same rows as
+	// applying its events one at a time: when a batch fails, the projector
+	// rolls it back and retries it event by event to isolate the bad one.
+	Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error
 }
 
 // All lists the projections serve runs.
 func All() []Projection {
-	return []Projection{Clients{}, Lists{}, CustomFields{}}
+	return []Projection{Clients{}, Lists{}, CustomFields{}, Imports{}}
 }
 
 // Names of all projections, for lag reporting and read-your-writes.
@@ -32,4 +40,36 @@ func Names() []string {
 		names = append(names, p.Name())
 	}
 	return names
+}
+
+// statements queues a batch's SQL in order and sends it in one round trip:
+// the server still runs each statement, but the projector no longer waits
+// for one before sending the next.
+type statements struct {
+	batch pgx.Batch
+	what  []string // what each statement does, for error messages
+}
+
+func (s *statements) add(what, sql string, args ...any) {
+	s.batch.Queue(sql, args...)
+	s.what = append(s.what, what)
+}
+
+// send runs the queued statements in order and stops at the first error,
+// which names the statement that failed.
+func (s *statements) send(ctx context.Context, tx pgx.Tx) error {
+	if s.batch.Len() == 0 {
+		return nil
+	}
+	results := tx.SendBatch(ctx, &s.batch)
+	for _, what := range s.what {
+		if _, err := results.Exec(); err != nil {
+			_ = results.Close() // the statement's error is the one that matters
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	if err := results.Close(); err != nil {
+		return fmt.Errorf("apply batch: %w", err)
+	}
+	return nil
 }

@@ -312,6 +312,14 @@ func (s *Server) searchClients(w http.ResponseWriter, r *http.Request) {
 		}
 		filter.ListID = &id
 	}
+	if raw := q.Get("import"); raw != "" {
+		id, err := uuid.Parse(raw)
+		if err != nil {
+			writeError(w, r, newError(http.StatusBadRequest, "invalid_import", "import must be an import id"))
+			return
+		}
+		filter.ImportID = &id
+	}
 	page, err := s.reads.SearchClients(r.Context(), tenant, filter)
 	if err != nil {
 		writeError(w, r, err)

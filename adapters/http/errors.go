@@ -63,6 +63,16 @@ func toAPIError(err error) *apiError {
 		return newError(499, "request_canceled", "the request was canceled")
 	case errors.Is(err, domain.ErrListDeleted):
 		return newError(http.StatusConflict, "list_deleted", "the list is deleted")
+	case errors.Is(err, domain.ErrImportNotFound):
+		return newError(http.StatusNotFound, "import_not_found", "no such import")
+	case errors.Is(err, domain.ErrImportAlreadyExecuted):
+		return newError(http.StatusConflict, "import_already_executed", "this import was already executed; analyse the file again to import it once more")
+	case errors.Is(err, domain.ErrImportRunning):
+		return newError(http.StatusConflict, "import_running", "this import is running; wait for it to finish")
+	case errors.Is(err, domain.ErrImportNotExecuted):
+		return newError(http.StatusConflict, "import_not_executed", "this import was not executed, so there is nothing to undo")
+	case errors.Is(err, domain.ErrImportAlreadyUndone):
+		return newError(http.StatusConflict, "import_already_undone", "this import was already undone")
 	case errors.Is(err, postgres.ErrInvalidCursor):
 		return newError(http.StatusBadRequest, "invalid_cursor", "the cursor is not one this API returned")
 	case errors.Is(err, postgres.ErrNoSuchPosition):

@@ -20,6 +20,7 @@ import (
 
 	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/commands"
+	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
 )
 
@@ -32,6 +33,10 @@ type ReadModels interface {
 	CustomFields(ctx context.Context, tenantID uuid.UUID) ([]projections.CustomFieldView, error)
 	WaitForPosition(ctx context.Context, tenantID uuid.UUID, position int64, groups []string, timeout time.Duration) error
 	ProjectionStatus(ctx context.Context, groups []string) ([]projections.Status, error)
+	Import(ctx context.Context, tenantID, id uuid.UUID) (projections.ImportView, error)
+	Imports(ctx context.Context, tenantID uuid.UUID, f projections.ImportFilter) (projections.ImportPage, error)
+	ImportIssues(ctx context.Context, tenantID, importID uuid.UUID, cursor string, limit int, errorsOnly bool) (postgres.IssuePage, error)
+	RejectedReasons(ctx context.Context, tenantID, importID uuid.UUID) (map[int][]domain.ImportIssue, error)
 }
 
 // Health reports readiness beyond the database: are the projectors running.
@@ -47,14 +52,15 @@ type Server struct {
 	tenants     *postgres.Tenants
 	idempotency *postgres.Idempotency
 	health      Health
+	imports     ImportDeps
 	logger      *slog.Logger
 	// ReadYourWritesTimeout bounds the wait for min_position.
 	ReadYourWritesTimeout time.Duration
 }
 
 // NewServer builds the API.
-func NewServer(cmds commands.Handlers, reads ReadModels, tenants *postgres.Tenants, idem *postgres.Idempotency, health Health, logger *slog.Logger) *Server {
-	return &Server{commands: cmds, reads: reads, tenants: tenants, idempotency: idem, health: health, logger: logger,
+func NewServer(cmds commands.Handlers, imports ImportDeps, reads ReadModels, tenants *postgres.Tenants, idem *postgres.Idempotency, health Health, logger *slog.Logger) *Server {
+	return &Server{commands: cmds, imports: imports, reads: reads, tenants: tenants, idempotency: idem, health: health, logger: logger,
 		ReadYourWritesTimeout: 5 * time.Second}
 }
 
@@ -67,31 +73,14 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/v1/openapi.json", serveOpenAPI)
 
 	r.Route("/v1", func(r chi.Router) {
-		r.Use(s.authenticate, limitBody)
-		// Reads: any role.
-		r.Get("/clients", s.searchClients)
-		r.Get("/clients/{id}", s.getClient)
-		r.Get("/lists", s.getLists)
-		r.Get("/custom-fields", s.getCustomFields)
-
+		r.Use(s.authenticate)
+		// Uploads stream to disk under the tenant's own file limit, so they
+		// skip the JSON body limit (and the idempotency cache, which would
+		// hold the whole body: an analysis changes nothing in the registry).
+		r.With(requireRole(postgres.RoleEditor)).Post("/imports", s.analyzeImport)
 		r.Group(func(r chi.Router) {
-			r.Use(requireRole(postgres.RoleEditor), s.idempotent)
-			r.Post("/clients", s.registerClient)
-			r.Patch("/clients/{id}", s.changeClient)
-			r.Delete("/clients/{id}", s.deleteClient)
-			r.Post("/clients/{id}/restore", s.restoreClient)
-			r.Post("/clients/{id}/contact-persons", s.addContactPerson)
-			r.Patch("/clients/{id}/contact-persons/{contactID}", s.changeContactPerson)
-			r.Delete("/clients/{id}/contact-persons/{contactID}", s.removeContactPerson)
-			r.Put("/clients/{id}/lists/{listID}", s.addClientToList)
-			r.Delete("/clients/{id}/lists/{listID}", s.removeClientFromList)
-			r.Post("/lists", s.createList)
-			r.Patch("/lists/{id}", s.renameList)
-			r.Delete("/lists/{id}", s.deleteList)
-		})
-		r.Group(func(r chi.Router) {
-			r.Use(requireRole(postgres.RoleAdmin), s.idempotent)
-			r.Post("/custom-fields", s.defineCustomField)
+			r.Use(limitBody)
+			s.jsonRoutes(r)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -101,6 +90,41 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, r, newError(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here"))
 	})
 	return r
+}
+
+func (s *Server) jsonRoutes(r chi.Router) {
+	// Reads: any role.
+	r.Get("/clients", s.searchClients)
+	r.Get("/clients/{id}", s.getClient)
+	r.Get("/lists", s.getLists)
+	r.Get("/custom-fields", s.getCustomFields)
+	r.Get("/imports", s.listImports)
+	r.Get("/imports/{id}", s.getImport)
+	r.Get("/imports/{id}/errors", s.importErrors)
+	r.Get("/imports/{id}/{file}", s.rejectedRows)
+	r.Get("/templates/{name}", s.template)
+
+	r.Group(func(r chi.Router) {
+		r.Use(requireRole(postgres.RoleEditor), s.idempotent)
+		r.Post("/clients", s.registerClient)
+		r.Patch("/clients/{id}", s.changeClient)
+		r.Delete("/clients/{id}", s.deleteClient)
+		r.Post("/clients/{id}/restore", s.restoreClient)
+		r.Post("/clients/{id}/contact-persons", s.addContactPerson)
+		r.Patch("/clients/{id}/contact-persons/{contactID}", s.changeContactPerson)
+		r.Delete("/clients/{id}/contact-persons/{contactID}", s.removeContactPerson)
+		r.Put("/clients/{id}/lists/{listID}", s.addClientToList)
+		r.Delete("/clients/{id}/lists/{listID}", s.removeClientFromList)
+		r.Post("/lists", s.createList)
+		r.Patch("/lists/{id}", s.renameList)
+		r.Delete("/lists/{id}", s.deleteList)
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(requireRole(postgres.RoleAdmin), s.idempotent)
+		r.Post("/custom-fields", s.defineCustomField)
+		r.Post("/imports/{id}/execute", s.executeImport)
+		r.Post("/imports/{id}/undo", s.undoImport)
+	})
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -323,11 +323,27 @@ func (s *EventStore) explainConflict(ctx context.Context, tenantID uuid.UUID, er
 	return &domain.ConflictError{StreamID: m[1], ExpectedVersion: expected - 1, CurrentVersion: current}
 }
 
-// subjectKeys decodes events, loading each subject's key at most once.
+// subjectKeys decodes events, loading each subject's key at most once. A
+// batch of events loads the keys of all its subjects first, one query per
+// tenant (prefetch); decode then only unwraps them, with no round trip.
 type subjectKeys struct {
 	keyring *Keyring
-	q       querier
-	cache   map[uuid.UUID]cipher.AEAD
+	q       keyQuerier
+	// cache is keyed by subject alone: a stream id belongs to the one
+	// tenant that created it (events are unique on stream id and version).
+	// A nil key means the subject's key was erased.
+	cache map[uuid.UUID]cipher.AEAD
+}
+
+// keyQuerier is what subjectKeys reads keys through: a pool or a transaction.
+type keyQuerier interface {
+	querier
+	pgxQuerier
+}
+
+// subjectRef names the subject whose key decodes an event.
+type subjectRef struct {
+	tenantID, subjectID uuid.UUID
 }
 
 func (k *subjectKeys) decode(ctx context.Context, position int64, payload []byte, md map[string]string) (domain.RecordedEvent, error) {
@@ -364,11 +380,58 @@ func (k *subjectKeys) key(ctx context.Context, tenantID, subjectID uuid.UUID) (c
 	if err != nil {
 		return nil, err
 	}
+	k.remember(subjectID, key)
+	return key, nil
+}
+
+// personalSubject tells whose key decoding an event with this metadata
+// needs, if any, without looking at the payload.
+func personalSubject(md map[string]string) (subjectRef, bool) {
+	version, err := strconv.Atoi(md[MetaSchemaVersion])
+	if err != nil {
+		return subjectRef{}, false
+	}
+	target, ok := domain.NewEvent(md[MetaEventType], version)
+	if !ok || !isPersonal(target) {
+		return subjectRef{}, false
+	}
+	tenantID, tenantErr := uuid.Parse(md[MetaTenantID])
+	subjectID, subjectErr := uuid.Parse(md[MetaStreamID])
+	if tenantErr != nil || subjectErr != nil {
+		return subjectRef{}, false // decode reports the broken envelope
+	}
+	return subjectRef{tenantID, subjectID}, true
+}
+
+// prefetch loads the keys of the subjects not cached yet, one query per
+// tenant (a batch of the log may span tenants); a subject without a key
+// (erased) is remembered as such.
+func (k *subjectKeys) prefetch(ctx context.Context, subjects []subjectRef) error {
+	byTenant := map[uuid.UUID][]uuid.UUID{}
+	asked := map[uuid.UUID]bool{}
+	for _, s := range subjects {
+		if _, cached := k.cache[s.subjectID]; !cached && !asked[s.subjectID] {
+			asked[s.subjectID] = true
+			byTenant[s.tenantID] = append(byTenant[s.tenantID], s.subjectID)
+		}
+	}
+	for tenantID, ids := range byTenant {
+		keys, err := k.keyring.subjectKeysOf(ctx, k.q, tenantID, ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			k.remember(id, keys[id]) // nil when erased
+		}
+	}
+	return nil
+}
+
+func (k *subjectKeys) remember(subjectID uuid.UUID, key cipher.AEAD) {
 	if k.cache == nil {
 		k.cache = map[uuid.UUID]cipher.AEAD{}
 	}
 	k.cache[subjectID] = key
-	return key, nil
 }
 
 // envelopeFrom reads the envelope back from stored metadata.

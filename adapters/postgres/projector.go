@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,10 +15,12 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
 )
 
@@ -30,7 +33,7 @@ type ProjectorConfig struct {
 
 func (c ProjectorConfig) withDefaults() ProjectorConfig {
 	if c.BatchSize == 0 {
-		c.BatchSize = 500
+		c.BatchSize = 1000
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = 50 * time.Millisecond
@@ -41,15 +44,28 @@ func (c ProjectorConfig) withDefaults() ProjectorConfig {
 	return c
 }
 
+// maxPending caps the events held before they are applied, whatever the
+// batch size: memory stays bounded, and applying part of a batch early
+// costs one more savepoint, never correctness.
+const maxPending = 1000
+
 // Projector feeds one projection from the log through a Watermill SQL
-// subscriber (its own consumer group). Each event is applied inside a
-// savepoint of the subscriber's transaction: the read model and the offset
-// commit together, and one failing event is retried, then set aside in
+// subscriber (its own consumer group). The read model and the offset commit
+// together in the subscriber's transaction.
+//
+// Watermill hands over a batch one message at a time and commits it once
+// its last message is acked. The projector acks each message as soon as it
+// holds it, and applies the events it holds together, in one savepoint,
+// when the batch's last message arrives: a bulk import costs a few
+// statements per batch instead of several round trips per event. When the
+// projection rejects a batch, its events are applied again one by one, each
+// in its own savepoint: one failing event is retried, then set aside in
 // projection_failures, instead of stalling the group.
 type Projector struct {
 	pool       *pgxpool.Pool
 	keys       *Keyring
 	projection projections.Projection
+	streams    map[string]bool // stream types the projection reads
 	cfg        ProjectorConfig
 	logger     *slog.Logger
 	failures   atomic.Int64
@@ -58,7 +74,11 @@ type Projector struct {
 
 // NewProjector builds a projector; Run starts it.
 func NewProjector(pool *pgxpool.Pool, keys *Keyring, p projections.Projection, cfg ProjectorConfig, logger *slog.Logger) *Projector {
-	return &Projector{pool: pool, keys: keys, projection: p, cfg: cfg.withDefaults(),
+	streams := map[string]bool{}
+	for _, s := range p.StreamTypes() {
+		streams[s] = true
+	}
+	return &Projector{pool: pool, keys: keys, projection: p, streams: streams, cfg: cfg.withDefaults(),
 		logger: logger.With("projection", p.Name())}
 }
 
@@ -71,8 +91,16 @@ func (p *Projector) Failures() int64 { return p.failures.Load() }
 // Running reports whether the projector is consuming.
 func (p *Projector) Running() bool { return p.running.Load() }
 
-// Run consumes until ctx ends, then stops gracefully: the event in hand is
-// finished and what the open batch applied commits with its offset.
+// pending is the part of the current Watermill batch received but not yet
+// applied. Its messages are acked already: their offsets must not commit
+// before their events are applied.
+type pending struct {
+	tx   pgx.Tx // the subscriber's transaction of the batch
+	msgs []*message.Message
+}
+
+// Run consumes until ctx ends, then stops gracefully: the events received
+// so far are applied and commit with their offsets.
 func (p *Projector) Run(ctx context.Context) error {
 	// No ack deadline: past it Watermill would commit the batch from its own
 	// goroutine while the handler still uses the transaction. The handler
@@ -95,10 +123,13 @@ func (p *Projector) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscribe %s: %w", p.Name(), err)
 	}
-	// mu keeps Close from landing while an event is being applied: the
-	// subscriber would commit the batch under the handler's feet.
+	// mu keeps Close from landing while a message is being handled: the
+	// subscriber would commit the batch under the handler's feet. Between
+	// two messages the subscriber does not touch the transaction (our
+	// offsets adapter has no per-message query), so the stop below may.
 	var mu sync.Mutex
 	closed := false
+	var held pending
 	stopped := make(chan struct{})
 	defer close(stopped)
 	go func() {
@@ -108,7 +139,12 @@ func (p *Projector) Run(ctx context.Context) error {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		closed = true
+		if !closed {
+			closed = true
+			// On Close, Watermill commits the offsets of every message
+			// acked so far, including those held but not applied yet.
+			p.applyHeldOnStop(context.WithoutCancel(ctx), &held)
+		}
 		_ = sub.Close()
 	}()
 	p.running.Store(true)
@@ -117,10 +153,10 @@ func (p *Projector) Run(ctx context.Context) error {
 	for msg := range msgs {
 		mu.Lock()
 		if !closed {
-			if err := p.handle(msg); err != nil {
-				// The batch transaction is gone (connection lost): drop the
-				// subscriber, whose batch rolls back, and let the caller
-				// start over from the last committed offset.
+			if err := p.handle(msg, &held); err != nil {
+				// The batch was abandoned (its transaction rolled back):
+				// drop the subscriber and let the caller start over from
+				// the last committed offset.
 				closed = true
 				runErr = err
 				_ = sub.Close()
@@ -131,52 +167,175 @@ func (p *Projector) Run(ctx context.Context) error {
 	return runErr
 }
 
-// handle applies one event; it returns an error only when the subscriber's
-// transaction is unusable and the batch must be abandoned.
-func (p *Projector) handle(msg *message.Message) error {
+// handle takes one message of a batch: it holds the event, applies what is
+// held when the batch ends (or the cap is reached), then acks. It returns an
+// error only when the batch had to be abandoned.
+func (p *Projector) handle(msg *message.Message, held *pending) error {
 	ctx := msg.Context()
-	wtx, ok := wsql.TxFromContext(ctx)
-	if !ok {
-		return fmt.Errorf("%w: message without subscriber transaction", errBrokenTx)
+	tx, err := subscriberTx(ctx)
+	if err != nil {
+		return err
 	}
-	tx := wtx.(*wsql.PgxTx).Tx
-	position, _ := strconv.ParseInt(msg.Metadata.Get(MetaPosition), 10, 64)
-
-	var lastErr error
-	for attempt := 1; attempt <= p.cfg.Attempts; attempt++ {
-		lastErr = p.applyInSavepoint(ctx, tx, position, msg)
-		if lastErr == nil {
-			msg.Ack()
-			return nil
-		}
-		if errors.Is(lastErr, errBrokenTx) || isTransient(lastErr) || ctx.Err() != nil {
-			// Retrying inside the same snapshot cannot help: start the batch
-			// over from the committed offset instead of dropping the event.
-			p.logger.Warn("projection batch abandoned", "position", position, "error", lastErr)
-			if !errors.Is(lastErr, errBrokenTx) {
-				lastErr = fmt.Errorf("%w: %w", errBrokenTx, lastErr)
-			}
-			return lastErr
+	if held.tx != nil && held.tx != tx {
+		// Watermill ended a batch without this projector seeing its last
+		// message: a bug, and the held events' offsets may be committed.
+		return p.abandon(ctx, tx, fmt.Errorf("%w: a batch began before the previous one was applied", errBrokenTx))
+	}
+	if p.streams[msg.Metadata.Get(MetaStreamType)] {
+		held.tx = tx
+		held.msgs = append(held.msgs, msg)
+	}
+	if batchLast(msg) || len(held.msgs) >= maxPending {
+		if err := p.applyHeld(ctx, held); err != nil {
+			return p.abandon(ctx, tx, err)
 		}
 	}
-	p.setAside(ctx, tx, position, msg, lastErr)
 	msg.Ack()
 	return nil
 }
 
+// batchLast tells whether msg ends its batch. A message without the flag is
+// taken as last: applying its events alone is slower, never wrong.
+func batchLast(msg *message.Message) bool {
+	return msg.Metadata.Get(MetaBatchLast) != "false"
+}
+
+func subscriberTx(ctx context.Context) (pgx.Tx, error) {
+	wtx, ok := wsql.TxFromContext(ctx)
+	if !ok {
+		return nil, fmt.Errorf("%w: message without subscriber transaction", errBrokenTx)
+	}
+	ptx, ok := wtx.(*wsql.PgxTx)
+	if !ok {
+		return nil, fmt.Errorf("%w: subscriber transaction is a %T, not pgx", errBrokenTx, wtx)
+	}
+	return ptx.Tx, nil
+}
+
+// applyHeldOnStop applies the held events before the subscriber closes, or
+// abandons the batch when it cannot.
+func (p *Projector) applyHeldOnStop(ctx context.Context, held *pending) {
+	if len(held.msgs) == 0 {
+		return
+	}
+	tx := held.tx
+	if err := p.applyHeld(ctx, held); err != nil {
+		_ = p.abandon(ctx, tx, err)
+	}
+}
+
+// applyHeld applies the held events, all in one savepoint when the
+// projection takes them, else one by one. It returns an error only when
+// the subscriber's transaction must be abandoned.
+func (p *Projector) applyHeld(ctx context.Context, held *pending) error {
+	tx, msgs := held.tx, held.msgs
+	*held = pending{}
+	if len(msgs) == 0 {
+		return nil
+	}
+	// Keys read once serve the one-by-one retries too: same snapshot.
+	keys := map[uuid.UUID]cipher.AEAD{}
+	err := p.applyBatch(ctx, tx, msgs, keys)
+	if err == nil {
+		return nil
+	}
+	if mustAbandon(ctx, err) {
+		return err
+	}
+	p.logger.Warn("batch rejected, applying its events one by one", "events", len(msgs),
+		"first_position", positionOf(msgs[0]), "error", err)
+	for _, msg := range msgs {
+		if err := p.applyOne(ctx, tx, msg, keys); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyBatch decodes and applies msgs in one savepoint. The subject keys of
+// all personal events are loaded first, with one query per tenant.
+func (p *Projector) applyBatch(ctx context.Context, tx pgx.Tx, msgs []*message.Message, keyCache map[uuid.UUID]cipher.AEAD) error {
+	return inSavepoint(ctx, tx, func(sp pgx.Tx) error {
+		keys := subjectKeys{keyring: p.keys, q: sp, cache: keyCache}
+		var subjects []subjectRef
+		for _, msg := range msgs {
+			if s, ok := personalSubject(msg.Metadata); ok {
+				subjects = append(subjects, s)
+			}
+		}
+		if err := keys.prefetch(ctx, subjects); err != nil {
+			return err
+		}
+		events := make([]domain.RecordedEvent, len(msgs))
+		for i, msg := range msgs {
+			e, err := keys.decode(ctx, positionOf(msg), msg.Payload, msg.Metadata)
+			if err != nil {
+				return err
+			}
+			events[i] = e
+		}
+		return p.projection.Apply(ctx, sp, events)
+	})
+}
+
+// applyOne applies one event in its own savepoint, retrying it, and sets it
+// aside when it keeps failing. It returns an error only when the
+// subscriber's transaction must be abandoned.
+func (p *Projector) applyOne(ctx context.Context, tx pgx.Tx, msg *message.Message, keyCache map[uuid.UUID]cipher.AEAD) error {
+	var err error
+	for attempt := 1; attempt <= p.cfg.Attempts; attempt++ {
+		err = inSavepoint(ctx, tx, func(sp pgx.Tx) error {
+			keys := subjectKeys{keyring: p.keys, q: sp, cache: keyCache}
+			e, err := keys.decode(ctx, positionOf(msg), msg.Payload, msg.Metadata)
+			if err != nil {
+				return err
+			}
+			return p.projection.Apply(ctx, sp, []domain.RecordedEvent{e})
+		})
+		if err == nil {
+			return nil
+		}
+		if mustAbandon(ctx, err) {
+			return err
+		}
+	}
+	p.setAside(ctx, tx, msg, err)
+	return nil
+}
+
+// mustAbandon tells errors after which the batch cannot go on: retrying in
+// the same transaction and snapshot cannot help, so it starts over from the
+// committed offset instead of dropping events.
+func mustAbandon(ctx context.Context, err error) bool {
+	return errors.Is(err, errBrokenTx) || isTransient(err) || ctx.Err() != nil
+}
+
+// abandon gives the subscriber's batch up and returns cause as an
+// errBrokenTx. Rolling the transaction back is what makes that safe: on
+// Close, Watermill commits the offsets of the messages acked so far, and
+// this projector acks messages whose events it only held.
+func (p *Projector) abandon(ctx context.Context, tx pgx.Tx, cause error) error {
+	p.logger.Warn("projection batch abandoned", "error", cause)
+	if err := tx.Rollback(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+		// The connection is most likely gone, and the server rolls back.
+		p.logger.Warn("could not roll back the abandoned batch", "error", err)
+	}
+	if !errors.Is(cause, errBrokenTx) {
+		cause = fmt.Errorf("%w: %w", errBrokenTx, cause)
+	}
+	return cause
+}
+
 var errBrokenTx = errors.New("subscriber transaction unusable")
 
-func (p *Projector) applyInSavepoint(ctx context.Context, tx pgx.Tx, position int64, msg *message.Message) error {
+// inSavepoint runs fn in a savepoint of tx: a failing statement rolls back
+// only fn's work, not the subscriber's batch.
+func inSavepoint(ctx context.Context, tx pgx.Tx, fn func(sp pgx.Tx) error) error {
 	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errBrokenTx, err)
 	}
-	keys := subjectKeys{keyring: p.keys, q: sp}
-	event, err := keys.decode(ctx, position, msg.Payload, msg.Metadata)
-	if err == nil {
-		err = p.projection.Apply(ctx, sp, event)
-	}
-	if err != nil {
+	if err := fn(sp); err != nil {
 		if rbErr := sp.Rollback(ctx); rbErr != nil {
 			return fmt.Errorf("%w: %w", errBrokenTx, errors.Join(err, rbErr))
 		}
@@ -188,12 +347,17 @@ func (p *Projector) applyInSavepoint(ctx context.Context, tx pgx.Tx, position in
 	return nil
 }
 
+func positionOf(msg *message.Message) int64 {
+	position, _ := strconv.ParseInt(msg.Metadata.Get(MetaPosition), 10, 64)
+	return position
+}
+
 // setAside records an event the projection cannot apply. The log line names
 // the event, never its content: payloads hold personal data. The record is
 // written in a savepoint so a failure here cannot abort the batch.
-func (p *Projector) setAside(ctx context.Context, tx pgx.Tx, position int64, msg *message.Message, cause error) {
+func (p *Projector) setAside(ctx context.Context, tx pgx.Tx, msg *message.Message, cause error) {
 	p.failures.Add(1)
-	eventType := msg.Metadata.Get(MetaEventType)
+	position, eventType := positionOf(msg), msg.Metadata.Get(MetaEventType)
 	p.logger.Error("event set aside after retries", "position", position, "event_id", msg.UUID,
 		"event_type", eventType, "error", cause)
 	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {

@@ -23,20 +23,25 @@ import (
 // applied event: applying an event twice violates the ledger's key.
 type countedClients struct {
 	projections.Clients
-	// killAt, when positive, kills the subscriber's connection on the
-	// n-th event applied, mid-batch, like a crashed process would.
+	// killAt, when positive, kills the subscriber's connection when the
+	// killAt-th event is applied, mid-batch, like a crashed process would.
 	killAt  int64
 	applied *atomic.Int64
 }
 
-func (c countedClients) Apply(ctx context.Context, tx pgx.Tx, e domain.RecordedEvent) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO applied_ledger (position) VALUES ($1)`, e.Position); err != nil {
+func (c countedClients) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
+	positions := make([]int64, len(events))
+	for i, e := range events {
+		positions[i] = e.Position
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO applied_ledger (position) SELECT unnest($1::bigint[])`, positions); err != nil {
 		return err
 	}
-	if err := c.Clients.Apply(ctx, tx, e); err != nil {
+	if err := c.Clients.Apply(ctx, tx, events); err != nil {
 		return err
 	}
-	if n := c.applied.Add(1); n == c.killAt {
+	n := c.applied.Add(int64(len(events)))
+	if c.killAt > 0 && n >= c.killAt && n-int64(len(events)) < c.killAt {
 		_, _ = tx.Exec(ctx, `SELECT pg_terminate_backend(pg_backend_pid())`)
 		return fmt.Errorf("killed")
 	}
@@ -167,14 +172,16 @@ type poisoned struct {
 	bad int64
 }
 
-func (p poisoned) Apply(ctx context.Context, tx pgx.Tx, e domain.RecordedEvent) error {
-	if e.Position == p.bad {
-		// A statement error aborts the transaction; the savepoint must
-		// contain it so the rest of the batch still commits.
-		_, err := tx.Exec(ctx, `SELECT 1/0`)
-		return err
+func (p poisoned) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
+	for _, e := range events {
+		if e.Position == p.bad {
+			// A statement error aborts the transaction; the savepoint must
+			// contain it so the rest of the batch still commits.
+			_, err := tx.Exec(ctx, `SELECT 1/0`)
+			return err
+		}
 	}
-	return p.Clients.Apply(ctx, tx, e)
+	return p.Clients.Apply(ctx, tx, events)
 }
 
 func TestProjectorSetsAsideAnEventItCannotApplyAndMovesOn(t *testing.T) {

@@ -123,9 +123,18 @@ func appendJSONString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
+// MetaBatchLast is added when reading, like MetaPosition: "true" on the
+// last event of the batch the subscriber selected, "false" on the others.
+// Watermill hands a batch over one message at a time and commits it after
+// the last one is acked; the projector needs to know which one that is to
+// apply the whole batch at once.
+const MetaBatchLast = "batch_last"
+
 // SelectQuery follows Watermill's PostgreSQL schema: rows are delivered in
 // (transaction_id, offset) order and only once every older transaction has
-// finished, so no event is skipped by a slow committer.
+// finished, so no event is skipped by a slow committer. The inner query is
+// Watermill's, unchanged; the outer one only flags the batch's last row
+// (the window runs over the rows LIMIT kept, not the whole backlog).
 func (s logSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error) {
 	next, err := params.OffsetsAdapter.NextOffsetQuery(wsql.NextOffsetQueryParams{
 		Topic: params.Topic, ConsumerGroup: params.ConsumerGroup,
@@ -133,25 +142,31 @@ func (s logSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error
 	if err != nil {
 		return wsql.Query{}, err
 	}
-	q := `SELECT * FROM (
-		WITH last_processed AS (` + next.Query + `)
-		SELECT "offset", transaction_id, uuid, payload, metadata FROM events
-		WHERE (
-			(transaction_id = (SELECT last_processed_transaction_id FROM last_processed)
-			 AND "offset" > (SELECT offset_acked FROM last_processed))
-			OR transaction_id > (SELECT last_processed_transaction_id FROM last_processed)
-		)
-		AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-	) AS messages
-	ORDER BY transaction_id ASC, "offset" ASC
-	LIMIT ` + strconv.Itoa(s.batchSize)
+	q := `SELECT "offset", transaction_id, uuid, payload, metadata,
+		lead("offset") OVER (ORDER BY transaction_id ASC, "offset" ASC) IS NULL AS batch_last
+	FROM (
+		SELECT * FROM (
+			WITH last_processed AS (` + next.Query + `)
+			SELECT "offset", transaction_id, uuid, payload, metadata FROM events
+			WHERE (
+				(transaction_id = (SELECT last_processed_transaction_id FROM last_processed)
+				 AND "offset" > (SELECT offset_acked FROM last_processed))
+				OR transaction_id > (SELECT last_processed_transaction_id FROM last_processed)
+			)
+			AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		) AS messages
+		ORDER BY transaction_id ASC, "offset" ASC
+		LIMIT ` + strconv.Itoa(s.batchSize) + `
+	) AS batch
+	ORDER BY transaction_id ASC, "offset" ASC`
 	return wsql.Query{Query: q, Args: next.Args}, nil
 }
 
 func (s logSchema) UnmarshalMessage(params wsql.UnmarshalMessageParams) (wsql.Row, error) {
 	var r wsql.Row
 	var txID wsql.XID8
-	if err := params.Row.Scan(&r.Offset, &txID, &r.UUID, &r.Payload, &r.Metadata); err != nil {
+	var last bool
+	if err := params.Row.Scan(&r.Offset, &txID, &r.UUID, &r.Payload, &r.Metadata, &last); err != nil {
 		return wsql.Row{}, fmt.Errorf("scan event row: %w", err)
 	}
 	msg := message.NewMessage(string(r.UUID), r.Payload)
@@ -159,6 +174,7 @@ func (s logSchema) UnmarshalMessage(params wsql.UnmarshalMessageParams) (wsql.Ro
 		return wsql.Row{}, fmt.Errorf("unmarshal metadata of event %s: %w", r.UUID, err)
 	}
 	msg.Metadata.Set(MetaPosition, strconv.FormatInt(r.Offset, 10))
+	msg.Metadata.Set(MetaBatchLast, strconv.FormatBool(last))
 	r.Msg = msg
 	r.ExtraData = map[string]any{"transaction_id": txID}
 	return r, nil

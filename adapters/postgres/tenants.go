@@ -70,15 +70,24 @@ func (t *Tenants) Create(ctx context.Context, name string) (tenantID uuid.UUID, 
 
 // CreateToken issues a token with a role for the named tenant.
 func (t *Tenants) CreateToken(ctx context.Context, tenantName, role string) (string, error) {
-	var tenantID uuid.UUID
-	err := t.pool.QueryRow(ctx, `SELECT id FROM tenants WHERE name = $1`, tenantName).Scan(&tenantID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", fmt.Errorf("%w: %q", ErrTenantNotFound, tenantName)
-	}
+	tenantID, err := t.ID(ctx, tenantName)
 	if err != nil {
-		return "", fmt.Errorf("find tenant: %w", err)
+		return "", err
 	}
 	return insertToken(ctx, t.pool, tenantID, role)
+}
+
+// ID finds a tenant by name.
+func (t *Tenants) ID(ctx context.Context, name string) (uuid.UUID, error) {
+	var tenantID uuid.UUID
+	err := t.pool.QueryRow(ctx, `SELECT id FROM tenants WHERE name = $1`, name).Scan(&tenantID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, fmt.Errorf("%w: %q", ErrTenantNotFound, name)
+	}
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("find tenant: %w", err)
+	}
+	return tenantID, nil
 }
 
 // Count returns how many tenants exist.

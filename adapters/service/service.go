@@ -18,6 +18,7 @@ import (
 
 	apihttp "github.com/clientreg/clientreg/adapters/http"
 	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/adapters/spreadsheet"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/migrations"
 	"github.com/clientreg/clientreg/projections"
@@ -38,9 +39,13 @@ type Service struct {
 	Reads      *postgres.ReadModels
 	Tenants    *postgres.Tenants
 	Commands   commands.Handlers
-	API        *apihttp.Server
-	projectors []*postgres.Projector
-	logger     *slog.Logger
+	Imports    *postgres.Imports
+	ImportCmds commands.ImportHandlers
+	// ImportWorker runs queued import executions; Serve runs it.
+	ImportWorker *postgres.ImportWorker
+	API          *apihttp.Server
+	projectors   []*postgres.Projector
+	logger       *slog.Logger
 }
 
 // New connects, migrates and wires everything; Run starts the work.
@@ -77,10 +82,14 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		logger:  cfg.Logger,
 	}
 	s.Commands = commands.NewHandlers(s.Store)
+	s.Imports = postgres.NewImports(pool, s.Store, cfg.Logger)
+	s.ImportCmds = commands.NewImportHandlers(s.Store, s.Imports, spreadsheet.Opener{})
+	s.ImportWorker = postgres.NewImportWorker(s.Imports, s.ImportCmds.Run, cfg.Logger)
 	for _, p := range projections.All() {
 		s.projectors = append(s.projectors, postgres.NewProjector(pool, keys, p, cfg.Projector, cfg.Logger))
 	}
-	s.API = apihttp.NewServer(s.Commands, s.Reads, s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
+	imports := apihttp.ImportDeps{Commands: s.ImportCmds, Store: s.Imports, Files: spreadsheet.Opener{}, Wake: s.ImportWorker.Wake}
+	s.API = apihttp.NewServer(s.Commands, imports, s.Reads, s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
 	return s, nil
 }
 
@@ -96,10 +105,15 @@ func (s *Service) ProjectorsRunning() map[string]bool {
 	return out
 }
 
-// RunProjectors consumes the log until ctx ends, then waits for every
-// projector to finish its batch.
-func (s *Service) RunProjectors(ctx context.Context) {
+// RunWorkers consumes the log until ctx ends, then waits for every
+// projector to finish its batch. The import worker runs beside them.
+func (s *Service) RunWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = s.ImportWorker.Run(ctx)
+	}()
 	for _, p := range s.projectors {
 		wg.Add(1)
 		go func() {
@@ -126,7 +140,7 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	projCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
 	projDone := make(chan struct{})
 	go func() {
-		s.RunProjectors(projCtx)
+		s.RunWorkers(projCtx)
 		close(projDone)
 	}()
 

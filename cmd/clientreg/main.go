@@ -31,6 +31,10 @@ commands:
   bootstrap --token-file PATH [--tenant N]  migrate; create a first tenant if there is none
   tenant create NAME                        create a tenant; prints its admin token last
   token create --tenant NAME --role ROLE    create a token (admin, editor, viewer)
+  import FILE --tenant NAME [--dry-run] [--mode create_only|create_and_update]
+         [--list NAME]... [--lang fr] [--layout clients|contacts]
+         [--format F] [--encoding E] [--delimiter D] [--sheet S]
+                                            analyse a file and import its valid rows
 
 environment:
   DATABASE_URL           PostgreSQL URL of the registry's database
@@ -72,6 +76,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return tenantCommand(ctx, rest, stdout)
 	case "token":
 		return tokenCommand(ctx, rest, stdout)
+	case "import":
+		return importCommand(ctx, rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -115,19 +121,7 @@ func serve(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	url, err := databaseURL()
-	if err != nil {
-		return err
-	}
-	rawKey := os.Getenv("CLIENTREG_MASTER_KEY")
-	if rawKey == "" {
-		return errors.New("CLIENTREG_MASTER_KEY is not set: generate one with `head -c 32 /dev/urandom | base64` and keep it safe; without it personal data cannot be read back")
-	}
-	key, err := postgres.ParseMasterKey(rawKey)
-	if err != nil {
-		return fmt.Errorf("CLIENTREG_MASTER_KEY: %w", err)
-	}
-	svc, err := service.New(ctx, service.Config{DatabaseURL: url, MasterKey: key, Logger: slog.Default()})
+	svc, err := openService(ctx)
 	if err != nil {
 		return err
 	}
@@ -138,6 +132,23 @@ func serve(ctx context.Context, args []string) error {
 	}
 	slog.Info("serving", "addr", ln.Addr().String())
 	return svc.Serve(ctx, ln)
+}
+
+// openService connects to DATABASE_URL with CLIENTREG_MASTER_KEY.
+func openService(ctx context.Context) (*service.Service, error) {
+	url, err := databaseURL()
+	if err != nil {
+		return nil, err
+	}
+	rawKey := os.Getenv("CLIENTREG_MASTER_KEY")
+	if rawKey == "" {
+		return nil, errors.New("CLIENTREG_MASTER_KEY is not set: generate one with `head -c 32 /dev/urandom | base64` and keep it safe; without it personal data cannot be read back")
+	}
+	key, err := postgres.ParseMasterKey(rawKey)
+	if err != nil {
+		return nil, fmt.Errorf("CLIENTREG_MASTER_KEY: %w", err)
+	}
+	return service.New(ctx, service.Config{DatabaseURL: url, MasterKey: key, Logger: slog.Default()})
 }
 
 // createDatabase creates DATABASE_URL's database through the server's
