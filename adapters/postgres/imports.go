@@ -52,7 +52,7 @@ func (s *Imports) Limits(ctx context.Context, tenantID uuid.UUID) (commands.Impo
 func (s *Imports) SetLimits(ctx context.Context, tenantID uuid.UUID, l commands.ImportLimits) error {
 	_, err := s.pool.Exec(ctx, `UPDATE tenants SET
 		max_import_rows = coalesce(nullif($2, 0), max_import_rows),
-		max_import_bytes = coalesce(nullif($3, 0), max_import_bytes),
+		max_import_bytes = coalesce(nullif($3::bigint, 0), max_import_bytes),
 		max_import_columns = coalesce(nullif($4, 0), max_import_columns) WHERE id = $1`,
 		tenantID, l.MaxRows, l.MaxBytes, l.MaxColumns)
 	if err != nil {

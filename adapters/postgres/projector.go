@@ -44,6 +44,8 @@ func (c ProjectorConfig) withDefaults() ProjectorConfig {
 	return c
 }
 
+var DebugApply, DebugPrefetch, DebugDecode, DebugProj time.Duration
+
 // maxPending caps the events held before they are applied, whatever the
 // batch size: memory stays bounded, and applying part of a batch early
 // costs one more savepoint, never correctness.
@@ -235,7 +237,9 @@ func (p *Projector) applyHeld(ctx context.Context, held *pending) error {
 	}
 	// Keys read once serve the one-by-one retries too: same snapshot.
 	keys := map[uuid.UUID]cipher.AEAD{}
+	t0 := time.Now()
 	err := p.applyBatch(ctx, tx, msgs, keys)
+	DebugApply += time.Since(t0)
 	if err == nil {
 		return nil
 	}
@@ -263,9 +267,13 @@ func (p *Projector) applyBatch(ctx context.Context, tx pgx.Tx, msgs []*message.M
 				subjects = append(subjects, s)
 			}
 		}
+		t0 := time.Now()
 		if err := keys.prefetch(ctx, subjects); err != nil {
 			return err
 		}
+		DebugPrefetch += time.Since(t0)
+		t0 = time.Now()
+		defer func() { DebugDecode += time.Since(t0) }()
 		events := make([]domain.RecordedEvent, len(msgs))
 		for i, msg := range msgs {
 			e, err := keys.decode(ctx, positionOf(msg), msg.Payload, msg.Metadata)
@@ -274,6 +282,8 @@ func (p *Projector) applyBatch(ctx context.Context, tx pgx.Tx, msgs []*message.M
 			}
 			events[i] = e
 		}
+		t1 := time.Now()
+		defer func() { DebugProj += time.Since(t1) }()
 		return p.projection.Apply(ctx, sp, events)
 	})
 }

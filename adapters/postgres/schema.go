@@ -148,11 +148,9 @@ func (s logSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error
 		SELECT * FROM (
 			WITH last_processed AS (` + next.Query + `)
 			SELECT "offset", transaction_id, uuid, payload, metadata FROM events
-			WHERE (
-				(transaction_id = (SELECT last_processed_transaction_id FROM last_processed)
-				 AND "offset" > (SELECT offset_acked FROM last_processed))
-				OR transaction_id > (SELECT last_processed_transaction_id FROM last_processed)
-			)
+			WHERE (transaction_id, "offset") > (
+				(SELECT last_processed_transaction_id FROM last_processed),
+				(SELECT offset_acked FROM last_processed))
 			AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
 		) AS messages
 		ORDER BY transaction_id ASC, "offset" ASC

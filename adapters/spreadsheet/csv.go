@@ -31,8 +31,11 @@ func openText(r io.ReaderAt, size int64, format Format, opts Options) (*File, er
 	if err != nil {
 		return nil, err
 	}
-	delim, err := chooseDelimiter(opts.Delimiter, sample, format)
-	if err != nil {
+	hint, hasHint := sepHint(sample)
+	var delim rune
+	if opts.Delimiter == "" && hasHint {
+		delim = hint
+	} else if delim, err = chooseDelimiter(opts.Delimiter, sample, format); err != nil {
 		return nil, err
 	}
 	det := Detected{
@@ -43,7 +46,28 @@ func openText(r io.ReaderAt, size int64, format Format, opts Options) (*File, er
 		LineEnding: detectLineEnding(sample),
 	}
 	src := newCSVSource(enc.decodedReader(r, size), delim, enc.checkUTF8)
+	if hasHint {
+		// Excel reads the hint and does not show that line: the rows the
+		// user sees start below it.
+		if err := src.skipLine(); err != nil {
+			return nil, err
+		}
+	}
 	return &File{det: det, src: src, code: CodeMalformedCSV}, nil
+}
+
+// sepHint recognises Excel's "sep=;" first line, which names the delimiter.
+func sepHint(sample []byte) (rune, bool) {
+	line := sample
+	if i := bytes.IndexAny(sample, "\r\n"); i >= 0 {
+		line = sample[:i]
+	}
+	rest, ok := bytes.CutPrefix(line, []byte("sep="))
+	if !ok {
+		return 0, false
+	}
+	r, err := parseDelimiter(string(rest))
+	return r, err == nil
 }
 
 func readSample(r io.Reader) ([]byte, error) {
@@ -207,6 +231,16 @@ func newCSVSource(text io.Reader, delim rune, checkUTF8 bool) *csvSource {
 	cr.LazyQuotes = false
 	cr.ReuseRecord = true
 	return &csvSource{cr: cr, checkUTF8: checkUTF8}
+}
+
+// skipLine drops the first line (a "sep=" hint) from the rows and their
+// numbering.
+func (s *csvSource) skipLine() error {
+	if _, err := s.cr.Read(); err != nil && err != io.EOF {
+		return s.mapError(err)
+	}
+	s.extra++
+	return nil
 }
 
 func (s *csvSource) next() ([]string, int, error) {

@@ -126,7 +126,7 @@ func detectEncoding(r io.ReaderAt, size int64, forced string) (textEncoding, err
 	if enc.isUTF16() {
 		return enc, checkDecodedSample(enc, r, size)
 	}
-	if st.nul > 0 || tooManyControls(int(min(st.controls, 1<<30)), int(min(st.total, 1<<30))) {
+	if st.nul > 0 || tooManyControls(st.controls, st.total) {
 		return textEncoding{}, fileErr(CodeBinaryContent, "the file contains binary data, not text")
 	}
 	if enc.name != "" {
@@ -185,7 +185,7 @@ func checkDecodedSample(enc textEncoding, r io.ReaderAt, size int64) error {
 		return &FileError{Code: CodeReadFailed, Detail: "the file could not be read", Err: fmt.Errorf("decode sample: %w", err)}
 	}
 	sample = sample[:n]
-	controls := 0
+	var controls int64
 	for _, b := range sample {
 		if b == 0 {
 			return fileErr(CodeBinaryContent, "the file contains binary data, not text")
@@ -194,7 +194,7 @@ func checkDecodedSample(enc textEncoding, r io.ReaderAt, size int64) error {
 			controls++
 		}
 	}
-	if tooManyControls(controls, len(sample)) {
+	if tooManyControls(controls, int64(len(sample))) {
 		return fileErr(CodeBinaryContent, "the file contains binary data, not text")
 	}
 	return nil
@@ -208,7 +208,7 @@ func isControl(b byte) bool {
 // tooManyControls: a few stray control characters (a form feed, a
 // vertical tab Excel on Mac puts in cells, a DOS end-of-file mark) are
 // text; more than 2% is not.
-func tooManyControls(controls, total int) bool {
+func tooManyControls(controls, total int64) bool {
 	return controls >= 4 && controls*50 > total
 }
 

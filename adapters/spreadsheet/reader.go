@@ -17,17 +17,19 @@
 //     strings, number formats, one sheet) keeps every row streamed and every
 //     problem reported. excelize stays the writer (template.go, export.go) and
 //     builds the test fixtures.
-//   - XLS (BIFF8) is read by xls.go on top of github.com/richardlehane/mscfb,
-//     the maintained compound-file reader excelize itself depends on. The two
-//     pure-Go BIFF readers on the module proxy were evaluated against a
-//     LibreOffice-made fixture and rejected: github.com/extrame/xls (v0.0.1,
-//     2017, the only version served) formats plain numbers such as 12.5 as
-//     dates, drops formula results and panics on rows it does not know;
-//     github.com/shakinm/xlsReader (v0.9.12, 2022) drops formula results,
-//     returns 8-bit strings as Latin-1 bytes (invalid UTF-8 for "Müller") and
-//     discards read errors. The BIFF8 subset an import needs (shared strings,
-//     labels, numbers, RK, formulas' cached results, formats, merged cells,
-//     FILEPASS) is small and fully bounds-checked here.
+//   - XLS (BIFF8) is read by xls.go on top of github.com/richardlehane/mscfb
+//     (v1.0.7, already required through excelize), the maintained reader of
+//     the OLE2 compound files an .xls is stored in. The two pure-Go BIFF
+//     readers on the module proxy were tried on a LibreOffice-made fixture
+//     and rejected: github.com/extrame/xls (v0.0.1 of 2017, the only version
+//     the proxy serves; its dependency extrame/ole2 is from 2016) drops
+//     formula results and turns plain numbers into dates (12.5 came back as
+//     1903-06-03); github.com/shakinm/xlsReader (v0.9.12, 2022, the better
+//     maintained of the two) also drops formula results, returns 8-bit
+//     strings as raw Latin-1 bytes (invalid UTF-8 for "Müller") and discards
+//     read errors. The BIFF8 subset an import needs (shared strings, labels,
+//     numbers, RK, cached formula results, number formats, merged cells,
+//     FILEPASS) is small, bounds-checked here and streamed record by record.
 package spreadsheet
 
 import (
@@ -350,7 +352,7 @@ func looksBinary(sample []byte) bool {
 	if _, ok := sniffUTF16(sample); ok {
 		return false
 	}
-	controls := 0
+	var controls int64
 	for _, b := range sample {
 		if b == 0 {
 			return true
@@ -359,5 +361,5 @@ func looksBinary(sample []byte) bool {
 			controls++
 		}
 	}
-	return tooManyControls(controls, len(sample))
+	return tooManyControls(controls, int64(len(sample)))
 }

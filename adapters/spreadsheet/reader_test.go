@@ -243,6 +243,17 @@ func TestTextFormatAndSingleColumn(t *testing.T) {
 	}
 }
 
+func TestTextSepHint(t *testing.T) {
+	res := mustRead(t, []byte("sep=,\r\na;b,c\r\nd;e,f\r\n"), "excel.csv", Options{})
+	if res.det.Delimiter != "," {
+		t.Fatalf("delimiter %q", res.det.Delimiter)
+	}
+	wantRows(t, res.rows, []Row{{1, []string{"a;b", "c"}}, {2, []string{"d;e", "f"}}})
+	// The user's choice wins over the hint; the hint line stays hidden.
+	res = mustRead(t, []byte("sep=,\na;b,c\n"), "excel.csv", Options{Delimiter: ";"})
+	wantRows(t, res.rows, []Row{{1, []string{"a", "b,c"}}})
+}
+
 func TestTextOverrides(t *testing.T) {
 	data := encodeWith(t, charmap.Windows1252, "a,b;c\nMüller,x;y\n")
 	res := mustRead(t, data, "f.dat", Options{Format: FormatTXT, Encoding: "ISO-8859-1", Delimiter: ","})
@@ -548,6 +559,12 @@ func TestXLSXCellKinds(t *testing.T) {
 		{4, []string{"2024-02-29", "12345678901234600", "0.0042"}},
 	})
 
+	// A whole column merged: stored rows get the value, no rows are made up.
+	sheet = `<x:sheetData><x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>all</x:t></x:is></x:c></x:row><x:row r="3"><x:c r="B3"><x:v>3</x:v></x:c></x:row></x:sheetData>` +
+		`<x:mergeCells count="1"><x:mergeCell ref="A1:A1048576"/></x:mergeCells>`
+	res = mustRead(t, handmadeXLSX(t, sheet, "", false), "h.xlsx", Options{})
+	wantRows(t, res.rows, []Row{{1, []string{"all"}}, {3, []string{"all", "3"}}})
+
 	// The same serials in the 1904 date system.
 	sheet = `<x:sheetData><x:row r="1"><x:c r="A1" s="1"><x:v>0</x:v></x:c><x:c r="B1" s="1"><x:v>43538</x:v></x:c></x:row></x:sheetData>`
 	res = mustRead(t, handmadeXLSX(t, sheet, "", true), "h.xlsx", Options{})
@@ -685,9 +702,9 @@ func TestXLSSharedStringsAcrossContinue(t *testing.T) {
 	// Two strings: "Dvořák" starts 16-bit in the SST record and continues
 	// 8-bit in a CONTINUE record (with its own option byte); "ab" follows.
 	sst := []byte{2, 0, 0, 0, 2, 0, 0, 0}
-	sst = append(sst, 6, 0, 0x01)             // cch=6, 16-bit
+	sst = append(sst, 6, 0, 0x01)                      // cch=6, 16-bit
 	sst = append(sst, 'D', 0, 'v', 0, 'o', 0, 0x59, 1) // D v o ř
-	cont := []byte{0x00, 0xE1, 'k'}            // option: 8-bit; á k
+	cont := []byte{0x00, 0xE1, 'k'}                    // option: 8-bit; á k
 	cont = append(cont, 2, 0, 0, 'a', 'b')
 	got, err := readSST([][]byte{sst, cont})
 	if err != nil || !reflect.DeepEqual(got, []string{"Dvořák", "ab"}) {

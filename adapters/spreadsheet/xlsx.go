@@ -451,7 +451,7 @@ func (wb *xlsxWorkbook) openSheet(i int) (rowSource, error) {
 type emptySource struct{}
 
 func (emptySource) next() ([]string, int, error) { return nil, 0, io.EOF }
-func (emptySource) close() error                  { return nil }
+func (emptySource) close() error                 { return nil }
 
 // pickSheet applies the sheet rules shared by XLSX and XLS: the sheet the
 // user named, else the template's sheet, else the first sheet with content,
@@ -601,50 +601,80 @@ func parseCellRef(ref string) (col, row int, ok bool) {
 }
 
 // mergeFill copies the top-left value of each merged range into every cell
-// of it, including rows of the range the sheet XML has no <row> for.
+// of it, including rows of the range the sheet stores nothing for. Rows come
+// in ascending order, so only the ranges around the current row are looked
+// at: a sheet with many merges costs no more per row than one with few.
 type mergeFill struct {
-	ranges []cellRange
-	values []string // value of each range, known once its top row was read
-	seen   []bool
+	waiting []*mergeRange // not reached yet, by first row
+	open    []*mergeRange // reached and not yet passed
+}
+
+type mergeRange struct {
+	cellRange
+	value string // the top-left value, once the top row was read
+	seen  bool
 }
 
 func newMergeFill(ranges []cellRange) *mergeFill {
 	sort.Slice(ranges, func(i, j int) bool { return ranges[i].r1 < ranges[j].r1 })
-	return &mergeFill{ranges: ranges, values: make([]string, len(ranges)), seen: make([]bool, len(ranges))}
+	m := &mergeFill{waiting: make([]*mergeRange, len(ranges))}
+	for i, rg := range ranges {
+		m.waiting[i] = &mergeRange{cellRange: rg}
+	}
+	return m
+}
+
+// advance opens the ranges that start at or before row and forgets those
+// that ended before it.
+func (m *mergeFill) advance(row int) {
+	for len(m.waiting) > 0 && m.waiting[0].r1 <= row {
+		m.open = append(m.open, m.waiting[0])
+		m.waiting = m.waiting[1:]
+	}
+	kept := m.open[:0]
+	for _, rg := range m.open {
+		if rg.r2 >= row {
+			kept = append(kept, rg)
+		}
+	}
+	m.open = kept
 }
 
 // apply fills row (1-based number) in place and returns it.
 func (m *mergeFill) apply(row int, cells []string) []string {
-	for i, rg := range m.ranges {
-		if row < rg.r1 || row > rg.r2 {
-			continue
-		}
-		if row == rg.r1 && !m.seen[i] {
-			m.seen[i] = true
+	m.advance(row)
+	for _, rg := range m.open {
+		if row == rg.r1 && !rg.seen {
+			rg.seen = true
 			if rg.c1-1 < len(cells) {
-				m.values[i] = cells[rg.c1-1]
+				rg.value = cells[rg.c1-1]
 			}
 		}
-		if m.values[i] == "" {
+		if rg.value == "" {
 			continue
 		}
 		for len(cells) < rg.c2 {
 			cells = append(cells, "")
 		}
 		for c := rg.c1; c <= rg.c2; c++ {
-			cells[c-1] = m.values[i]
+			cells[c-1] = rg.value
 		}
 	}
 	return cells
 }
 
+// maxMergeGapRows: a merged range taller than this (a whole column merged
+// for looks) fills the rows the file stores but creates no rows of its own,
+// so it cannot turn into a million rows of one repeated value.
+const maxMergeGapRows = 1000
+
 // gapRows lists the rows after prev and before next (exclusive) that a
-// merged range with a known value covers: rows without XML that still show
-// the merged value.
+// merged range with a known value covers: rows without data in the file that
+// still show the merged value. Only open ranges can have a known value.
 func (m *mergeFill) gapRows(prev, next int) []int {
 	set := map[int]bool{}
-	for i, rg := range m.ranges {
-		if m.values[i] == "" {
+	for _, rg := range m.open {
+		if rg.value == "" || rg.r2-rg.r1 >= maxMergeGapRows {
 			continue
 		}
 		for r := max(rg.r1, prev+1); r <= min(rg.r2, next-1); r++ {

@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -45,6 +46,11 @@ type options struct {
 	repeat       int
 	skipHTTP     bool
 	skipAppend   bool
+	skipImport   bool
+	importRows   int
+	bigRows      int
+	bigChild     string
+	cpuProfile   string
 }
 
 func main() {
@@ -57,12 +63,37 @@ func main() {
 	flag.IntVar(&o.repeat, "repeat", 5, "measured repetitions of each append benchmark (the median is reported)")
 	flag.BoolVar(&o.skipHTTP, "skip-http", false, "skip the HTTP benchmark")
 	flag.BoolVar(&o.skipAppend, "skip-append", false, "skip the append benchmark")
+	flag.BoolVar(&o.skipImport, "skip-import", false, "skip the import benchmarks")
+	flag.IntVar(&o.importRows, "import-rows", 100_000, "rows of the import benchmark files")
+	flag.IntVar(&o.bigRows, "big-import-rows", 1_000_000, "rows of the big-import memory benchmark (0 skips it)")
+	flag.StringVar(&o.bigChild, "big-import-child", "", "internal: run the big import against this database URL")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "clientreg-bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	if o.bigChild != "" {
+		if err := bigImportChild(context.Background(), o.bigChild, o.bigRows); err != nil {
+			fmt.Fprintln(os.Stderr, "clientreg-bench (big import):", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o)
 	stop()
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "clientreg-bench:", err)
 		os.Exit(1)
 	}
@@ -112,7 +143,33 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
+	var importRes []importResult
+	if !o.skipImport {
+		dbURL, err := dbs.create(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "import: %d rows as CSV and XLSX ...\n", o.importRows)
+		if importRes, err = benchImports(ctx, dbURL, o.importRows, logger); err != nil {
+			return fmt.Errorf("import benchmark: %w", err)
+		}
+		if o.bigRows > 0 {
+			if dbURL, err = dbs.create(ctx); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "import: %d rows in a child process ...\n", o.bigRows)
+			big, err := benchBigImport(ctx, dbURL, o.bigRows)
+			if err != nil {
+				return fmt.Errorf("big import benchmark: %w", err)
+			}
+			importRes = append(importRes, big)
+		}
+	}
+
 	printReport(os.Stdout, info, o, httpRes, appendRes)
+	if len(importRes) > 0 {
+		printImports(os.Stdout, importRes)
+	}
 	return nil
 }
 
