@@ -33,7 +33,30 @@ func (Clients) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEve
 	for _, wave := range waves(events) {
 		queueWave(&stmts, wave)
 	}
+	queueImportLinks(&stmts, events)
 	return stmts.send(ctx, tx)
+}
+
+// queueImportLinks records on each client the imports that touched it (the
+// ?import= filter), once per client and import, so replays change nothing.
+func queueImportLinks(stmts *statements, events []domain.RecordedEvent) {
+	type link struct{ tenant, client, imp uuid.UUID }
+	seen := map[link]bool{}
+	var tenants, clients, imports []uuid.UUID
+	for _, e := range events {
+		l := link{e.TenantID, e.StreamID, e.ImportID}
+		if e.StreamType != domain.StreamClient || e.ImportID == uuid.Nil || seen[l] {
+			continue
+		}
+		seen[l] = true
+		tenants, clients, imports = append(tenants, l.tenant), append(clients, l.client), append(imports, l.imp)
+	}
+	if len(clients) == 0 {
+		return
+	}
+	stmts.add("link clients to their imports", `UPDATE rm_clients c SET import_ids = array_append(c.import_ids, u.imp)
+		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS u(tenant_id, id, imp)
+		WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND NOT (u.imp = ANY(c.import_ids))`, tenants, clients, imports)
 }
 
 // waves regroups a batch so that events of one kind can be applied together

@@ -142,17 +142,15 @@ func (s logSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error
 	if err != nil {
 		return wsql.Query{}, err
 	}
-	q := `SELECT "offset", transaction_id, uuid, payload, metadata,
+	q := `WITH last_processed AS (` + next.Query + `)
+	SELECT "offset", transaction_id, uuid, payload, metadata,
 		lead("offset") OVER (ORDER BY transaction_id ASC, "offset" ASC) IS NULL AS batch_last
 	FROM (
-		SELECT * FROM (
-			WITH last_processed AS (` + next.Query + `)
-			SELECT "offset", transaction_id, uuid, payload, metadata FROM events
-			WHERE (transaction_id, "offset") > (
-				(SELECT last_processed_transaction_id FROM last_processed),
-				(SELECT offset_acked FROM last_processed))
-			AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-		) AS messages
+		SELECT "offset", transaction_id, uuid, payload, metadata FROM events
+		WHERE (transaction_id, "offset") > (
+			(SELECT last_processed_transaction_id FROM last_processed),
+			(SELECT offset_acked FROM last_processed))
+		AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
 		ORDER BY transaction_id ASC, "offset" ASC
 		LIMIT ` + strconv.Itoa(s.batchSize) + `
 	) AS batch

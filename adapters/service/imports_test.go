@@ -187,7 +187,7 @@ func TestImportAnalyzeExecuteUndoOverHTTP(t *testing.T) {
 			sophie = c
 		}
 	}
-	a.do("PATCH", "/v1/clients/"+field(sophie, "id"), editor, map[string]any{"city": "Bastogne"}, "If-Match", field(sophie, "version")).expect(t, 200)
+	a.do("PATCH", "/v1/clients/"+field(sophie, "id"), editor, map[string]any{"address": map[string]any{"city": "Bastogne"}}, "If-Match", field(sophie, "version")).expect(t, 200)
 	undone := a.do("POST", "/v1/imports/"+id+"/undo", admin, nil).expect(t, 200)
 	if undone.str("undo", "deleted") != "2" || len(undone.list("undo", "kept")) != 1 {
 		t.Fatalf("undo %s", undone.raw)
