@@ -261,8 +261,8 @@ func (r ImportRow) NamesClient() bool {
 
 // Read checks one row against the mapping and the tenant's custom fields.
 func (m ImportMapping) Read(number int, cells []string, custom *CustomFieldSet) ImportRow {
-	row := ImportRow{Number: number, Client: ClientInput{Details: map[Field]string{}, CustomFields: map[string]string{}}}
-	contacts := map[int]map[string]string{}
+	row := ImportRow{Number: number, Client: ClientInput{Details: make(map[Field]string, len(m.columns))}}
+	var contacts map[int]map[string]string // most files have no contact columns
 	for i, col := range m.columns {
 		if col == nil || i >= len(cells) || strings.TrimSpace(cells[i]) == "" {
 			continue
@@ -315,6 +315,9 @@ func (m ImportMapping) Read(number int, cells []string, custom *CustomFieldSet) 
 				row.Issues = append(row.Issues, iss)
 				continue
 			}
+			if row.Client.CustomFields == nil {
+				row.Client.CustomFields = map[string]string{}
+			}
 			row.Client.CustomFields[col.Custom] = v
 		case ColumnContact:
 			d, errs := normalizeContact(map[string]string{col.ContactField: raw})
@@ -324,6 +327,9 @@ func (m ImportMapping) Read(number int, cells []string, custom *CustomFieldSet) 
 				iss.Warning = fe.Code == "invalid_phone"
 				row.Issues = append(row.Issues, iss)
 				continue
+			}
+			if contacts == nil {
+				contacts = map[int]map[string]string{}
 			}
 			if contacts[col.Contact] == nil {
 				contacts[col.Contact] = map[string]string{}
