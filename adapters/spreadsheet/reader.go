@@ -156,6 +156,22 @@ type rowSource interface {
 	close() error
 }
 
+// hasContent reads src as far as its first non-blank row.
+func hasContent(src rowSource) (bool, error) {
+	for {
+		cells, _, err := src.next()
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if len(trimTrailingEmpty(cells)) > 0 {
+			return true, nil
+		}
+	}
+}
+
 // File reads rows one at a time.
 type File struct {
 	det  Detected

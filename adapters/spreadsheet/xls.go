@@ -447,19 +447,7 @@ func (b *xlsBook) sheetHasContent(i int) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	src := &xlsSheetSource{g: b.g, rr: rr}
-	for {
-		cells, _, err := src.next()
-		if err == io.EOF {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		if len(trimTrailingEmpty(cells)) > 0 {
-			return true, nil
-		}
-	}
+	return hasContent(&xlsSheetSource{g: b.g, rr: rr})
 }
 
 func (b *xlsBook) openSheet(i int) (rowSource, error) {

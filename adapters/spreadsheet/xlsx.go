@@ -421,18 +421,7 @@ func (wb *xlsxWorkbook) sheetHasContent(i int) (bool, error) {
 		return false, err
 	}
 	defer src.close()
-	for {
-		cells, _, err := src.next()
-		if err == io.EOF {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		if len(trimTrailingEmpty(cells)) > 0 {
-			return true, nil
-		}
-	}
+	return hasContent(src)
 }
 
 func (wb *xlsxWorkbook) openSheet(i int) (rowSource, error) {
