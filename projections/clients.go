@@ -39,10 +39,13 @@ func (Clients) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEve
 
 // queueImportLinks records on each client the imports that touched it (the
 // ?import= filter), once per client and import, so replays change nothing.
+// A client may meet several imports in one batch: they are grouped per
+// client first, since an UPDATE ... FROM joining one row twice would apply
+// only one of them.
 func queueImportLinks(stmts *statements, events []domain.RecordedEvent) {
 	type link struct{ tenant, client, imp uuid.UUID }
 	seen := map[link]bool{}
-	var tenants, clients, imports []uuid.UUID
+	var tenants, clients, imports [][16]byte
 	for _, e := range events {
 		l := link{e.TenantID, e.StreamID, e.ImportID}
 		if e.StreamType != domain.StreamClient || e.ImportID == uuid.Nil || seen[l] {
@@ -54,9 +57,13 @@ func queueImportLinks(stmts *statements, events []domain.RecordedEvent) {
 	if len(clients) == 0 {
 		return
 	}
-	stmts.add("link clients to their imports", `UPDATE rm_clients c SET import_ids = array_append(c.import_ids, u.imp)
-		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS u(tenant_id, id, imp)
-		WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND NOT (u.imp = ANY(c.import_ids))`, tenants, clients, imports)
+	stmts.add("link clients to their imports", `UPDATE rm_clients c
+		SET import_ids = c.import_ids || ARRAY(SELECT x.imp FROM unnest(u.imps) WITH ORDINALITY AS x(imp, n)
+			WHERE NOT (x.imp = ANY(c.import_ids)) ORDER BY x.n)
+		FROM (SELECT tenant_id, id, array_agg(imp ORDER BY n) AS imps
+			FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) WITH ORDINALITY AS l(tenant_id, id, imp, n)
+			GROUP BY tenant_id, id) AS u
+		WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND NOT (u.imps <@ c.import_ids)`, tenants, clients, imports)
 }
 
 // waves regroups a batch so that events of one kind can be applied together
@@ -244,7 +251,7 @@ func queueListAdditions(stmts *statements, events []domain.RecordedEvent) {
 		return
 	}
 	k := keysOf(events)
-	lists := make([]uuid.UUID, len(events))
+	lists := make([][16]byte, len(events))
 	for i, e := range events {
 		ev, _ := e.Event.(domain.ClientAddedToList) // queueWave sorted them by type
 		lists[i] = ev.ListID
@@ -253,8 +260,11 @@ func queueListAdditions(stmts *statements, events []domain.RecordedEvent) {
 }
 
 // eventKeys holds, one element per event, what every row update needs.
+// Ids are sent as [16]byte, which pgx encodes directly; uuid.UUID goes
+// through its driver.Valuer, a string per id, which cost more than the
+// rest of the statement's encoding.
 type eventKeys struct {
-	tenants, ids []uuid.UUID
+	tenants, ids [][16]byte
 	versions     []int32
 	positions    []int64
 	times        []time.Time
@@ -262,7 +272,7 @@ type eventKeys struct {
 
 func keysOf(events []domain.RecordedEvent) eventKeys {
 	k := eventKeys{
-		tenants: make([]uuid.UUID, len(events)), ids: make([]uuid.UUID, len(events)),
+		tenants: make([][16]byte, len(events)), ids: make([][16]byte, len(events)),
 		versions: make([]int32, len(events)), positions: make([]int64, len(events)), times: make([]time.Time, len(events)),
 	}
 	for i, e := range events {

@@ -14,7 +14,6 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -167,9 +166,6 @@ func BenchmarkProjectClients100k(b *testing.B) {
 	if testing.Short() {
 		n = 5_000
 	}
-	if v := os.Getenv("BENCH_N"); v != "" {
-		n, _ = strconv.Atoi(v)
-	}
 	ctx := context.Background()
 	store, pool := newBenchStore(b)
 	origin := benchOrigin()
@@ -206,7 +202,6 @@ func BenchmarkProjectClients100k(b *testing.B) {
 		b.StartTimer() // b.Loop must be called with the timer running
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/took.Seconds(), "events/s")
-	b.Logf("apply %v prefetch %v decode+apply %v proj %v", DebugApply, DebugPrefetch, DebugDecode, DebugProj)
 }
 
 // appendRegistrations saves n new clients, 1000 per Save, and returns the

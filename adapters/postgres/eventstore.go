@@ -347,6 +347,26 @@ type subjectRef struct {
 }
 
 func (k *subjectKeys) decode(ctx context.Context, position int64, payload []byte, md map[string]string) (domain.RecordedEvent, error) {
+	return k.decodeWith(position, payload, md, func(tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
+		return k.key(ctx, tenantID, subjectID)
+	})
+}
+
+// decodePrefetched decodes with the keys prefetch loaded, and fails rather
+// than query a missing one: it neither queries nor writes the cache, so
+// several goroutines may use it at once.
+func (k *subjectKeys) decodePrefetched(position int64, payload []byte, md map[string]string) (domain.RecordedEvent, error) {
+	return k.decodeWith(position, payload, md, func(_, subjectID uuid.UUID) (cipher.AEAD, error) {
+		key, ok := k.cache[subjectID]
+		if !ok {
+			return nil, fmt.Errorf("event %d: the key of subject %s was not prefetched", position, subjectID)
+		}
+		return key, nil
+	})
+}
+
+func (k *subjectKeys) decodeWith(position int64, payload []byte, md map[string]string,
+	keyOf func(tenantID, subjectID uuid.UUID) (cipher.AEAD, error)) (domain.RecordedEvent, error) {
 	env, err := envelopeFrom(md, position)
 	if err != nil {
 		return domain.RecordedEvent{}, err
@@ -357,7 +377,7 @@ func (k *subjectKeys) decode(ctx context.Context, position int64, payload []byte
 	}
 	var key cipher.AEAD
 	if isPersonal(target) {
-		if key, err = k.key(ctx, env.TenantID, env.StreamID); err != nil {
+		if key, err = keyOf(env.TenantID, env.StreamID); err != nil {
 			return domain.RecordedEvent{}, err
 		}
 	}
@@ -403,26 +423,50 @@ func personalSubject(md map[string]string) (subjectRef, bool) {
 	return subjectRef{tenantID, subjectID}, true
 }
 
-// prefetch loads the keys of the subjects not cached yet, one query per
-// tenant (a batch of the log may span tenants); a subject without a key
-// (erased) is remembered as such.
+// prefetch loads, with one query, the keys of the subjects not cached yet;
+// a subject without a key (erased) is remembered as such. A batch of the
+// log may span tenants, so subjects are matched on (tenant, subject) pairs.
+// Ids go as [16]byte, which pgx encodes and scans without the strings
+// uuid.UUID goes through.
 func (k *subjectKeys) prefetch(ctx context.Context, subjects []subjectRef) error {
-	byTenant := map[uuid.UUID][]uuid.UUID{}
-	asked := map[uuid.UUID]bool{}
+	var tenants, ids [][16]byte
+	missing := map[uuid.UUID]bool{}
 	for _, s := range subjects {
-		if _, cached := k.cache[s.subjectID]; !cached && !asked[s.subjectID] {
-			asked[s.subjectID] = true
-			byTenant[s.tenantID] = append(byTenant[s.tenantID], s.subjectID)
+		if _, cached := k.cache[s.subjectID]; !cached && !missing[s.subjectID] {
+			missing[s.subjectID] = true
+			tenants, ids = append(tenants, s.tenantID), append(ids, s.subjectID)
 		}
 	}
-	for tenantID, ids := range byTenant {
-		keys, err := k.keyring.subjectKeysOf(ctx, k.q, tenantID, ids)
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := k.q.Query(ctx, `SELECT k.subject_id, k.wrapped_key
+		FROM unnest($1::uuid[], $2::uuid[]) AS s(tenant_id, subject_id)
+		JOIN subject_keys k ON k.tenant_id = s.tenant_id AND k.subject_id = s.subject_id`, tenants, ids)
+	if err != nil {
+		return fmt.Errorf("load data keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id [16]byte
+		var wrapped []byte
+		if err := rows.Scan(&id, &wrapped); err != nil {
+			return fmt.Errorf("load data keys: %w", err)
+		}
+		key, err := k.keyring.unwrap(wrapped, id)
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			k.remember(id, keys[id]) // nil when erased
-		}
+		k.remember(id, key)
+		delete(missing, id)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load data keys: %w", err)
+	}
+	// Only a complete answer tells a key is gone: after a failed query the
+	// subjects stay uncached, and decode asks for them one by one.
+	for id := range missing {
+		k.remember(id, nil)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,8 +46,6 @@ func (c ProjectorConfig) withDefaults() ProjectorConfig {
 	return c
 }
 
-var DebugApply, DebugPrefetch, DebugDecode, DebugProj time.Duration
-
 // maxPending caps the events held before they are applied, whatever the
 // batch size: memory stays bounded, and applying part of a batch early
 // costs one more savepoint, never correctness.
@@ -58,11 +58,14 @@ const maxPending = 1000
 // Watermill hands over a batch one message at a time and commits it once
 // its last message is acked. The projector acks each message as soon as it
 // holds it, and applies the events it holds together, in one savepoint,
-// when the batch's last message arrives: a bulk import costs a few
-// statements per batch instead of several round trips per event. When the
-// projection rejects a batch, its events are applied again one by one, each
-// in its own savepoint: one failing event is retried, then set aside in
-// projection_failures, instead of stalling the group.
+// when the batch's last message arrives (or it holds maxPending): a bulk
+// import costs a few statements per batch instead of several round trips
+// per event. When the projection rejects a batch, its events are applied
+// again one by one, each in its own savepoint: one failing event is
+// retried, then set aside in projection_failures, instead of stalling the
+// group. Held events never commit unapplied: the batch is applied before
+// its last ack and before the subscriber is closed, or its transaction is
+// rolled back.
 type Projector struct {
 	pool       *pgxpool.Pool
 	keys       *Keyring
@@ -237,9 +240,7 @@ func (p *Projector) applyHeld(ctx context.Context, held *pending) error {
 	}
 	// Keys read once serve the one-by-one retries too: same snapshot.
 	keys := map[uuid.UUID]cipher.AEAD{}
-	t0 := time.Now()
 	err := p.applyBatch(ctx, tx, msgs, keys)
-	DebugApply += time.Since(t0)
 	if err == nil {
 		return nil
 	}
@@ -257,35 +258,99 @@ func (p *Projector) applyHeld(ctx context.Context, held *pending) error {
 }
 
 // applyBatch decodes and applies msgs in one savepoint. The subject keys of
-// all personal events are loaded first, with one query per tenant.
+// all personal events are loaded first, with one query. Then the batch goes
+// in parts: decoding a part (CPU only, on other goroutines) overlaps with
+// the database applying the part before it.
 func (p *Projector) applyBatch(ctx context.Context, tx pgx.Tx, msgs []*message.Message, keyCache map[uuid.UUID]cipher.AEAD) error {
 	return inSavepoint(ctx, tx, func(sp pgx.Tx) error {
 		keys := subjectKeys{keyring: p.keys, q: sp, cache: keyCache}
-		var subjects []subjectRef
-		for _, msg := range msgs {
-			if s, ok := personalSubject(msg.Metadata); ok {
-				subjects = append(subjects, s)
-			}
-		}
-		t0 := time.Now()
-		if err := keys.prefetch(ctx, subjects); err != nil {
+		if err := keys.prefetch(ctx, personalSubjects(msgs)); err != nil {
 			return err
 		}
-		DebugPrefetch += time.Since(t0)
-		t0 = time.Now()
-		defer func() { DebugDecode += time.Since(t0) }()
-		events := make([]domain.RecordedEvent, len(msgs))
-		for i, msg := range msgs {
-			e, err := keys.decode(ctx, positionOf(msg), msg.Payload, msg.Metadata)
+		parts := slices.Collect(slices.Chunk(msgs, applyPart))
+		next := decodeAsync(&keys, parts[0])
+		// Whatever happens, the decoder is done before the keys are used
+		// again (the one-by-one path may add to the cache).
+		defer func() { next.wait() }()
+		for i := range parts {
+			events, err := next.wait()
 			if err != nil {
 				return err
 			}
-			events[i] = e
+			if i+1 < len(parts) {
+				next = decodeAsync(&keys, parts[i+1])
+			}
+			if err := p.projection.Apply(ctx, sp, events); err != nil {
+				return err
+			}
 		}
-		t1 := time.Now()
-		defer func() { DebugProj += time.Since(t1) }()
-		return p.projection.Apply(ctx, sp, events)
+		return nil
 	})
+}
+
+// applyPart is how many events go to the projection at once within a
+// batch: enough for set-based SQL to pay off, few enough that decoding the
+// next part overlaps with most of the batch's database work.
+const applyPart = 250
+
+// decoding is a part of a batch being decoded on other goroutines.
+type decoding struct {
+	done   chan struct{}
+	events []domain.RecordedEvent
+	err    error
+}
+
+func decodeAsync(keys *subjectKeys, msgs []*message.Message) *decoding {
+	d := &decoding{done: make(chan struct{})}
+	go func() {
+		defer close(d.done)
+		d.events, d.err = decodeAll(keys, msgs)
+	}()
+	return d
+}
+
+func (d *decoding) wait() ([]domain.RecordedEvent, error) {
+	<-d.done
+	return d.events, d.err
+}
+
+func personalSubjects(msgs []*message.Message) []subjectRef {
+	var subjects []subjectRef
+	for _, msg := range msgs {
+		if s, ok := personalSubject(msg.Metadata); ok {
+			subjects = append(subjects, s)
+		}
+	}
+	return subjects
+}
+
+// decodeWorkerMin is the fewest events worth a goroutine of their own.
+const decodeWorkerMin = 64
+
+// decodeAll decodes msgs on every CPU: JSON and AES-GCM are most of the
+// projector's own CPU time. The keys must have been prefetched.
+func decodeAll(keys *subjectKeys, msgs []*message.Message) ([]domain.RecordedEvent, error) {
+	events := make([]domain.RecordedEvent, len(msgs))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(msgs)/decodeWorkerMin))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(msgs); i += workers {
+				e, err := keys.decodePrefetched(positionOf(msgs[i]), msgs[i].Payload, msgs[i].Metadata)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				events[i] = e
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return events, nil
 }
 
 // applyOne applies one event in its own savepoint, retrying it, and sets it

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/clientreg/clientreg/adapters/postgres"
@@ -30,11 +33,7 @@ type countedClients struct {
 }
 
 func (c countedClients) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
-	positions := make([]int64, len(events))
-	for i, e := range events {
-		positions[i] = e.Position
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO applied_ledger (position) SELECT unnest($1::bigint[])`, positions); err != nil {
+	if err := c.ledger(ctx, tx, events); err != nil {
 		return err
 	}
 	if err := c.Clients.Apply(ctx, tx, events); err != nil {
@@ -46,6 +45,16 @@ func (c countedClients) Apply(ctx context.Context, tx pgx.Tx, events []domain.Re
 		return fmt.Errorf("killed")
 	}
 	return nil
+}
+
+// ledger records the events as applied, in the projection's transaction.
+func (c countedClients) ledger(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
+	positions := make([]int64, len(events))
+	for i, e := range events {
+		positions[i] = e.Position
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO applied_ledger (position) SELECT unnest($1::bigint[])`, positions)
+	return err
 }
 
 func TestProjectorKilledMidBatchResumesWithoutLossOrDoubleApply(t *testing.T) {
@@ -215,3 +224,440 @@ func TestProjectorSetsAsideAnEventItCannotApplyAndMovesOn(t *testing.T) {
 		t.Fatalf("clients projected = %d, set aside at %d, failures metric %d; want 4, 3, 1", n, failedAt, p.Failures())
 	}
 }
+
+// probe is the clients projection recording the size of every Apply call;
+// before, when set, runs first and may fail the call.
+type probe struct {
+	projections.Clients
+	before func(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error
+	mu     sync.Mutex
+	calls  []int
+}
+
+func (p *probe) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
+	p.mu.Lock()
+	p.calls = append(p.calls, len(events))
+	p.mu.Unlock()
+	if p.before != nil {
+		if err := p.before(ctx, tx, events); err != nil {
+			return err
+		}
+	}
+	return p.Clients.Apply(ctx, tx, events)
+}
+
+func (p *probe) callSizes() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.calls)
+}
+
+// waitUntilReadable waits until subscribers can read every event: they
+// read only below the oldest transaction still running on the server
+// (other tests' included), so a batch could otherwise stop short.
+func waitUntilReadable(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	waitFor(t, func() bool {
+		var ok bool
+		_ = pool.QueryRow(context.Background(),
+			`SELECT coalesce(max(transaction_id) < pg_snapshot_xmin(pg_current_snapshot()), true) FROM events`).Scan(&ok)
+		return ok
+	})
+}
+
+// project runs a projector until it has applied the tenant's event at
+// position, then stops it gracefully.
+func project(t *testing.T, pool *pgxpool.Pool, p projections.Projection, cfg postgres.ProjectorConfig, tenantID uuid.UUID, position int64) *postgres.Projector {
+	t.Helper()
+	ctx := context.Background()
+	cfg.PollInterval = 10 * time.Millisecond
+	projector := postgres.NewProjector(pool, testKeyring(t), p, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- projector.Run(runCtx) }()
+	err := postgres.NewReadModels(pool).WaitForPosition(ctx, tenantID, position, []string{p.Name()}, 15*time.Second)
+	stop()
+	if runErr := <-done; runErr != nil {
+		t.Fatalf("projector: %v", runErr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return projector
+}
+
+// clientRows is the whole clients read model, every column, as JSON.
+func clientRows(t *testing.T, pool *pgxpool.Pool) string {
+	t.Helper()
+	var rows string
+	if err := pool.QueryRow(context.Background(),
+		`SELECT coalesce(json_agg(c ORDER BY tenant_id, id), '[]')::text FROM rm_clients c`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func resetClientsReadModel(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(), `TRUNCATE rm_clients; DELETE FROM events_offsets`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// history records commands and remembers where each stream stands.
+type history struct {
+	t        *testing.T
+	h        commands.Handlers
+	versions map[uuid.UUID]int
+	last     commands.Result
+	lastOf   uuid.UUID // tenant of the last command
+}
+
+// in records the result of a command of the tenant:
+// s.in(tenant)(handler.Handle(...)).
+func (s *history) in(tenantID uuid.UUID) func(commands.Result, error) commands.Result {
+	return func(res commands.Result, err error) commands.Result {
+		s.t.Helper()
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		s.versions[res.ID], s.last, s.lastOf = res.Version, res, tenantID
+		return res
+	}
+}
+
+func TestProjectorBatchGivesTheRowsOfOneEventAtATime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	s := &history{t: t, h: commands.NewHandlers(store), versions: map[uuid.UUID]int{}}
+	// Two tenants whose commands alternate: one batch holds both, and the
+	// events of each client are spread over it.
+	tenants := []domain.Origin{{TenantID: uuid.New(), Actor: "test"}, {TenantID: uuid.New(), Actor: "test"}}
+	lists := map[uuid.UUID][2]uuid.UUID{}
+	clients := map[uuid.UUID][]uuid.UUID{}
+	for _, o := range tenants {
+		l1 := s.in(o.TenantID)(s.h.CreateList.Handle(ctx, commands.CreateList{Origin: o, Name: "Newsletter"}))
+		l2 := s.in(o.TenantID)(s.h.CreateList.Handle(ctx, commands.CreateList{Origin: o, Name: "Events"}))
+		lists[o.TenantID] = [2]uuid.UUID{l1.ID, l2.ID}
+	}
+	for i := range 5 {
+		for _, o := range tenants {
+			res := s.in(o.TenantID)(s.h.RegisterClient.Handle(ctx, commands.RegisterClient{Origin: o,
+				Input: personInput(fmt.Sprintf("c%d-%s@example.com", i, o.TenantID))}))
+			clients[o.TenantID] = append(clients[o.TenantID], res.ID)
+		}
+	}
+	for _, o := range tenants {
+		c, l := clients[o.TenantID], lists[o.TenantID]
+		for _, id := range c {
+			s.in(o.TenantID)(s.h.AddClientToList.Handle(ctx, commands.AddClientToList{Origin: o, ClientID: id, ListID: l[0]}))
+		}
+		s.in(o.TenantID)(s.h.ChangeClientDetails.Handle(ctx, commands.ChangeClientDetails{Origin: o, ClientID: c[0],
+			ExpectedVersion: s.versions[c[0]], Input: domain.ClientInput{Details: map[domain.Field]string{domain.FieldCity: "Gent"}}}))
+		s.in(o.TenantID)(s.h.AddClientToList.Handle(ctx, commands.AddClientToList{Origin: o, ClientID: c[1], ListID: l[1]}))
+		s.in(o.TenantID)(s.h.DeleteClient.Handle(ctx, commands.DeleteClient{Origin: o, ClientID: c[1]}))
+		s.in(o.TenantID)(s.h.DeleteClient.Handle(ctx, commands.DeleteClient{Origin: o, ClientID: c[2]}))
+		s.in(o.TenantID)(s.h.RemoveClientFromList.Handle(ctx, commands.RemoveClientFromList{Origin: o, ClientID: c[3], ListID: l[0]}))
+		res, contact, err := s.h.AddContactPerson.Handle(ctx, commands.AddContactPerson{Origin: o, ClientID: c[3],
+			Details: map[string]string{"first_name": "Jan", "role": "boekhouder"}})
+		s.in(o.TenantID)(res, err)
+		s.in(o.TenantID)(s.h.ChangeContactPerson.Handle(ctx, commands.ChangeContactPerson{Origin: o, ClientID: c[3], ContactID: contact,
+			Details: map[string]string{"role": "zaakvoerder"}}))
+	}
+	// Two imports touch the same clients within the batch.
+	o := tenants[0]
+	importA, importB := o, o
+	importA.ImportID, importB.ImportID = uuid.New(), uuid.New()
+	imported := s.in(o.TenantID)(s.h.RegisterClient.Handle(ctx, commands.RegisterClient{Origin: importA, Input: personInput("imported@example.com")})).ID
+	clients[o.TenantID] = append(clients[o.TenantID], imported)
+	for _, imp := range []domain.Origin{importA, importB} {
+		for _, id := range []uuid.UUID{imported, clients[o.TenantID][4]} {
+			s.in(o.TenantID)(s.h.ChangeClientDetails.Handle(ctx, commands.ChangeClientDetails{Origin: imp, ClientID: id, ExpectedVersion: s.versions[id],
+				Input: domain.ClientInput{Details: map[domain.Field]string{domain.FieldPhone: "+32 470 12 34 5" + imp.ImportID.String()[:1]}}}))
+		}
+	}
+	// One client's whole life in a row: register, change, delete, restore,
+	// change again, add to a list.
+	l := lists[o.TenantID]
+	res := s.in(o.TenantID)(s.h.RegisterClient.Handle(ctx, commands.RegisterClient{Origin: o, Input: personInput("whole-life@example.com")}))
+	id := res.ID
+	clients[o.TenantID] = append(clients[o.TenantID], id)
+	s.in(o.TenantID)(s.h.ChangeClientDetails.Handle(ctx, commands.ChangeClientDetails{Origin: o, ClientID: id, ExpectedVersion: s.versions[id],
+		Input: domain.ClientInput{Details: map[domain.Field]string{domain.FieldLanguage: "nl", domain.FieldCity: "Brugge"}}}))
+	s.in(o.TenantID)(s.h.DeleteClient.Handle(ctx, commands.DeleteClient{Origin: o, ClientID: id, Reason: "dubbel"}))
+	s.in(o.TenantID)(s.h.RestoreClient.Handle(ctx, commands.RestoreClient{Origin: o, ClientID: id}))
+	s.in(o.TenantID)(s.h.ChangeClientDetails.Handle(ctx, commands.ChangeClientDetails{Origin: o, ClientID: id, ExpectedVersion: s.versions[id],
+		Input: domain.ClientInput{Details: map[domain.Field]string{domain.FieldCity: "Oostende"}}}))
+	s.in(o.TenantID)(s.h.AddClientToList.Handle(ctx, commands.AddClientToList{Origin: o, ClientID: id, ListID: l[1]}))
+	// An erased client: its registration decodes without personal data.
+	erased := clients[tenants[1].TenantID][4]
+	if _, err := pool.Exec(ctx, `DELETE FROM subject_keys WHERE subject_id = $1`, erased); err != nil {
+		t.Fatal(err)
+	}
+	var clientEvents int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE stream_type = 'client'`).Scan(&clientEvents); err != nil {
+		t.Fatal(err)
+	}
+
+	waitUntilReadable(t, pool) // the whole log in one batch
+	batched := &probe{}
+	project(t, pool, batched, postgres.ProjectorConfig{}, s.lastOf, s.last.Position)
+	if calls := batched.callSizes(); len(calls) != 1 || calls[0] != clientEvents {
+		t.Fatalf("Apply calls %v; want one call with all %d client events", calls, clientEvents)
+	}
+	inBatch := clientRows(t, pool)
+	for _, id := range []uuid.UUID{imported, clients[o.TenantID][4]} {
+		var links []uuid.UUID
+		if err := pool.QueryRow(ctx, `SELECT import_ids FROM rm_clients WHERE id = $1`, id).Scan(&links); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(links, []uuid.UUID{importA.ImportID, importB.ImportID}) {
+			t.Errorf("client %s linked to imports %v; want %v", id, links, []uuid.UUID{importA.ImportID, importB.ImportID})
+		}
+	}
+	for _, o := range tenants {
+		assertReadModelMatchesLog(t, pool, store, o.TenantID, clients[o.TenantID])
+		assertListsMatchLog(t, pool, store, o.TenantID, clients[o.TenantID])
+	}
+
+	resetClientsReadModel(t, pool)
+	single := &probe{}
+	project(t, pool, single, postgres.ProjectorConfig{BatchSize: 1}, s.lastOf, s.last.Position)
+	if calls := single.callSizes(); len(calls) != clientEvents || slices.Max(calls) != 1 {
+		t.Fatalf("Apply calls %v; want %d calls of one event", calls, clientEvents)
+	}
+	if oneByOne := clientRows(t, pool); oneByOne != inBatch {
+		t.Fatalf("read model differs:\nin one batch: %s\none by one:   %s", inBatch, oneByOne)
+	}
+}
+
+// assertListsMatchLog compares each client's lists and contact persons in
+// the read model with the stream folded from the log.
+func assertListsMatchLog(t *testing.T, pool *pgxpool.Pool, store *postgres.EventStore, tenantID uuid.UUID, ids []uuid.UUID) {
+	t.Helper()
+	ctx := context.Background()
+	reads := postgres.NewReadModels(pool)
+	for _, id := range ids {
+		c := domain.NewClient(id)
+		if err := store.Load(ctx, tenantID, c); err != nil {
+			t.Fatal(err)
+		}
+		view, err := reads.Client(ctx, tenantID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(view.Lists, c.Lists()) {
+			t.Errorf("client %s lists: read model %v, log %v", id, view.Lists, c.Lists())
+		}
+		if len(view.ContactPersons) != len(c.ContactIDs()) {
+			t.Errorf("client %s: read model has %d contact persons, log %d", id, len(view.ContactPersons), len(c.ContactIDs()))
+		}
+	}
+}
+
+func TestProjectorSetsAsideThePoisonEventOfABatchAndAppliesTheRest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	origin := domain.Origin{TenantID: uuid.New(), Actor: "test"}
+	s := &history{t: t, h: commands.NewHandlers(store), versions: map[uuid.UUID]int{}}
+	var ids []uuid.UUID
+	for i := range 8 {
+		res := s.in(origin.TenantID)(s.h.RegisterClient.Handle(ctx, commands.RegisterClient{Origin: origin, Input: personInput(fmt.Sprintf("b%d@example.com", i))}))
+		ids = append(ids, res.ID)
+	}
+	var bad int64
+	for i, id := range ids {
+		res := s.in(origin.TenantID)(s.h.ChangeClientDetails.Handle(ctx, commands.ChangeClientDetails{Origin: origin, ClientID: id,
+			ExpectedVersion: s.versions[id], Input: domain.ClientInput{Details: map[domain.Field]string{domain.FieldCity: "Leuven"}}}))
+		if i == 3 {
+			bad = res.Position
+		}
+		s.in(origin.TenantID)(s.h.DeleteClient.Handle(ctx, commands.DeleteClient{Origin: origin, ClientID: id}))
+	}
+
+	p := &probe{before: func(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
+		for _, e := range events {
+			if e.Position == bad {
+				_, err := tx.Exec(ctx, `SELECT 1/0`) // aborts the transaction: the savepoint must contain it
+				return err
+			}
+		}
+		return nil
+	}}
+	waitUntilReadable(t, pool) // the whole log in one batch
+	projector := project(t, pool, p, postgres.ProjectorConfig{}, origin.TenantID, s.last.Position)
+
+	calls := p.callSizes()
+	if len(calls) < 2 || calls[0] != 3*len(ids) || slices.Max(calls[1:]) != 1 {
+		t.Fatalf("Apply calls %v; want the batch of %d, then one event at a time", calls, 3*len(ids))
+	}
+	var failedAt []int64
+	if err := pool.QueryRow(ctx, `SELECT array_agg(event_offset) FROM projection_failures WHERE projection = 'clients'`).Scan(&failedAt); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(failedAt, []int64{bad}) || projector.Failures() != 1 {
+		t.Fatalf("set aside %v (failures metric %d); want [%d]", failedAt, projector.Failures(), bad)
+	}
+	poisoned := ids[3]
+	others := slices.Delete(slices.Clone(ids), 3, 4)
+	assertReadModelMatchesLog(t, pool, store, origin.TenantID, others)
+	view, err := postgres.NewReadModels(pool).Client(ctx, origin.TenantID, poisoned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The change was set aside; the deletion after it still applied.
+	if view.Address.City != "" || view.Status != "deleted" || view.Version != 3 {
+		t.Fatalf("poisoned client: city %q, status %s, version %d; want no city, deleted, 3", view.Address.City, view.Status, view.Version)
+	}
+}
+
+// registerMany appends n registrations, 100 per transaction (a long one
+// would hold back every subscriber on the server, other tests' included),
+// and returns the position of the last.
+func registerMany(t *testing.T, store *postgres.EventStore, origin domain.Origin, n int) int64 {
+	t.Helper()
+	var last int64
+	for start := 0; start < n; start += 100 {
+		var aggs []domain.Aggregate
+		for i := start; i < min(start+100, n); i++ {
+			c, err := domain.RegisterClient(uuid.New(), personInput(fmt.Sprintf("bulk%d@example.com", i)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			aggs = append(aggs, c)
+		}
+		var err error
+		if last, err = store.Save(context.Background(), origin, aggs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return last
+}
+
+func createLedger(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(), `CREATE TABLE applied_ledger (position BIGINT PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assertAppliedExactlyOnce checks that every client event of the log is in
+// the ledger once (its key refuses a second time) and that nothing was set
+// aside.
+func assertAppliedExactlyOnce(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	var missing, failures int
+	if err := pool.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM events e WHERE e.stream_type = 'client' AND NOT EXISTS (SELECT 1 FROM applied_ledger l WHERE l.position = e."offset")),
+		(SELECT count(*) FROM projection_failures)`).Scan(&missing, &failures); err != nil {
+		t.Fatal(err)
+	}
+	if missing != 0 || failures != 0 {
+		t.Fatalf("%d events never applied, %d set aside (applied twice or failed)", missing, failures)
+	}
+}
+
+func TestProjectorAbandonedBatchCommitsNeitherRowsNorOffsets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	createLedger(t, pool)
+	origin := domain.Origin{TenantID: uuid.New(), Actor: "test"}
+	last := registerMany(t, store, origin, 30)
+	waitUntilReadable(t, pool)
+
+	// The batch fails at its end, once every other message of it was acked:
+	// on Close, Watermill commits the offsets of acked messages, so only the
+	// rollback keeps them from being skipped.
+	var failed atomic.Bool
+	applied := &atomic.Int64{}
+	failing := &probe{before: func(context.Context, pgx.Tx, []domain.RecordedEvent) error {
+		if failed.CompareAndSwap(false, true) {
+			return &pgconn.PgError{Code: "40001", Message: "could not serialize access"}
+		}
+		return nil
+	}}
+	cfg := postgres.ProjectorConfig{PollInterval: 10 * time.Millisecond}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := postgres.NewProjector(pool, testKeyring(t), failing, cfg, logger).Run(ctx); err == nil {
+		t.Fatal("the projector should stop with an error after abandoning its batch")
+	}
+	var rows int
+	var acked int64
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM rm_clients),
+		coalesce((SELECT offset_acked FROM events_offsets WHERE consumer_group = 'clients'), 0)`).Scan(&rows, &acked); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 0 || acked != 0 {
+		t.Fatalf("after the abandoned batch: %d rows, offset %d committed; want none", rows, acked)
+	}
+
+	project(t, pool, countedClients{applied: applied}, cfg, origin.TenantID, last)
+	assertAppliedExactlyOnce(t, pool)
+}
+
+func TestProjectorStoppedMidBatchAppliesWhatItAckedAndResumes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	createLedger(t, pool)
+	origin := domain.Origin{TenantID: uuid.New(), Actor: "test"}
+	last := registerMany(t, store, origin, 1500)
+	waitUntilReadable(t, pool)
+
+	// One batch of 1500, of which the projector applies the first 1000 as
+	// soon as it holds them. The stop comes at the 1100th ack (Watermill
+	// logs each): events from 1001 on are acked but only held, and
+	// Watermill commits their offsets on Close.
+	runCtx, stop := context.WithTimeout(ctx, 15*time.Second)
+	defer stop()
+	var acks atomic.Int64
+	logger := slog.New(onLog(func(msg string) {
+		if msg == "Message acked by subscriber" && acks.Add(1) == 1100 {
+			stop()
+		}
+	}))
+	applied := &atomic.Int64{}
+	cfg := postgres.ProjectorConfig{BatchSize: 2000, PollInterval: 10 * time.Millisecond}
+	if err := postgres.NewProjector(pool, testKeyring(t), countedClients{applied: applied}, cfg, logger).Run(runCtx); err != nil {
+		t.Fatalf("a stopped projector returns nil, got %v", err)
+	}
+	// What committed is consistent: every event up to the committed offset
+	// is applied, none after it; and the stop did come mid-batch, past the
+	// first 1000.
+	var acked, thousandth int64
+	var behind, ahead int
+	if err := pool.QueryRow(ctx, `SELECT o.offset_acked,
+		(SELECT "offset" FROM events ORDER BY "offset" OFFSET 999 LIMIT 1),
+		(SELECT count(*) FROM events e WHERE e."offset" <= o.offset_acked AND NOT EXISTS (SELECT 1 FROM applied_ledger l WHERE l.position = e."offset")),
+		(SELECT count(*) FROM applied_ledger l WHERE l.position > o.offset_acked)
+		FROM events_offsets o WHERE o.consumer_group = 'clients'`).Scan(&acked, &thousandth, &behind, &ahead); err != nil {
+		t.Fatal(err)
+	}
+	if behind != 0 || ahead != 0 {
+		t.Fatalf("after the stop: offset %d committed, %d events up to it not applied, %d after it applied", acked, behind, ahead)
+	}
+	if acked <= thousandth || acked == last {
+		t.Fatalf("offset %d committed; the stop was meant to land between %d and %d (did Watermill's log message change?)", acked, thousandth, last)
+	}
+
+	project(t, pool, countedClients{applied: applied}, cfg, origin.TenantID, last)
+	assertAppliedExactlyOnce(t, pool)
+	var rows int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM rm_clients`).Scan(&rows); err != nil || rows != 1500 {
+		t.Fatalf("read model holds %d clients (%v), want 1500", rows, err)
+	}
+}
+
+// onLog is a slog handler that passes each record's message to a function.
+type onLog func(msg string)
+
+func (h onLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h onLog) Handle(_ context.Context, r slog.Record) error {
+	h(r.Message)
+	return nil
+}
+func (h onLog) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h onLog) WithGroup(string) slog.Handler      { return h }
