@@ -19,8 +19,9 @@ type Projection interface {
 	// StreamTypes are the streams whose events the projection reads. The
 	// projector skips events of other streams without decoding them.
 	StreamTypes() []string
-	// Apply writes the effect of events given in log order: a whole batch
-	// of the log (it may span tenants and streams) or a single event. It
+	// Apply writes the effect of events of its streams, consecutive in the
+	// log and in log order: up to a few hundred, possibly of several
+	// tenants, or a single one. It
 	// must not commit: tx is the subscriber's and commits with the
 	// projection's offset. Applying a batch must give the same rows as
 	// applying its events one at a time: when a batch fails, the projector

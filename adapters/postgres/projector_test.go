@@ -371,10 +371,10 @@ func TestProjectorBatchGivesTheRowsOfOneEventAtATime(t *testing.T) {
 	importA.ImportID, importB.ImportID = uuid.New(), uuid.New()
 	imported := s.in(o.TenantID)(s.h.RegisterClient.Handle(ctx, commands.RegisterClient{Origin: importA, Input: personInput("imported@example.com")})).ID
 	clients[o.TenantID] = append(clients[o.TenantID], imported)
-	for _, imp := range []domain.Origin{importA, importB} {
+	for i, imp := range []domain.Origin{importA, importB} {
 		for _, id := range []uuid.UUID{imported, clients[o.TenantID][4]} {
 			s.in(o.TenantID)(s.h.ChangeClientDetails.Handle(ctx, commands.ChangeClientDetails{Origin: imp, ClientID: id, ExpectedVersion: s.versions[id],
-				Input: domain.ClientInput{Details: map[domain.Field]string{domain.FieldPhone: "+32 470 12 34 5" + imp.ImportID.String()[:1]}}}))
+				Input: domain.ClientInput{Details: map[domain.Field]string{domain.FieldPhone: fmt.Sprintf("+32 470 12 34 5%d", i)}}}))
 		}
 	}
 	// One client's whole life in a row: register, change, delete, restore,
