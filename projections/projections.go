@@ -21,11 +21,11 @@ type Projection interface {
 	StreamTypes() []string
 	// Apply writes the effect of events of its streams, consecutive in the
 	// log and in log order: up to a few hundred, possibly of several
-	// tenants, or a single one. It
-	// must not commit: tx is the subscriber's and commits with the
-	// projection's offset. Applying a batch must give the same rows as
-	// applying its events one at a time: when a batch fails, the projector
-	// rolls it back and retries it event by event to isolate the bad one.
+	// tenants, or a single one. It must not commit: tx is the subscriber's
+	// and commits with the projection's offset. Applying a batch must give
+	// the same rows as applying its events one at a time: when a batch
+	// fails, the projector rolls it back and retries it event by event to
+	// isolate the bad one.
 	Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error
 }
 
