@@ -307,7 +307,7 @@ func (r *importRun) importChunk(ctx context.Context, chunk []domain.ImportRow) e
 			}
 			r.touched[id] = row.Number
 			c := existing[id]
-			if err := c.ChangeDetails(withoutRef(row.Client), r.custom); err != nil {
+			if err := c.ChangeDetails(row.Client, r.custom); err != nil {
 				r.fail(*row, err)
 				continue
 			}

@@ -121,8 +121,3 @@ func columnOf(m domain.ImportMapping, key string) (string, string) {
 	}
 	return "", ""
 }
-
-func withoutRef(in domain.ClientInput) domain.ClientInput {
-	in.ExternalRefs = nil
-	return in
-}

@@ -243,6 +243,14 @@ type ImportRow struct {
 	Issues []ImportIssue
 }
 
+// Severity is "error" (the row is rejected) or "warning" (imported anyway).
+func (i ImportIssue) Severity() string {
+	if i.Warning {
+		return "warning"
+	}
+	return "error"
+}
+
 // Valid reports whether the row has no errors (warnings allowed).
 func (r ImportRow) Valid() bool {
 	return !slices.ContainsFunc(r.Issues, func(i ImportIssue) bool { return !i.Warning })

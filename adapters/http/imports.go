@@ -51,16 +51,8 @@ type issueBody struct {
 }
 
 func renderIssue(lang string, i domain.ImportIssue) issueBody {
-	params := map[string]string{"column": i.Column, "header": i.Header, "field": i.Field}
-	for k, v := range i.Params {
-		params[k] = v
-	}
-	severity := "error"
-	if i.Warning {
-		severity = "warning"
-	}
 	return issueBody{Row: i.Row, Column: i.Column, Header: i.Header, Field: i.Field, Value: i.Value,
-		Code: i.Code, Message: i18n.Message(lang, i.Code, params), Severity: severity}
+		Code: i.Code, Message: i18n.IssueMessage(lang, i), Severity: i.Severity()}
 }
 
 func messageLang(r *http.Request) string {
@@ -358,9 +350,9 @@ func (s *Server) getImport(w http.ResponseWriter, r *http.Request) {
 func (s *Server) importBody(r *http.Request, lang string, v projections.ImportView, detail bool) map[string]any {
 	body := map[string]any{
 		"id": v.ID, "version": v.Version, "position": v.Position, "status": v.Status, "label": v.Label,
-		"file":       map[string]any{"name": v.FileName, "size": v.FileSize, "sha256": v.FileSHA256},
-		"actor":      v.Actor, "created_at": v.CreatedAt, "executed_at": v.ExecutedAt, "undone_at": v.UndoneAt,
-		"failure":    v.Failure,
+		"file":  map[string]any{"name": v.FileName, "size": v.FileSize, "sha256": v.FileSHA256},
+		"actor": v.Actor, "created_at": v.CreatedAt, "executed_at": v.ExecutedAt, "undone_at": v.UndoneAt,
+		"failure": v.Failure,
 	}
 	var analysis domain.ImportAnalyzed
 	if v.Status == domain.ImportStatusRefused {
@@ -498,7 +490,7 @@ func (s *Server) rejectedRows(w http.ResponseWriter, r *http.Request) {
 			}
 			msgs := make([]string, len(issues))
 			for i, iss := range issues {
-				msgs[i] = renderIssue(lang, iss).Message
+				msgs[i] = i18n.IssueMessage(lang, iss)
 			}
 			if !yield(spreadsheet.RejectedRow{Number: row.Number, Cells: row.Cells, Reason: strings.Join(msgs, " ")}, nil) {
 				return

@@ -83,6 +83,16 @@ func byPreference(header string) []string {
 	return out
 }
 
+// IssueMessage renders an import issue: its own parameters, plus where it
+// is (column, header, field) for the sentences that name it.
+func IssueMessage(lang string, i domain.ImportIssue) string {
+	params := map[string]string{"column": i.Column, "header": i.Header, "field": i.Field}
+	for k, v := range i.Params {
+		params[k] = v
+	}
+	return Message(lang, i.Code, params)
+}
+
 // Message renders an import issue or refusal in lang. Params are the
 // issue's: "value", "header", "column", "first_row", "first_column",
 // "limit", "length", "max", "field", "options", "row", "contact",

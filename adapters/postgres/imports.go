@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -152,10 +151,6 @@ func copyIssues(ctx context.Context, tx pgx.Tx, tenantID, importID uuid.UUID, ph
 		}
 		iss := issues[i]
 		i++
-		severity := "error"
-		if iss.Warning {
-			severity = "warning"
-		}
 		params, err := json.Marshal(iss.Params)
 		if err != nil {
 			return nil, err
@@ -163,7 +158,7 @@ func copyIssues(ctx context.Context, tx pgx.Tx, tenantID, importID uuid.UUID, ph
 		if iss.Params == nil {
 			params = []byte("{}")
 		}
-		return []any{tenantID, importID, phase, start + i, severity, iss.Row, iss.Column, iss.Header, iss.Field, iss.Value, iss.Code, string(params)}, nil
+		return []any{tenantID, importID, phase, start + i, iss.Severity(), iss.Row, iss.Column, iss.Header, iss.Field, iss.Value, iss.Code, string(params)}, nil
 	})
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_issues"},
 		[]string{"tenant_id", "import_id", "phase", "seq", "severity", "row", "col", "header", "field", "value", "code", "params"}, src)
@@ -289,7 +284,6 @@ type importTx struct {
 	pool     *pgxpool.Pool
 	logger   *slog.Logger
 
-	progressMu   sync.Mutex
 	lastProgress time.Time
 }
 
@@ -486,8 +480,6 @@ func (t *importTx) RecordIssues(ctx context.Context, importID uuid.UUID, issues 
 // Progress is written from the pool, outside the transaction, at most a
 // few times a second.
 func (t *importTx) Progress(ctx context.Context, importID uuid.UUID, done, total int) {
-	t.progressMu.Lock()
-	defer t.progressMu.Unlock()
 	if done < total && time.Since(t.lastProgress) < 200*time.Millisecond {
 		return
 	}

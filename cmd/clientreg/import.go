@@ -171,15 +171,7 @@ func printAnalysis(w io.Writer, lang string, a commands.Analysis) {
 			fmt.Fprintf(w, "... and %d more (GET /v1/imports/%s/errors)\n", len(a.Issues)-i, a.ImportID)
 			break
 		}
-		kind := "error"
-		if iss.Warning {
-			kind = "warning"
-		}
-		params := map[string]string{"column": iss.Column, "header": iss.Header, "field": iss.Field}
-		for k, v := range iss.Params {
-			params[k] = v
-		}
-		fmt.Fprintf(w, "  row %d %s %s: %s\n", iss.Row, iss.Column, kind, i18n.Message(lang, iss.Code, params))
+		fmt.Fprintf(w, "  row %d %s %s: %s\n", iss.Row, iss.Column, iss.Severity(), i18n.IssueMessage(lang, iss))
 	}
 	fmt.Fprintf(w, "import id %s\n", a.ImportID)
 }
