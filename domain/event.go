@@ -47,6 +47,9 @@ type Envelope struct {
 	// event came from; zero on other events.
 	ImportID  uuid.UUID
 	ImportRow int
+	// SyncRunID names the sync run of a connection the event came from; zero
+	// on other events.
+	SyncRunID uuid.UUID
 	// PersonalDataErased is set when the subject's key is gone: the personal
 	// fields of this event read as empty.
 	PersonalDataErased bool
@@ -67,6 +70,8 @@ type Origin struct {
 	CausationID   string
 	// ImportID is set on every event an import (or its undo) appends.
 	ImportID uuid.UUID
+	// SyncRunID is set on every event a sync run appends.
+	SyncRunID uuid.UUID
 }
 
 // eventFactories maps "Name/version" to a constructor of an empty event, for

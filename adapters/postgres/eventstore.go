@@ -246,6 +246,9 @@ func (s *EventStore) newMessage(ctx context.Context, origin domain.Origin, row i
 			msg.Metadata[MetaImportRow] = strconv.Itoa(row)
 		}
 	}
+	if origin.SyncRunID != uuid.Nil {
+		msg.Metadata[MetaSyncRunID] = origin.SyncRunID.String()
+	}
 	return msg, nil
 }
 
@@ -508,6 +511,10 @@ func envelopeFrom(md map[string]string, position int64) (domain.Envelope, error)
 	}
 	if v := md[MetaImportRow]; v != "" {
 		env.ImportRow, err = strconv.Atoi(v)
+		errs = append(errs, err)
+	}
+	if v := md[MetaSyncRunID]; v != "" {
+		env.SyncRunID, err = uuid.Parse(v)
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

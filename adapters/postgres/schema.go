@@ -36,6 +36,8 @@ const (
 	// user's file an event came from (absent on other events).
 	MetaImportID  = "import_id"
 	MetaImportRow = "import_row"
+	// MetaSyncRunID names the sync run an event came from.
+	MetaSyncRunID = "sync_run_id"
 	// MetaPosition is added when reading: the event's global position.
 	MetaPosition = "position"
 )
