@@ -18,6 +18,10 @@ type EventStore interface {
 	// Save appends the aggregates' pending events atomically, each at the
 	// version it was loaded at, and returns the position of the last event.
 	Save(ctx context.Context, origin domain.Origin, aggs ...domain.Aggregate) (int64, error)
+	// SaveErasure appends a client's erasure and, in the same transaction,
+	// destroys its data key and the copies of its personal data kept beside
+	// the log (uploaded files, analysis values).
+	SaveErasure(ctx context.Context, origin domain.Origin, c *domain.Client, copies Erasure) (int64, error)
 }
 
 // Result tells the caller where the stream stands after a command:
@@ -111,6 +115,9 @@ func loadClient(ctx context.Context, store EventStore, tenantID, id uuid.UUID) (
 	}
 	if c.Version() == 0 {
 		return nil, domain.ErrClientNotFound
+	}
+	if c.Erased() {
+		return nil, domain.ErrPersonalDataErased
 	}
 	return c, nil
 }

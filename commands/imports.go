@@ -65,6 +65,8 @@ type ImportRepository interface {
 	// SaveAnalysis stores the file, the issues and the import's events in
 	// one transaction.
 	SaveAnalysis(ctx context.Context, origin domain.Origin, imp *domain.Import, file StoredFile, issues []domain.ImportIssue) (int64, error)
+	// StoredFiles lists the imports of the tenant whose file is kept.
+	StoredFiles(ctx context.Context, tenantID uuid.UUID) ([]uuid.UUID, error)
 	// OpenFile gives the stored file back; close it when done.
 	OpenFile(ctx context.Context, tenantID, importID uuid.UUID) (io.ReaderAt, int64, io.Closer, error)
 	// QueueExecution appends the import's pending events and queues it for a
@@ -152,6 +154,9 @@ type ImportHandlers struct {
 	Execute ExecuteImportHandler
 	Run     RunImportHandler
 	Undo    UndoImportHandler
+	// Erase belongs here because an erasure must find the client in the
+	// files imports keep.
+	Erase EraseClientHandler
 }
 
 // NewImportHandlers wires the import handlers to the event store, the
@@ -162,5 +167,6 @@ func NewImportHandlers(store EventStore, repo ImportRepository, files FileOpener
 		Execute: ExecuteImportHandler{store: store, repo: repo},
 		Run:     RunImportHandler{store: store, repo: repo, opener: files, now: time.Now},
 		Undo:    UndoImportHandler{store: store, repo: repo},
+		Erase:   EraseClientHandler{store: store, repo: repo, opener: files},
 	}
 }

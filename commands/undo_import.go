@@ -42,7 +42,7 @@ func (h UndoImportHandler) Handle(ctx context.Context, cmd UndoImport) (UndoRepo
 	}
 	origin := cmd.Origin
 	origin.ImportID = cmd.ImportID
-	origin.CausationID = "undo:" + cmd.ImportID.String()
+	origin.CausationID = domain.UndoCausationPrefix + cmd.ImportID.String()
 
 	var report UndoReport
 	err = h.repo.InTransaction(ctx, cmd.Origin.TenantID, func(tx ImportTx) error {

@@ -38,6 +38,7 @@ type Client struct {
 	id       uuid.UUID
 	version  int
 	deleted  bool
+	erased   bool
 	details  map[Field]string
 	custom   map[string]string
 	refs     []ExternalRef
@@ -133,6 +134,27 @@ func (c *Client) Delete(reason string) error {
 		return ValidationErrors{*err}
 	}
 	c.record(ClientDeleted{Reason: reason})
+	return nil
+}
+
+// Erase forgets the client's personal data. The client stays in the log as
+// erased; nothing can be done with it afterwards. The repository deletes
+// its data key with the event.
+func (c *Client) Erase(reason string) error {
+	if c.erased {
+		return ErrPersonalDataErased
+	}
+	reason = strings.TrimSpace(reason)
+	var errs ValidationErrors
+	if reason == "" {
+		errs.add("reason", "required", "say why the data is erased (for example the request's reference); no personal data")
+	} else if err := checkText("reason", reason); err != nil {
+		errs = append(errs, *err)
+	}
+	if err := errs.orNil(); err != nil {
+		return err
+	}
+	c.record(ClientErased{Reason: reason})
 	return nil
 }
 
@@ -252,6 +274,7 @@ func (c *Client) Version() int                    { return c.version }
 func (c *Client) StreamID() uuid.UUID             { return c.id }
 func (c *Client) StreamType() string              { return StreamClient }
 func (c *Client) Deleted() bool                   { return c.deleted }
+func (c *Client) Erased() bool                    { return c.erased }
 func (c *Client) Detail(f Field) string           { return c.details[f] }
 func (c *Client) Details() map[Field]string       { return maps.Clone(c.details) }
 func (c *Client) CustomFields() map[string]string { return maps.Clone(c.custom) }
@@ -268,10 +291,26 @@ func (c *Client) ContactIDs() []uuid.UUID {
 	return ids
 }
 
+// Contacts returns the client's contact persons, in the order they were
+// added, each as its fields.
+func (c *Client) Contacts() []ContactPerson {
+	out := make([]ContactPerson, len(c.contacts))
+	for i, p := range c.contacts {
+		out[i] = ContactPerson{ID: p.id, Details: maps.Clone(p.details)}
+	}
+	return out
+}
+
+// ContactPerson is a contact person as read from a client.
+type ContactPerson struct {
+	ID      uuid.UUID
+	Details map[string]string
+}
+
 // UniqueKeys are the values this client holds exclusively in its tenant. A
-// deleted client holds none, so its email is free for someone else.
+// deleted or erased client holds none, so its email is free for someone else.
 func (c *Client) UniqueKeys() []UniqueKey {
-	if c.deleted || c.version == 0 && len(c.pending) == 0 {
+	if c.deleted || c.erased || c.version == 0 && len(c.pending) == 0 {
 		return nil
 	}
 	email := EmailLookupKey(EmailKey(c.details[FieldEmail]))
@@ -326,6 +365,12 @@ func (c *Client) when(e Event) {
 		c.deleted = true
 	case ClientRestored:
 		c.deleted = false
+	case ClientErased:
+		c.erased = true
+		c.details = map[Field]string{FieldKind: c.details[FieldKind]}
+		c.custom = map[string]string{}
+		c.contacts = nil
+		c.lists = nil
 	case ContactPersonAdded:
 		c.contacts = append(c.contacts, contactPerson{id: e.ContactID, details: maps.Clone(e.Details)})
 	case ContactPersonChanged:

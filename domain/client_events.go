@@ -24,6 +24,14 @@ type ClientDeleted struct {
 // ClientRestored: a deleted client came back.
 type ClientRestored struct{}
 
+// ClientErased: the client's personal data was erased (right to be
+// forgotten). Its data key is gone, so the personal fields of every earlier
+// event read as empty. The reason is an administrative note, kept in clear:
+// it must not hold personal data.
+type ClientErased struct {
+	Reason string `json:"reason"`
+}
+
 // ContactPersonAdded: a person to talk to at the client.
 type ContactPersonAdded struct {
 	ContactID uuid.UUID         `json:"contact_id"`
@@ -55,6 +63,7 @@ func (ClientRegistered) EventName() string      { return "ClientRegistered" }
 func (ClientDetailsChanged) EventName() string  { return "ClientDetailsChanged" }
 func (ClientDeleted) EventName() string         { return "ClientDeleted" }
 func (ClientRestored) EventName() string        { return "ClientRestored" }
+func (ClientErased) EventName() string          { return "ClientErased" }
 func (ContactPersonAdded) EventName() string    { return "ContactPersonAdded" }
 func (ContactPersonChanged) EventName() string  { return "ContactPersonChanged" }
 func (ContactPersonRemoved) EventName() string  { return "ContactPersonRemoved" }
@@ -65,6 +74,7 @@ func (ClientRegistered) SchemaVersion() int      { return 1 }
 func (ClientDetailsChanged) SchemaVersion() int  { return 1 }
 func (ClientDeleted) SchemaVersion() int         { return 1 }
 func (ClientRestored) SchemaVersion() int        { return 1 }
+func (ClientErased) SchemaVersion() int          { return 1 }
 func (ContactPersonAdded) SchemaVersion() int    { return 1 }
 func (ContactPersonChanged) SchemaVersion() int  { return 1 }
 func (ContactPersonRemoved) SchemaVersion() int  { return 1 }
@@ -84,6 +94,7 @@ func init() {
 	registerEvent(func() Event { return &ClientDetailsChanged{} })
 	registerEvent(func() Event { return &ClientDeleted{} })
 	registerEvent(func() Event { return &ClientRestored{} })
+	registerEvent(func() Event { return &ClientErased{} })
 	registerEvent(func() Event { return &ContactPersonAdded{} })
 	registerEvent(func() Event { return &ContactPersonChanged{} })
 	registerEvent(func() Event { return &ContactPersonRemoved{} })

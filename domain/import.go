@@ -16,6 +16,9 @@ var (
 	ErrImportNotExecuted     = errors.New("import was not executed")
 	ErrImportAlreadyUndone   = errors.New("import was already undone")
 	ErrImportRunning         = errors.New("import is running")
+	// ErrImportFileErased: the uploaded file was removed because it held
+	// personal data of a client whose data was erased.
+	ErrImportFileErased = errors.New("import file was removed by an erasure")
 )
 
 // StreamImport is the stream type of imports.

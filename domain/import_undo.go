@@ -6,6 +6,10 @@ import (
 	"github.com/google/uuid"
 )
 
+// UndoCausationPrefix starts the causation id of the events an undo
+// appends (the import id follows), which tells them from the import's own.
+const UndoCausationPrefix = "undo:"
+
 // ReasonImportUndone is the deletion reason of clients an undo removes.
 const ReasonImportUndone = "import_undone"
 

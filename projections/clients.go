@@ -123,6 +123,8 @@ func queueEvent(stmts *statements, e domain.RecordedEvent) {
 		changeClient(stmts, e, ev)
 	case domain.ClientRestored:
 		updateClient(stmts, e, `status = 'active', deleted_at = NULL`)
+	case domain.ClientErased:
+		updateClient(stmts, e, eraseClientSet)
 	case domain.ContactPersonAdded:
 		contact := maps.Clone(ev.Details)
 		if contact == nil {
@@ -145,6 +147,18 @@ func queueEvent(stmts *statements, e domain.RecordedEvent) {
 		updateClient(stmts, e, `list_ids = array_remove(list_ids, $6)`, ev.ListID)
 	}
 }
+
+// eraseClientSet blanks every personal column; the row stays, with its id,
+// kind and dates, so lists of erased clients and timelines still add up.
+var eraseClientSet = func() string {
+	set := `status = 'erased', custom_fields = '{}', contact_persons = '[]', list_ids = '{}'`
+	for _, f := range domain.ClientFields {
+		if f != domain.FieldKind {
+			set += ", " + string(f) + " = ''"
+		}
+	}
+	return set
+}()
 
 // insertClientsSQL inserts one row per element of its arrays: $1..$7 are
 // tenant, id, version, position, time, external refs and custom fields (as

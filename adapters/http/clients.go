@@ -261,6 +261,10 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if asOf := r.URL.Query().Get("as_of"); asOf != "" {
+		s.clientAsOf(w, r, id, asOf)
+		return
+	}
 	if err := s.awaitPosition(r); err != nil {
 		writeError(w, r, err)
 		return
@@ -282,9 +286,9 @@ func (s *Server) searchClients(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	filter := projections.ClientFilter{Query: q.Get("q"), Source: q.Get("source"), Status: q.Get("status"), Cursor: q.Get("cursor")}
 	switch filter.Status {
-	case "", "active", "deleted", "all":
+	case "", "active", "deleted", "erased", "all":
 	default:
-		writeError(w, r, newError(http.StatusBadRequest, "invalid_status", "status must be active, deleted or all"))
+		writeError(w, r, newError(http.StatusBadRequest, "invalid_status", "status must be active, deleted, erased or all"))
 		return
 	}
 	if raw := q.Get("limit"); raw != "" {

@@ -71,6 +71,8 @@ func toAPIError(err error) *apiError {
 		return newError(http.StatusConflict, "import_running", "this import is running; wait for it to finish")
 	case errors.Is(err, domain.ErrImportNotExecuted):
 		return newError(http.StatusConflict, "import_not_executed", "this import was not executed, so there is nothing to undo")
+	case errors.Is(err, domain.ErrImportFileErased):
+		return newError(http.StatusGone, "import_file_erased", "the uploaded file was removed because it held personal data of an erased client")
 	case errors.Is(err, domain.ErrImportAlreadyUndone):
 		return newError(http.StatusConflict, "import_already_undone", "this import was already undone")
 	case errors.Is(err, postgres.ErrInvalidCursor):

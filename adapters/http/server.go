@@ -39,6 +39,14 @@ type ReadModels interface {
 	RejectedReasons(ctx context.Context, tenantID, importID uuid.UUID) (map[int][]domain.ImportIssue, error)
 }
 
+// AuditLog answers from the log itself: timelines, past states, the feed.
+type AuditLog interface {
+	ClientHistory(ctx context.Context, tenantID, id uuid.UUID) ([]projections.HistoryEntry, error)
+	ClientAsOf(ctx context.Context, tenantID, id uuid.UUID, at time.Time) (projections.ClientView, error)
+	ImportHistory(ctx context.Context, tenantID, id uuid.UUID) ([]projections.HistoryEntry, error)
+	Events(ctx context.Context, tenantID uuid.UUID, f postgres.EventFilter) (postgres.EventPage, error)
+}
+
 // Health reports readiness beyond the database: are the projectors running.
 type Health interface {
 	Ping(ctx context.Context) error
@@ -49,6 +57,7 @@ type Health interface {
 type Server struct {
 	commands    commands.Handlers
 	reads       ReadModels
+	audit       AuditLog
 	tenants     *postgres.Tenants
 	idempotency *postgres.Idempotency
 	health      Health
@@ -59,8 +68,8 @@ type Server struct {
 }
 
 // NewServer builds the API.
-func NewServer(cmds commands.Handlers, imports ImportDeps, reads ReadModels, tenants *postgres.Tenants, idem *postgres.Idempotency, health Health, logger *slog.Logger) *Server {
-	return &Server{commands: cmds, imports: imports, reads: reads, tenants: tenants, idempotency: idem, health: health, logger: logger,
+func NewServer(cmds commands.Handlers, imports ImportDeps, reads ReadModels, audit AuditLog, tenants *postgres.Tenants, idem *postgres.Idempotency, health Health, logger *slog.Logger) *Server {
+	return &Server{commands: cmds, imports: imports, reads: reads, audit: audit, tenants: tenants, idempotency: idem, health: health, logger: logger,
 		ReadYourWritesTimeout: 5 * time.Second}
 }
 
@@ -96,6 +105,10 @@ func (s *Server) jsonRoutes(r chi.Router) {
 	// Reads: any role.
 	r.Get("/clients", s.searchClients)
 	r.Get("/clients/{id}", s.getClient)
+	r.Get("/clients/{id}/history", s.clientHistory)
+	r.Get("/events", s.events)
+	r.Get("/events/stream", s.eventStream)
+	r.Get("/imports/{id}/history", s.importHistory)
 	r.Get("/lists", s.getLists)
 	r.Get("/custom-fields", s.getCustomFields)
 	r.Get("/imports", s.listImports)
@@ -124,6 +137,7 @@ func (s *Server) jsonRoutes(r chi.Router) {
 		r.Post("/custom-fields", s.defineCustomField)
 		r.Post("/imports/{id}/execute", s.executeImport)
 		r.Post("/imports/{id}/undo", s.undoImport)
+		r.Post("/clients/{id}/erase", s.eraseClient)
 	})
 }
 

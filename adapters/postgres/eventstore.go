@@ -57,28 +57,41 @@ func (s *EventStore) ReadStream(ctx context.Context, tenantID, streamID uuid.UUI
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
+	return s.decodeRows(ctx, rows)
+}
+
+// decodeRows decodes ("offset", payload, metadata) rows, loading the data
+// keys of their subjects in one query.
+func (s *EventStore) decodeRows(ctx context.Context, rows pgx.Rows) ([]domain.RecordedEvent, error) {
 	type stored struct {
 		position int64
 		payload  []byte
 		metadata map[string]string
 	}
 	var all []stored
+	var subjects []subjectRef
 	for rows.Next() {
 		var r stored
 		if err := rows.Scan(&r.position, &r.payload, &r.metadata); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("scan stream %s: %w", streamID, err)
+			return nil, fmt.Errorf("scan event: %w", err)
 		}
 		all = append(all, r)
+		if s, ok := personalSubject(r.metadata); ok {
+			subjects = append(subjects, s)
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
+		return nil, fmt.Errorf("read events: %w", err)
 	}
 
 	keys := subjectKeys{keyring: s.keys, q: s.pool}
+	if err := keys.prefetch(ctx, subjects); err != nil {
+		return nil, err
+	}
 	out := make([]domain.RecordedEvent, 0, len(all))
 	for _, r := range all {
-		e, err := keys.decode(ctx, r.position, r.payload, r.metadata)
+		e, err := keys.decodePrefetched(r.position, r.payload, r.metadata)
 		if err != nil {
 			return nil, err
 		}

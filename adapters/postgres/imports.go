@@ -168,6 +168,19 @@ func copyIssues(ctx context.Context, tx pgx.Tx, tenantID, importID uuid.UUID, ph
 	return nil
 }
 
+// StoredFiles lists the imports of the tenant whose file is kept.
+func (s *Imports) StoredFiles(ctx context.Context, tenantID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT import_id FROM import_files WHERE tenant_id = $1`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list stored files: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("list stored files: %w", err)
+	}
+	return ids, nil
+}
+
 // OpenFile copies the stored file into a temporary file, chunk by chunk, so
 // even a large file never sits in memory.
 func (s *Imports) OpenFile(ctx context.Context, tenantID, importID uuid.UUID) (io.ReaderAt, int64, io.Closer, error) {
@@ -194,6 +207,12 @@ func (s *Imports) OpenFile(ctx context.Context, tenantID, importID uuid.UUID) (i
 	if err := rows.Err(); err != nil {
 		closer.Close()
 		return nil, 0, nil, fmt.Errorf("read import file: %w", err)
+	}
+	if size == 0 {
+		// Empty uploads are refused at analysis, so no chunk means the file
+		// was removed by an erasure.
+		closer.Close()
+		return nil, 0, nil, domain.ErrImportFileErased
 	}
 	return f, size, closer, nil
 }

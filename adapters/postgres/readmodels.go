@@ -72,8 +72,8 @@ func (r *ReadModels) SearchClients(ctx context.Context, tenantID uuid.UUID, f pr
 	switch f.Status {
 	case "", "active":
 		where = append(where, "status = 'active'")
-	case "deleted":
-		where = append(where, "status = 'deleted'")
+	case "deleted", "erased":
+		where = append(where, "status = "+arg(f.Status))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		cond := "search LIKE " + arg("%"+escapeLike(strings.ToLower(q))+"%")

@@ -89,7 +89,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		s.projectors = append(s.projectors, postgres.NewProjector(pool, keys, p, cfg.Projector, cfg.Logger))
 	}
 	imports := apihttp.ImportDeps{Commands: s.ImportCmds, Store: s.Imports, Files: spreadsheet.Opener{}, Wake: s.ImportWorker.Wake}
-	s.API = apihttp.NewServer(s.Commands, imports, s.Reads, s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
+	s.API = apihttp.NewServer(s.Commands, imports, s.Reads, postgres.NewAudit(pool, s.Store), s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
 	return s, nil
 }
 
