@@ -162,7 +162,8 @@ var eraseClientSet = func() string {
 
 // insertClientsSQL inserts one row per element of its arrays: $1..$7 are
 // tenant, id, version, position, time, external refs and custom fields (as
-// JSON text), then one text array per domain.ClientFields entry. The
+// JSON text), then one text array per domain.ClientFields entry, then the
+// origins. The
 // statement's text never changes, whatever the number of clients. An
 // existing row is left alone, so a replayed registration changes nothing.
 var insertClientsSQL = buildInsertClients()
@@ -182,6 +183,8 @@ func buildInsertClients() string {
 		params = append(params, fmt.Sprintf("$%d::text[]", len(params)+1))
 		names = append(names, fmt.Sprintf("f%d", i))
 	}
+	cols, values = append(cols, "origin"), append(values, "r.origin")
+	params, names = append(params, fmt.Sprintf("$%d::text[]", len(params)+1)), append(names, "origin")
 	return `INSERT INTO rm_clients (` + strings.Join(cols, ", ") + `)
 		SELECT ` + strings.Join(values, ", ") + `
 		FROM unnest(` + strings.Join(params, ", ") + `) WITH ORDINALITY AS r(` + strings.Join(names, ", ") + `, n)
@@ -194,7 +197,7 @@ func queueRegistrations(stmts *statements, events []domain.RecordedEvent) {
 		return
 	}
 	keys := keysOf(events)
-	refs, custom := make([]string, len(events)), make([]string, len(events))
+	refs, custom, origins := make([]string, len(events)), make([]string, len(events)), make([]string, len(events))
 	fields := make([][]string, len(domain.ClientFields))
 	for i := range fields {
 		fields[i] = make([]string, len(events))
@@ -202,6 +205,7 @@ func queueRegistrations(stmts *statements, events []domain.RecordedEvent) {
 	for i, e := range events {
 		ev, _ := e.Event.(domain.ClientRegistered) // queueWave sorted them by type
 		refs[i], custom[i] = registrationJSON(ev)
+		origins[i] = originOf(e, ev)
 		for j, f := range domain.ClientFields {
 			v := ev.Details[f]
 			if f == domain.FieldKind && v == "" {
@@ -214,7 +218,22 @@ func queueRegistrations(stmts *statements, events []domain.RecordedEvent) {
 	for _, column := range fields {
 		args = append(args, column)
 	}
+	args = append(args, origins)
 	stmts.add(describe(events), insertClientsSQL, args...)
+}
+
+// originOf says where a client came from, for the dashboard: by hand, from
+// a file, or from the source a sync brought it from.
+func originOf(e domain.RecordedEvent, ev domain.ClientRegistered) string {
+	switch {
+	case e.ImportID != uuid.Nil:
+		return "import"
+	case e.SyncRunID != uuid.Nil && len(ev.ExternalRefs) > 0:
+		return ev.ExternalRefs[0].Source
+	case e.SyncRunID != uuid.Nil:
+		return "sync"
+	}
+	return "manual"
 }
 
 // registrationJSON returns the external refs and custom fields of a

@@ -87,3 +87,37 @@ type Status struct {
 	Lag      int64  `json:"lag"`
 	Failures int64  `json:"failures"`
 }
+
+// Stats is the dashboard of a tenant.
+type Stats struct {
+	Clients     ClientStats   `json:"clients"`
+	Imports     []ImportMonth `json:"imports_by_month"`
+	Projections []Status      `json:"projections"`
+}
+
+// ClientStats counts clients: every client by status, active ones by
+// origin (manual, import, a connection's source), language and list.
+type ClientStats struct {
+	Total      int64            `json:"total"`
+	ByStatus   map[string]int64 `json:"by_status"`
+	ByOrigin   map[string]int64 `json:"by_source"`
+	ByLanguage map[string]int64 `json:"by_language"`
+	ByList     []ListCount      `json:"by_list"`
+}
+
+// ListCount is how many active clients a list holds.
+type ListCount struct {
+	ID      uuid.UUID `json:"id"`
+	Name    string    `json:"name"`
+	Clients int64     `json:"clients"`
+}
+
+// ImportMonth sums the imports executed in one month.
+type ImportMonth struct {
+	Month       string `json:"month"` // 2026-11
+	Executed    int64  `json:"executed"`
+	RowsCreated int64  `json:"rows_created"`
+	RowsUpdated int64  `json:"rows_updated"`
+	Undone      int64  `json:"undone"`
+	RowsUndone  int64  `json:"rows_undone"`
+}

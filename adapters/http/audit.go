@@ -63,6 +63,19 @@ func (s *Server) clientAsOf(w http.ResponseWriter, r *http.Request, id uuid.UUID
 	writeJSON(w, http.StatusOK, c)
 }
 
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+	if err := s.awaitPosition(r); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	st, err := s.reads.Stats(r.Context(), principalFrom(r.Context()).TenantID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
 type eraseBody struct {
 	Reason string `json:"reason"`
 }

@@ -37,6 +37,7 @@ type ReadModels interface {
 	Imports(ctx context.Context, tenantID uuid.UUID, f projections.ImportFilter) (projections.ImportPage, error)
 	ImportIssues(ctx context.Context, tenantID, importID uuid.UUID, cursor string, limit int, errorsOnly bool) (postgres.IssuePage, error)
 	RejectedReasons(ctx context.Context, tenantID, importID uuid.UUID) (map[int][]domain.ImportIssue, error)
+	Stats(ctx context.Context, tenantID uuid.UUID) (projections.Stats, error)
 }
 
 // AuditLog answers from the log itself: timelines, past states, the feed.
@@ -106,6 +107,7 @@ func (s *Server) jsonRoutes(r chi.Router) {
 	r.Get("/clients", s.searchClients)
 	r.Get("/clients/{id}", s.getClient)
 	r.Get("/clients/{id}/history", s.clientHistory)
+	r.Get("/stats", s.stats)
 	r.Get("/events", s.events)
 	r.Get("/events/stream", s.eventStream)
 	r.Get("/imports/{id}/history", s.importHistory)

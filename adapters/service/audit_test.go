@@ -321,3 +321,43 @@ func byteaColumns(t *testing.T, conn *pgx.Conn) [][2]string {
 	}
 	return cols
 }
+
+func TestStatsCountClientsImportsAndLag(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	tokens := a.tenant("stats")
+	admin, editor := tokens[postgres.RoleAdmin], tokens[postgres.RoleEditor]
+	list := a.do("POST", "/v1/lists", editor, map[string]any{"name": "Newsletter"}).expect(t, 201).str("id")
+	manual := a.do("POST", "/v1/clients", editor, marie("manual@example.be")).expect(t, 201).str("id")
+	gone := a.do("POST", "/v1/clients", editor, map[string]any{"first_name": "Jan", "last_name": "Peeters",
+		"email": "jan@example.be", "language": "nl"}).expect(t, 201).str("id")
+	a.do("PUT", "/v1/clients/"+manual+"/lists/"+list, editor, nil).expect(t, 200)
+	a.do("DELETE", "/v1/clients/"+gone, editor, nil).expect(t, 200)
+	file := "Courriel;Langue\r\none@example.be;fr\r\ntwo@example.be;nl\r\nthree@example.be;en\r\n"
+	imp := a.upload(editor, "three.csv", []byte(file), "lang", "fr").expect(t, http.StatusCreated)
+	a.execute(admin, imp.str("id"), map[string]any{"mode": "create_only", "lists": []any{map[string]any{"id": list}}})
+	undone := a.do("POST", "/v1/imports/"+imp.str("id")+"/undo", admin, nil).expect(t, 200)
+
+	st := a.do("GET", "/v1/stats?min_position="+undone.str("position"), tokens[postgres.RoleViewer], nil).expect(t, 200)
+	want := map[string]string{
+		"clients.total": "5", "clients.by_status.active": "1", "clients.by_status.deleted": "4",
+		"clients.by_source.manual": "1", "clients.by_source.import": "", "clients.by_language.fr": "1", "clients.by_language.nl": "",
+	}
+	for path, v := range want {
+		if got := st.str(strings.Split(path, ".")...); got != v {
+			t.Errorf("%s = %q, want %q: %s", path, got, v, st.raw)
+		}
+	}
+	lists := st.list("clients", "by_list")
+	if len(lists) != 1 || field(lists[0], "name") != "Newsletter" || field(lists[0], "clients") != "1" {
+		t.Errorf("by_list %v", lists)
+	}
+	months := st.list("imports_by_month")
+	if len(months) != 1 || field(months[0], "executed") != "1" || field(months[0], "rows_created") != "3" ||
+		field(months[0], "undone") != "1" || field(months[0], "rows_undone") != "3" || field(months[0], "month") != time.Now().UTC().Format("2006-01") {
+		t.Errorf("imports by month %v", months)
+	}
+	if len(st.list("projections")) == 0 {
+		t.Errorf("no projection lag: %s", st.raw)
+	}
+}
