@@ -184,7 +184,7 @@ func ClientHistory(events []domain.RecordedEvent) []HistoryEntry {
 	out := make([]HistoryEntry, 0, len(events))
 	for _, e := range events {
 		f.apply(e)
-		after := flatten(f.current())
+		after := FlattenClient(f.current())
 		entry := entryOf(e)
 		entry.Changes = diff(before, after)
 		switch ev := e.Event.(type) {
@@ -223,10 +223,10 @@ func entryOf(e domain.RecordedEvent) HistoryEntry {
 		Actor: e.Actor, Cause: CauseOf(e.Envelope)}
 }
 
-// flatten turns a client into field -> value, one entry per thing a person
+// FlattenClient turns a client into field -> value, one entry per thing a person
 // would say changed: a detail, a custom field, a contact person's field, a
 // list membership, an external reference.
-func flatten(v ClientView) map[string]string {
+func FlattenClient(v ClientView) map[string]string {
 	out := map[string]string{"status": v.Status}
 	put := func(k, val string) {
 		if val != "" {

@@ -24,6 +24,8 @@ import (
 // trip.
 type Clients struct{}
 
+func (Clients) Tables() []string { return []string{"rm_clients", "rm_client_counts"} }
+
 func (Clients) Name() string { return "clients" }
 
 func (Clients) StreamTypes() []string { return []string{domain.StreamClient} }

@@ -15,6 +15,8 @@ import (
 // Imports maintains rm_imports: the import history.
 type Imports struct{}
 
+func (Imports) Tables() []string { return []string{"rm_imports"} }
+
 func (Imports) Name() string { return "imports" }
 
 func (Imports) StreamTypes() []string { return []string{domain.StreamImport} }

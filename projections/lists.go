@@ -13,6 +13,8 @@ import (
 // each event keeps its own statement; a batch sends them all at once.
 type Lists struct{}
 
+func (Lists) Tables() []string { return []string{"rm_lists"} }
+
 func (Lists) Name() string { return "lists" }
 
 func (Lists) StreamTypes() []string { return []string{domain.StreamList} }
@@ -39,6 +41,8 @@ func (Lists) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent
 
 // CustomFields maintains rm_custom_fields: the tenant's field definitions.
 type CustomFields struct{}
+
+func (CustomFields) Tables() []string { return []string{"rm_custom_fields"} }
 
 func (CustomFields) Name() string { return "custom_fields" }
 

@@ -16,6 +16,11 @@ import (
 type Projection interface {
 	// Name is the consumer group; renaming it rebuilds from position 0.
 	Name() string
+	// Tables are the read-model tables the projection alone writes. A
+	// replay builds fresh copies of them in a schema of its own (its
+	// search_path puts that schema first, so Apply's unqualified names
+	// resolve there) and swaps them in.
+	Tables() []string
 	// StreamTypes are the streams whose events the projection reads. The
 	// projector skips events of other streams without decoding them.
 	StreamTypes() []string
@@ -32,6 +37,16 @@ type Projection interface {
 // All lists the projections serve runs.
 func All() []Projection {
 	return []Projection{Clients{}, Lists{}, CustomFields{}, Imports{}}
+}
+
+// ByName finds a projection of All.
+func ByName(name string) (Projection, bool) {
+	for _, p := range All() {
+		if p.Name() == name {
+			return p, true
+		}
+	}
+	return nil, false
 }
 
 // Names of all projections, for lag reporting and read-your-writes.

@@ -221,6 +221,8 @@ func (s *Server) eventStream(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.streamsDone:
+			return
 		case <-time.After(eventStreamPoll):
 		}
 	}

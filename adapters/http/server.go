@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -64,15 +65,22 @@ type Server struct {
 	health      Health
 	imports     ImportDeps
 	logger      *slog.Logger
+	// streamsDone ends the event streams when the server shuts down.
+	streamsDone chan struct{}
+	stopOnce    sync.Once
 	// ReadYourWritesTimeout bounds the wait for min_position.
 	ReadYourWritesTimeout time.Duration
 }
 
 // NewServer builds the API.
 func NewServer(cmds commands.Handlers, imports ImportDeps, reads ReadModels, audit AuditLog, tenants *postgres.Tenants, idem *postgres.Idempotency, health Health, logger *slog.Logger) *Server {
-	return &Server{commands: cmds, imports: imports, reads: reads, audit: audit, tenants: tenants, idempotency: idem, health: health, logger: logger,
+	return &Server{commands: cmds, imports: imports, reads: reads, audit: audit, tenants: tenants, streamsDone: make(chan struct{}), idempotency: idem, health: health, logger: logger,
 		ReadYourWritesTimeout: 5 * time.Second}
 }
+
+// StopStreams ends every open event stream (and refuses new ones), so a
+// graceful shutdown need not wait for them.
+func (s *Server) StopStreams() { s.stopOnce.Do(func() { close(s.streamsDone) }) }
 
 // Handler returns the routed API.
 func (s *Server) Handler() http.Handler {

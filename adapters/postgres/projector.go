@@ -330,14 +330,23 @@ const decodeWorkerMin = 64
 // decodeAll decodes msgs on every CPU: JSON and AES-GCM are most of the
 // projector's own CPU time. The keys must have been prefetched.
 func decodeAll(keys *subjectKeys, msgs []*message.Message) ([]domain.RecordedEvent, error) {
-	events := make([]domain.RecordedEvent, len(msgs))
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(msgs)/decodeWorkerMin))
+	return decodeEach(keys, len(msgs), func(i int) (int64, []byte, map[string]string) {
+		return positionOf(msgs[i]), msgs[i].Payload, msgs[i].Metadata
+	})
+}
+
+// decodeEach decodes n stored events, event(i) giving the i-th, on every
+// CPU, keeping their order. The keys must have been prefetched.
+func decodeEach(keys *subjectKeys, n int, event func(i int) (int64, []byte, map[string]string)) ([]domain.RecordedEvent, error) {
+	events := make([]domain.RecordedEvent, n)
+	workers := max(1, min(runtime.GOMAXPROCS(0), n/decodeWorkerMin))
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(msgs); i += workers {
-				e, err := keys.decodePrefetched(positionOf(msgs[i]), msgs[i].Payload, msgs[i].Metadata)
+			for i := w; i < n; i += workers {
+				position, payload, md := event(i)
+				e, err := keys.decodePrefetched(position, payload, md)
 				if err != nil {
 					errs[w] = err
 					return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -236,4 +237,25 @@ func (r *ReadModels) ProjectionStatus(ctx context.Context, groups []string) ([]p
 		err := row.Scan(&s.Name, &s.Position, &s.Head, &s.Lag, &s.Failures)
 		return s, err
 	})
+}
+
+// WaitCaughtUp blocks until every projection has applied the whole log as
+// it stands, or until timeout (ErrPositionNotReached).
+func (r *ReadModels) WaitCaughtUp(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		status, err := r.ProjectionStatus(ctx, projections.Names())
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+		if err == nil && !slices.ContainsFunc(status, func(s projections.Status) bool { return s.Lag > 0 }) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ErrPositionNotReached
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

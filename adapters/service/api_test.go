@@ -197,6 +197,7 @@ func TestClientLifecycleOverHTTP(t *testing.T) {
 	if back.str("status") != "active" || back.str("phone") != "+32 81 22 33 44" || back.str("version") != "4" {
 		t.Fatalf("restored client %s", back.raw)
 	}
+	a.verify()
 }
 
 func TestIdempotentRetryHasNoSecondEffect(t *testing.T) {
@@ -390,6 +391,7 @@ func TestContactPersonsListsAndPaging(t *testing.T) {
 		t.Fatalf("paged order %v", names)
 	}
 	a.do("GET", "/v1/clients?cursor="+base64.RawURLEncoding.EncodeToString([]byte("junk")), tok, nil).expect(t, 400)
+	a.verify()
 }
 
 func TestReadyzShowsProjectionPositions(t *testing.T) {

@@ -3,6 +3,7 @@ package service_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/projections"
 )
 
 // changeOf finds the change of one field in a history entry.
@@ -113,6 +115,7 @@ func TestClientTimelineAndPastStates(t *testing.T) {
 	}
 	a.do("GET", "/v1/clients/"+imp.str("id")+"/history", editor, nil).expect(t, 404)
 	a.do("GET", "/v1/imports/"+id+"/history", editor, nil).expect(t, 404)
+	a.verify()
 }
 
 func TestEventFeedPagesAndStreams(t *testing.T) {
@@ -256,6 +259,7 @@ func TestErasureLeavesNoReadablePersonalData(t *testing.T) {
 			t.Errorf("%q still readable in %s", needle, hit)
 		}
 	}
+	a.verify()
 }
 
 // grepDatabase searches every table of the database, text and binary
@@ -360,4 +364,90 @@ func TestStatsCountClientsImportsAndLag(t *testing.T) {
 	if len(st.list("projections")) == 0 {
 		t.Errorf("no projection lag: %s", st.raw)
 	}
+	a.verify()
+}
+
+// verify waits until the projections have applied the whole log, then
+// checks every read model against the log folded afresh.
+func (a *app) verify() {
+	a.t.Helper()
+	ctx := context.Background()
+	if err := a.svc.Reads.WaitCaughtUp(ctx, 20*time.Second); err != nil {
+		a.t.Fatalf("projections did not catch up: %v", err)
+	}
+	err := a.svc.Verifier.Verify(ctx, nil, func(d postgres.Difference) {
+		a.t.Errorf("verify: %s %s: log %q, read model %q", d.Stream, d.Field, d.LogValue, d.ReadModelValue)
+	})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+func TestReplayRebuildsWhileServing(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	tokens := a.tenant("replay")
+	admin, editor := tokens[postgres.RoleAdmin], tokens[postgres.RoleEditor]
+	list := a.do("POST", "/v1/lists", editor, map[string]any{"name": "Newsletter"}).expect(t, 201).str("id")
+	file := "Courriel;Nom;Langue\r\n"
+	for i := range 300 {
+		file += fmt.Sprintf("client%03d@example.be;Nom %d;fr\r\n", i, i)
+	}
+	imp := a.upload(editor, "many.csv", []byte(file), "lang", "fr").expect(t, http.StatusCreated)
+	a.execute(admin, imp.str("id"), map[string]any{"mode": "create_only", "lists": []any{map[string]any{"id": list}}})
+	id := a.do("POST", "/v1/clients", editor, marie("marie@example.be")).expect(t, 201).str("id")
+	a.do("PATCH", "/v1/clients/"+id, editor, map[string]any{"phone": "+32 81 22 33 44"}, "If-Match", "1").expect(t, 200)
+	a.do("POST", "/v1/clients/"+id+"/erase", admin, map[string]any{"reason": "request 12"}).expect(t, 200)
+	a.verify()
+	before := a.do("GET", "/v1/stats", editor, nil).expect(t, 200).body["clients"]
+
+	// Writes and reads go on during the rebuild.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	writes := make(chan error, 1)
+	go func() {
+		defer close(writes)
+		for i := 0; ctx.Err() == nil; i++ {
+			r := a.do("POST", "/v1/clients", editor, map[string]any{"first_name": "During", "last_name": "Replay",
+				"email": fmt.Sprintf("during%d@example.be", i)})
+			if r.status != 201 {
+				writes <- fmt.Errorf("write during replay: %s", r.raw)
+				return
+			}
+			if got := a.do("GET", "/v1/clients/"+id, editor, nil); got.status != 200 {
+				writes <- fmt.Errorf("read during replay: %s", got.raw)
+				return
+			}
+		}
+	}()
+	for _, p := range projections.All() {
+		var calls int
+		if err := a.svc.Rebuilder.Rebuild(context.Background(), p, func(done, total int64) { calls++ }); err != nil {
+			t.Fatalf("rebuild %s: %v", p.Name(), err)
+		}
+		if calls == 0 {
+			t.Errorf("rebuild %s reported no progress", p.Name())
+		}
+	}
+	cancel()
+	if err := <-writes; err != nil {
+		t.Fatal(err)
+	}
+	// The live projectors go on on the new tables.
+	later := a.do("POST", "/v1/clients", editor, marie("after@example.be")).expect(t, 201)
+	a.do("GET", "/v1/clients/"+later.str("id")+"?min_position="+later.str("position"), editor, nil).expect(t, 200)
+	a.verify()
+	after := a.do("GET", "/v1/stats", editor, nil).expect(t, 200).body["clients"].(map[string]any)
+	if got, want := after["by_source"].(map[string]any)["import"], before.(map[string]any)["by_source"].(map[string]any)["import"]; got != want {
+		t.Errorf("imported clients after replay %v, before %v", got, want)
+	}
+	erased := a.do("GET", "/v1/clients/"+id, editor, nil).expect(t, 200)
+	if erased.str("status") != "erased" || erased.str("email") != "" {
+		t.Errorf("erased client after replay: %s", erased.raw)
+	}
+	// Running it again (as after an interruption) is harmless.
+	if err := a.svc.Rebuilder.Rebuild(context.Background(), projections.Clients{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	a.verify()
 }

@@ -210,6 +210,7 @@ func TestImportAnalyzeExecuteUndoOverHTTP(t *testing.T) {
 	if redo.str("counts", "created") != "2" || redo.str("label") != time.Now().UTC().Format("2006-01-02")+" #2" {
 		t.Fatalf("re-import %s", redo.raw)
 	}
+	a.verify()
 }
 
 func TestImportUpdateModeAndUndoRestoresFields(t *testing.T) {
@@ -249,6 +250,7 @@ func TestImportUpdateModeAndUndoRestoresFields(t *testing.T) {
 	if after.str("address", "city") != "Namur" || after.str("phone") != "+32 82 99 99 99" {
 		t.Fatalf("after undo %s", after.raw)
 	}
+	a.verify()
 }
 
 func TestImportContactsLayout(t *testing.T) {
@@ -277,6 +279,7 @@ func TestImportContactsLayout(t *testing.T) {
 	if len(contacts) != 2 {
 		t.Fatalf("acme has %d contacts, want 2: %v", len(contacts), clients[0])
 	}
+	a.verify()
 }
 
 func TestImportRefusesHostileFiles(t *testing.T) {

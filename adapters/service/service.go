@@ -43,6 +43,9 @@ type Service struct {
 	ImportCmds commands.ImportHandlers
 	// ImportWorker runs queued import executions; Serve runs it.
 	ImportWorker *postgres.ImportWorker
+	Audit        *postgres.Audit
+	Verifier     *postgres.Verifier
+	Rebuilder    *postgres.Rebuilder
 	API          *apihttp.Server
 	projectors   []*postgres.Projector
 	logger       *slog.Logger
@@ -88,8 +91,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	for _, p := range projections.All() {
 		s.projectors = append(s.projectors, postgres.NewProjector(pool, keys, p, cfg.Projector, cfg.Logger))
 	}
+	s.Audit = postgres.NewAudit(pool, s.Store)
+	s.Verifier = postgres.NewVerifier(pool, s.Store)
+	s.Rebuilder = postgres.NewRebuilder(pool, keys, cfg.Logger)
 	imports := apihttp.ImportDeps{Commands: s.ImportCmds, Store: s.Imports, Files: spreadsheet.Opener{}, Wake: s.ImportWorker.Wake}
-	s.API = apihttp.NewServer(s.Commands, imports, s.Reads, postgres.NewAudit(pool, s.Store), s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
+	s.API = apihttp.NewServer(s.Commands, imports, s.Reads, s.Audit, s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
 	return s, nil
 }
 
@@ -137,6 +143,8 @@ func (s *Service) RunWorkers(ctx context.Context) {
 // batch.
 func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: s.API.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Event streams never end on their own; graceful shutdown ends them.
+	srv.RegisterOnShutdown(s.API.StopStreams)
 	projCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
 	projDone := make(chan struct{})
 	go func() {

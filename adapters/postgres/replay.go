@@ -1,0 +1,320 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clientreg/clientreg/projections"
+)
+
+// Rebuilder replays the whole log into fresh copies of a projection's
+// tables, then swaps them in. The live tables keep answering queries (and
+// the live projector keeps feeding them) until the swap, which takes one
+// short transaction.
+type Rebuilder struct {
+	pool *pgxpool.Pool
+	keys *Keyring
+	// BatchSize is how many events go to the projection per transaction.
+	BatchSize int
+	logger    *slog.Logger
+}
+
+// NewRebuilder builds a rebuilder over the application's pool.
+func NewRebuilder(pool *pgxpool.Pool, keys *Keyring, logger *slog.Logger) *Rebuilder {
+	return &Rebuilder{pool: pool, keys: keys, BatchSize: 5000, logger: logger}
+}
+
+// logCursor is a place in the log in the order projections read it.
+type logCursor struct {
+	tx     int64
+	offset int64
+}
+
+// RebuildProgress reports a rebuild's advance: events applied of about total.
+type RebuildProgress func(done, total int64)
+
+// Rebuild replays the log into the projection's fresh tables and swaps them
+// in. It is safe to interrupt at any point and run again: an interrupted
+// rebuild leaves the live tables as they were, and the next run starts over.
+func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progress RebuildProgress) error {
+	live, err := r.liveSchema(ctx)
+	if err != nil {
+		return err
+	}
+	work, trash := "rebuild_"+p.Name(), "replaced_"+p.Name()
+	deferred, err := r.prepare(ctx, p, live, work, trash)
+	if err != nil {
+		return err
+	}
+	// The rebuild's own connections find its tables first, then the live
+	// schema's (events, offsets, keys).
+	cfg := r.pool.Config().Copy()
+	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{work}.Sanitize() + ", " + pgx.Identifier{live}.Sanitize()
+	cfg.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connect for rebuild: %w", err)
+	}
+	defer pool.Close()
+
+	var total int64
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE stream_type = ANY($1)`, p.StreamTypes()).Scan(&total); err != nil {
+		return fmt.Errorf("count events: %w", err)
+	}
+	var done int64
+	var cursor logCursor
+	for {
+		read, applied, err := r.applyBatch(ctx, pool, p, &cursor)
+		if err != nil {
+			return err
+		}
+		done += int64(applied)
+		if progress != nil {
+			progress(done, max(total, done))
+		}
+		if read < r.BatchSize {
+			break
+		}
+	}
+	for _, ddl := range deferred {
+		if _, err := pool.Exec(ctx, ddl); err != nil {
+			return fmt.Errorf("index rebuilt tables: %w", err)
+		}
+	}
+	if err := r.swap(ctx, pool, p, &cursor, live, work, trash); err != nil {
+		return err
+	}
+	if _, err := r.pool.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{trash}.Sanitize()+` CASCADE; DROP SCHEMA `+pgx.Identifier{work}.Sanitize()); err != nil {
+		return fmt.Errorf("drop replaced tables: %w", err)
+	}
+	return nil
+}
+
+func (r *Rebuilder) liveSchema(ctx context.Context) (string, error) {
+	var schema string
+	if err := r.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return "", fmt.Errorf("find schema: %w", err)
+	}
+	return schema, nil
+}
+
+// prepare makes empty copies of the projection's tables in the work
+// schema, with their columns, defaults, constraints, primary keys and
+// triggers. It returns the other indexes' DDL, run once the data is in:
+// building an index once costs less than maintaining it row by row.
+func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live, work, trash string) ([]string, error) {
+	var deferred []string
+	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		w, t := pgx.Identifier{work}.Sanitize(), pgx.Identifier{trash}.Sanitize()
+		if _, err := tx.Exec(ctx, `DROP SCHEMA IF EXISTS `+w+` CASCADE; DROP SCHEMA IF EXISTS `+t+` CASCADE; CREATE SCHEMA `+w); err != nil {
+			return fmt.Errorf("make rebuild schema: %w", err)
+		}
+		for _, table := range p.Tables() {
+			src, dst := pgx.Identifier{live, table}.Sanitize(), pgx.Identifier{work, table}.Sanitize()
+			if _, err := tx.Exec(ctx, `CREATE TABLE `+dst+` (LIKE `+src+` INCLUDING ALL EXCLUDING INDEXES)`); err != nil {
+				return fmt.Errorf("copy table %s: %w", table, err)
+			}
+			ddl, err := copiedDDL(ctx, tx, live, work, table)
+			if err != nil {
+				return err
+			}
+			for _, d := range ddl {
+				if d.deferred {
+					deferred = append(deferred, d.sql)
+					continue
+				}
+				if _, err := tx.Exec(ctx, d.sql); err != nil {
+					return fmt.Errorf("copy %s: %w", table, err)
+				}
+			}
+		}
+		return nil
+	})
+	return deferred, err
+}
+
+type ddl struct {
+	sql      string
+	deferred bool
+}
+
+// copiedDDL recreates a table's indexes (same names: later migrations may
+// refer to them), primary key and triggers on its copy.
+func copiedDDL(ctx context.Context, tx pgx.Tx, live, work, table string) ([]ddl, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT pg_get_indexdef(i.indexrelid), i.indisprimary, c.relname, coalesce(k.conname, '')
+		FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indexrelid
+		LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.contype = 'p'
+		WHERE i.indrelid = $1::regclass`, pgx.Identifier{live, table}.Sanitize())
+	if err != nil {
+		return nil, fmt.Errorf("read indexes of %s: %w", table, err)
+	}
+	var out []ddl
+	var def, name, constraint string
+	var primary bool
+	on := regexp.MustCompile(`\bON (` + regexp.QuoteMeta(pgx.Identifier{live}.Sanitize()) + `\.|` + regexp.QuoteMeta(live) + `\.)?` + regexp.QuoteMeta(table) + `\b`)
+	dst := "ON " + pgx.Identifier{work, table}.Sanitize()
+	_, err = pgx.ForEachRow(rows, []any{&def, &primary, &name, &constraint}, func() error {
+		sql := on.ReplaceAllLiteralString(def, dst)
+		if !primary {
+			out = append(out, ddl{sql: sql, deferred: true})
+			return nil
+		}
+		out = append(out, ddl{sql: sql}, ddl{sql: `ALTER TABLE ` + pgx.Identifier{work, table}.Sanitize() + ` ADD CONSTRAINT ` +
+			pgx.Identifier{constraint}.Sanitize() + ` PRIMARY KEY USING INDEX ` + pgx.Identifier{name}.Sanitize()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read indexes of %s: %w", table, err)
+	}
+	rows, err = tx.Query(ctx, `SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal`,
+		pgx.Identifier{live, table}.Sanitize())
+	if err != nil {
+		return nil, fmt.Errorf("read triggers of %s: %w", table, err)
+	}
+	triggers, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read triggers of %s: %w", table, err)
+	}
+	for _, t := range triggers {
+		out = append(out, ddl{sql: on.ReplaceAllLiteralString(t, dst)})
+	}
+	return out, nil
+}
+
+// applyBatch applies the next batch of events in a transaction of its own
+// on pool (whose search_path leads to the rebuild's tables).
+func (r *Rebuilder) applyBatch(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, cursor *logCursor) (read, applied int, err error) {
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// The batch can be replayed after a crash: it is not worth a disk sync.
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return err
+		}
+		read, applied, err = r.applyBatchInTx(ctx, tx, p, cursor, nil)
+		return err
+	})
+	return read, applied, err
+}
+
+// applyBatchInTx reads the events after cursor (up to until, when given) in
+// the order projections read them: by transaction, then offset, and only
+// from transactions older than every running one, so none is skipped. It
+// decodes those of the projection's streams on every CPU, applies them, and
+// moves the cursor past every event read.
+func (r *Rebuilder) applyBatchInTx(ctx context.Context, tx pgx.Tx, p projections.Projection, cursor *logCursor, until *logCursor) (read, applied int, err error) {
+	bound := `AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`
+	args := []any{cursor.tx, cursor.offset, r.BatchSize}
+	if until != nil {
+		// Everything up to the live projector's position has committed.
+		bound = `AND (transaction_id, "offset") <= ($4::bigint::text::xid8, $5)`
+		args = append(args, until.tx, until.offset)
+	}
+	rows, err := tx.Query(ctx, `SELECT "offset", transaction_id::text::bigint, payload, metadata FROM events
+		WHERE (transaction_id, "offset") > ($1::bigint::text::xid8, $2) `+bound+`
+		ORDER BY transaction_id, "offset" LIMIT $3`, args...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read events to replay: %w", err)
+	}
+	var events []storedEvent
+	var subjects []subjectRef
+	streamTypes := p.StreamTypes()
+	for rows.Next() {
+		var e storedEvent
+		var txID int64
+		if err := rows.Scan(&e.position, &txID, &e.payload, &e.metadata); err != nil {
+			rows.Close()
+			return 0, 0, fmt.Errorf("read events to replay: %w", err)
+		}
+		read++
+		*cursor = logCursor{tx: txID, offset: e.position}
+		if !slices.Contains(streamTypes, e.metadata[MetaStreamType]) {
+			continue
+		}
+		events = append(events, e)
+		if s, ok := personalSubject(e.metadata); ok {
+			subjects = append(subjects, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, 0, fmt.Errorf("read events to replay: %w", err)
+	}
+	keys := subjectKeys{keyring: r.keys, q: tx}
+	if err := keys.prefetch(ctx, subjects); err != nil {
+		return 0, 0, err
+	}
+	decoded, err := decodeEach(&keys, len(events), func(i int) (int64, []byte, map[string]string) {
+		return events[i].position, events[i].payload, events[i].metadata
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	for part := range slices.Chunk(decoded, applyPart) {
+		if err := p.Apply(ctx, tx, part); err != nil {
+			return 0, 0, fmt.Errorf("replay %s at position %d: %w", p.Name(), part[0].Position, err)
+		}
+	}
+	return read, len(decoded), nil
+}
+
+// swap catches the rebuilt tables up with the live projector and puts them
+// in its place, in one transaction. The live projector's offset row is
+// locked first: it waits, and its next batch starts on the new tables from
+// the position they were rebuilt to.
+func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, cursor *logCursor, live, work, trash string) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var at logCursor
+		err := tx.QueryRow(ctx, `SELECT coalesce(offset_acked, 0), last_processed_transaction_id::text::bigint
+			FROM events_offsets WHERE consumer_group = $1 FOR UPDATE`, p.Name()).Scan(&at.offset, &at.tx)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("lock %s's position: %w", p.Name(), err)
+		}
+		for at.after(*cursor) {
+			read, _, err := r.applyBatchInTx(ctx, tx, p, cursor, &at)
+			if err != nil {
+				return err
+			}
+			if read == 0 {
+				break
+			}
+		}
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{trash}.Sanitize()); err != nil {
+			return fmt.Errorf("swap: %w", err)
+		}
+		for _, table := range p.Tables() {
+			if _, err := tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{live, table}.Sanitize()+` SET SCHEMA `+pgx.Identifier{trash}.Sanitize()+`;
+				ALTER TABLE `+pgx.Identifier{work, table}.Sanitize()+` SET SCHEMA `+pgx.Identifier{live}.Sanitize()); err != nil {
+				return fmt.Errorf("swap %s: %w", table, err)
+			}
+		}
+		// Writing the row, even unchanged, also makes a live projector
+		// whose batch waited on the lock start over: its snapshot predates
+		// the new tables.
+		if _, err := tx.Exec(ctx, `INSERT INTO events_offsets (consumer_group, offset_acked, last_processed_transaction_id)
+			VALUES ($1, $2, $3::bigint::text::xid8)
+			ON CONFLICT (consumer_group) DO UPDATE SET offset_acked = excluded.offset_acked,
+				last_processed_transaction_id = excluded.last_processed_transaction_id`,
+			p.Name(), cursor.offset, cursor.tx); err != nil {
+			return fmt.Errorf("move %s's position: %w", p.Name(), err)
+		}
+		return nil
+	})
+}
+
+func (c logCursor) after(o logCursor) bool {
+	return c.tx > o.tx || c.tx == o.tx && c.offset > o.offset
+}
+
+// storedEvent is an event row as read from the log.
+type storedEvent struct {
+	position int64
+	payload  []byte
+	metadata map[string]string
+}

@@ -1,0 +1,283 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clientreg/clientreg/domain"
+	"github.com/clientreg/clientreg/projections"
+)
+
+// Difference is one place where a read model disagrees with the log.
+type Difference struct {
+	TenantID       uuid.UUID `json:"tenant_id"`
+	Stream         string    `json:"stream"` // "client 5f0c…", "list …", "counts"
+	Field          string    `json:"field"`
+	LogValue       string    `json:"log"`
+	ReadModelValue string    `json:"read_model"`
+}
+
+// Verifier folds every stream from the log and compares the result with
+// the read models.
+type Verifier struct {
+	pool  *pgxpool.Pool
+	store *EventStore
+}
+
+// NewVerifier builds a verifier over the event store.
+func NewVerifier(pool *pgxpool.Pool, store *EventStore) *Verifier {
+	return &Verifier{pool: pool, store: store}
+}
+
+// verifyChunk is how many streams are read and compared at once.
+const verifyChunk = 1000
+
+// Verify compares the read models of one tenant (or every tenant when
+// tenantID is nil) with the log, calling report for each difference. The
+// read models should be caught up with the log first (WaitForPosition).
+func (v *Verifier) Verify(ctx context.Context, tenantID *uuid.UUID, report func(Difference)) error {
+	var tenants []uuid.UUID
+	if tenantID != nil {
+		tenants = []uuid.UUID{*tenantID}
+	} else {
+		rows, err := v.pool.Query(ctx, `SELECT id FROM tenants ORDER BY name`)
+		if err != nil {
+			return fmt.Errorf("list tenants: %w", err)
+		}
+		if tenants, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
+			return fmt.Errorf("list tenants: %w", err)
+		}
+	}
+	for _, t := range tenants {
+		for _, check := range []func(context.Context, uuid.UUID, func(Difference)) error{v.clients, v.counts, v.lists, v.imports} {
+			if err := check(ctx, t, report); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// streamIDs lists the streams of a type the log or the read model knows.
+func (v *Verifier) streamIDs(ctx context.Context, tenantID uuid.UUID, streamType, table string) ([]uuid.UUID, error) {
+	rows, err := v.pool.Query(ctx, `SELECT DISTINCT stream_id FROM events WHERE tenant_id = $1 AND stream_type = $2
+		UNION SELECT id FROM `+table+` WHERE tenant_id = $1 ORDER BY 1`, tenantID, streamType)
+	if err != nil {
+		return nil, fmt.Errorf("list %s streams: %w", streamType, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("list %s streams: %w", streamType, err)
+	}
+	return ids, nil
+}
+
+func (v *Verifier) streams(ctx context.Context, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error) {
+	rows, err := v.pool.Query(ctx, `SELECT "offset", payload, metadata FROM events
+		WHERE tenant_id = $1 AND stream_id = ANY($2) ORDER BY stream_id, stream_version`, tenantID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read streams: %w", err)
+	}
+	events, err := v.store.decodeRows(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	out := map[uuid.UUID][]domain.RecordedEvent{}
+	for _, e := range events {
+		out[e.StreamID] = append(out[e.StreamID], e)
+	}
+	return out, nil
+}
+
+// fields is a record as verify compares it; nil is "absent".
+type fields = map[string]string
+
+// checkStreams compares, a chunk of streams at a time, each stream of a
+// type folded from the log with what its read model holds.
+func (v *Verifier) checkStreams(ctx context.Context, tenantID uuid.UUID, streamType, table string,
+	load func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]fields, error),
+	fold func(id uuid.UUID, events []domain.RecordedEvent) fields, report func(Difference)) error {
+	ids, err := v.streamIDs(ctx, tenantID, streamType, table)
+	if err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(ids, verifyChunk) {
+		streams, err := v.streams(ctx, tenantID, chunk)
+		if err != nil {
+			return err
+		}
+		stored, err := load(ctx, chunk)
+		if err != nil {
+			return err
+		}
+		for _, id := range chunk {
+			for _, d := range compareFields(fold(id, streams[id]), stored[id]) {
+				d.TenantID, d.Stream = tenantID, streamType+" "+id.String()
+				report(d)
+			}
+		}
+	}
+	return nil
+}
+
+func (v *Verifier) clients(ctx context.Context, tenantID uuid.UUID, report func(Difference)) error {
+	load := func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]fields, error) {
+		rows, err := v.pool.Query(ctx, `SELECT `+clientColumns+` FROM rm_clients WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, ids)
+		if err != nil {
+			return nil, fmt.Errorf("read clients: %w", err)
+		}
+		defer rows.Close()
+		stored := map[uuid.UUID]fields{}
+		for rows.Next() {
+			c, _, err := scanClient(rows)
+			if err != nil {
+				return nil, fmt.Errorf("read clients: %w", err)
+			}
+			stored[c.ID] = clientFields(c)
+		}
+		return stored, rows.Err()
+	}
+	fold := func(_ uuid.UUID, events []domain.RecordedEvent) fields {
+		if c, ok := projections.FoldClient(events); ok {
+			return clientFields(c)
+		}
+		return nil
+	}
+	return v.checkStreams(ctx, tenantID, domain.StreamClient, "rm_clients", load, fold, report)
+}
+
+// clientFields is what verify compares of a client: every field a person
+// sees, and where the stream stands.
+func clientFields(c projections.ClientView) fields {
+	out := projections.FlattenClient(c)
+	out["version"] = strconv.Itoa(c.Version)
+	out["position"] = strconv.FormatInt(c.Position, 10)
+	out["created_at"] = timestamp(c.CreatedAt)
+	out["updated_at"] = timestamp(c.UpdatedAt)
+	if c.DeletedAt != nil {
+		out["deleted_at"] = timestamp(*c.DeletedAt)
+	}
+	return out
+}
+
+// timestamp renders a time as PostgreSQL keeps it: to the microsecond.
+func timestamp(t time.Time) string {
+	return t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
+}
+
+// compareFields lists the fields whose values differ, in name order; the
+// log's value comes first. A record missing on one side differs in
+// "exists".
+func compareFields(log, model fields) []Difference {
+	if (log == nil) != (model == nil) {
+		return []Difference{{Field: "exists", LogValue: strconv.FormatBool(log != nil), ReadModelValue: strconv.FormatBool(model != nil)}}
+	}
+	keys := slices.Sorted(maps.Keys(log))
+	for k := range model {
+		if _, ok := log[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var out []Difference
+	for _, k := range keys {
+		if log[k] != model[k] {
+			out = append(out, Difference{Field: k, LogValue: log[k], ReadModelValue: model[k]})
+		}
+	}
+	return out
+}
+
+// counts checks the dashboard counters against a fresh count of the
+// clients read model.
+func (v *Verifier) counts(ctx context.Context, tenantID uuid.UUID, report func(Difference)) error {
+	rows, err := v.pool.Query(ctx, `
+		WITH fresh AS (
+			SELECT k.dimension, k.key, count(*) AS n
+			FROM rm_clients c, rm_client_count_keys(c.status, c.origin, c.language, c.list_ids) k
+			WHERE c.tenant_id = $1 GROUP BY 1, 2),
+		kept AS (SELECT dimension, key, n FROM rm_client_counts WHERE tenant_id = $1 AND n <> 0)
+		SELECT coalesce(f.dimension, k.dimension), coalesce(f.key, k.key), coalesce(f.n, 0), coalesce(k.n, 0)
+		FROM fresh f FULL JOIN kept k ON k.dimension = f.dimension AND k.key = f.key
+		WHERE coalesce(f.n, 0) <> coalesce(k.n, 0)`, tenantID)
+	if err != nil {
+		return fmt.Errorf("check counts: %w", err)
+	}
+	var dimension, key string
+	var fresh, kept int64
+	_, err = pgx.ForEachRow(rows, []any{&dimension, &key, &fresh, &kept}, func() error {
+		report(Difference{TenantID: tenantID, Stream: "client counts", Field: dimension + " " + key,
+			LogValue: strconv.FormatInt(fresh, 10), ReadModelValue: strconv.FormatInt(kept, 10)})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check counts: %w", err)
+	}
+	return nil
+}
+
+func (v *Verifier) lists(ctx context.Context, tenantID uuid.UUID, report func(Difference)) error {
+	load := func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]fields, error) {
+		rows, err := v.pool.Query(ctx, `SELECT id, name, version FROM rm_lists WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, ids)
+		if err != nil {
+			return nil, fmt.Errorf("read lists: %w", err)
+		}
+		stored := map[uuid.UUID]fields{}
+		var id uuid.UUID
+		var name string
+		var version int
+		_, err = pgx.ForEachRow(rows, []any{&id, &name, &version}, func() error {
+			stored[id] = fields{"name": name, "version": strconv.Itoa(version)}
+			return nil
+		})
+		return stored, err
+	}
+	fold := func(id uuid.UUID, events []domain.RecordedEvent) fields {
+		l := domain.NewList(id)
+		for _, e := range events {
+			l.Apply(e)
+		}
+		if l.Version() == 0 || l.Deleted() {
+			return nil // the read model holds live lists only
+		}
+		return fields{"name": l.Name(), "version": strconv.Itoa(l.Version())}
+	}
+	return v.checkStreams(ctx, tenantID, domain.StreamList, "rm_lists", load, fold, report)
+}
+
+func (v *Verifier) imports(ctx context.Context, tenantID uuid.UUID, report func(Difference)) error {
+	load := func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]fields, error) {
+		rows, err := v.pool.Query(ctx, `SELECT id, status, label, version FROM rm_imports WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, ids)
+		if err != nil {
+			return nil, fmt.Errorf("read imports: %w", err)
+		}
+		stored := map[uuid.UUID]fields{}
+		var id uuid.UUID
+		var status, label string
+		var version int
+		_, err = pgx.ForEachRow(rows, []any{&id, &status, &label, &version}, func() error {
+			stored[id] = fields{"status": status, "label": label, "version": strconv.Itoa(version)}
+			return nil
+		})
+		return stored, err
+	}
+	fold := func(id uuid.UUID, events []domain.RecordedEvent) fields {
+		imp := domain.NewImport(id)
+		for _, e := range events {
+			imp.Apply(e)
+		}
+		if imp.Version() == 0 {
+			return nil
+		}
+		return fields{"status": imp.Status(), "label": imp.Label(), "version": strconv.Itoa(imp.Version())}
+	}
+	return v.checkStreams(ctx, tenantID, domain.StreamImport, "rm_imports", load, fold, report)
+}
