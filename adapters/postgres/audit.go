@@ -81,41 +81,25 @@ func (a *Audit) ImportHistory(ctx context.Context, tenantID, id uuid.UUID) ([]pr
 	return entries, a.labelImports(ctx, tenantID, entries)
 }
 
+// labelImports names the imports entries came from by their labels, read
+// from the imports' own streams (the log, not a read model that may lag).
 func (a *Audit) labelImports(ctx context.Context, tenantID uuid.UUID, entries []projections.HistoryEntry) error {
-	var ids []uuid.UUID
-	for _, e := range entries {
-		if e.Cause.ImportID != nil {
-			ids = append(ids, *e.Cause.ImportID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	rows, err := a.pool.Query(ctx, `SELECT id, label FROM rm_imports WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, ids)
-	if err != nil {
-		return fmt.Errorf("read import labels: %w", err)
-	}
-	labels, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct {
-		id    uuid.UUID
-		label string
-	}, error) {
-		var l struct {
-			id    uuid.UUID
-			label string
-		}
-		return l, r.Scan(&l.id, &l.label)
-	})
-	if err != nil {
-		return fmt.Errorf("read import labels: %w", err)
-	}
-	byID := map[uuid.UUID]string{}
-	for _, l := range labels {
-		byID[l.id] = l.label
-	}
+	labels := map[uuid.UUID]string{}
 	for i := range entries {
-		if id := entries[i].Cause.ImportID; id != nil {
-			entries[i].Cause.ImportLabel = byID[*id]
+		id := entries[i].Cause.ImportID
+		if id == nil {
+			continue
 		}
+		label, ok := labels[*id]
+		if !ok {
+			imp := domain.NewImport(*id)
+			if err := a.store.Load(ctx, tenantID, imp); err != nil {
+				return err
+			}
+			label = imp.Label()
+			labels[*id] = label
+		}
+		entries[i].Cause.ImportLabel = label
 	}
 	return nil
 }

@@ -114,7 +114,7 @@ func importCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	if _, err := svc.ImportCmds.Execute.Handle(ctx, commands.ExecuteImport{Origin: origin, ImportID: a.ImportID, Mode: *mode, Lists: refs}); err != nil {
 		return err
 	}
-	stopProgress := showProgress(ctx, stdout, func() (int, int, bool) {
+	stopProgress := showProgress(ctx, stdout, "rows", func() (int, int, bool) {
 		p, err := svc.Imports.Progress(ctx, tenantID, a.ImportID)
 		if err != nil || p == nil {
 			return 0, a.Event.Summary.Rows, false
@@ -178,7 +178,7 @@ func printAnalysis(w io.Writer, lang string, a commands.Analysis) {
 
 // showProgress draws a progress bar on a terminal, a plain line every few
 // seconds otherwise; the returned func stops it.
-func showProgress(ctx context.Context, w io.Writer, read func() (done, total int, ok bool)) func() {
+func showProgress(ctx context.Context, w io.Writer, unit string, read func() (done, total int, ok bool)) func() {
 	terminal := isTerminal(w)
 	ctx, cancel := context.WithCancel(ctx)
 	finished := make(chan struct{})
@@ -206,9 +206,9 @@ func showProgress(ctx context.Context, w io.Writer, read func() (done, total int
 			if terminal {
 				const width = 30
 				filled := width * done / total
-				fmt.Fprintf(w, "\r[%s%s] %d/%d rows", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), done, total)
+				fmt.Fprintf(w, "\r[%s%s] %d/%d %s", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), done, total, unit)
 			} else {
-				fmt.Fprintf(w, "progress: %d/%d rows\n", done, total)
+				fmt.Fprintf(w, "progress: %d/%d %s\n", done, total, unit)
 			}
 		}
 	}()

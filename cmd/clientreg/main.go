@@ -35,6 +35,12 @@ commands:
          [--list NAME]... [--lang fr] [--layout clients|contacts]
          [--format F] [--encoding E] [--delimiter D] [--sheet S]
                                             analyse a file and import its valid rows
+  audit client ID|EMAIL --tenant NAME [--json]          a client's timeline
+  audit import LABEL|ID --tenant NAME [--json]          an import's timeline
+  audit events --tenant NAME [--since T] [--type T] [--actor A] [--json]
+                                            the tenant's events (JSON lines with --json)
+  replay [--projection NAME|all]            rebuild read models from the log, then swap them in
+  verify [--tenant NAME]                    compare every read model with the log; exit 1 on a difference
 
 environment:
   DATABASE_URL           PostgreSQL URL of the registry's database
@@ -78,6 +84,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return tokenCommand(ctx, rest, stdout)
 	case "import":
 		return importCommand(ctx, rest, stdout)
+	case "audit":
+		return auditCommand(ctx, rest, stdout)
+	case "replay":
+		return replayCommand(ctx, rest, stdout)
+	case "verify":
+		return verifyCommand(ctx, rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
