@@ -133,7 +133,7 @@ func (c *Client) Delete(reason string) error {
 	if err := checkText("reason", reason); err != nil {
 		return ValidationErrors{*err}
 	}
-	c.record(ClientDeleted{Reason: reason})
+	c.record(ClientDeleted{Cause: DeletedByHand, Reason: reason})
 	return nil
 }
 

@@ -16,10 +16,19 @@ type ClientDetailsChanged struct {
 	CustomFields map[string]string `json:"custom_fields,omitempty"`
 }
 
-// ClientDeleted: the client was removed by hand; it can be restored.
+// ClientDeleted: the client was removed (by hand, or by the undo of the
+// import that created it); it can be restored. v2 split v1's reason into
+// cause and reason (see upcastClientDeletedV1).
 type ClientDeleted struct {
-	Reason string `json:"reason,omitempty"`
+	Cause  string `json:"cause"`            // DeletedByHand or DeletedByUndo
+	Reason string `json:"reason,omitempty"` // the note a person gave
 }
+
+// Why a client was deleted.
+const (
+	DeletedByHand = "manual"
+	DeletedByUndo = "import_undone"
+)
 
 // ClientRestored: a deleted client came back.
 type ClientRestored struct{}
@@ -72,7 +81,7 @@ func (ClientRemovedFromList) EventName() string { return "ClientRemovedFromList"
 
 func (ClientRegistered) SchemaVersion() int      { return 1 }
 func (ClientDetailsChanged) SchemaVersion() int  { return 1 }
-func (ClientDeleted) SchemaVersion() int         { return 1 }
+func (ClientDeleted) SchemaVersion() int         { return 2 }
 func (ClientRestored) SchemaVersion() int        { return 1 }
 func (ClientErased) SchemaVersion() int          { return 1 }
 func (ContactPersonAdded) SchemaVersion() int    { return 1 }
@@ -93,6 +102,7 @@ func init() {
 	registerEvent(func() Event { return &ClientRegistered{} })
 	registerEvent(func() Event { return &ClientDetailsChanged{} })
 	registerEvent(func() Event { return &ClientDeleted{} })
+	registerUpcaster("ClientDeleted", 1, upcastClientDeletedV1)
 	registerEvent(func() Event { return &ClientRestored{} })
 	registerEvent(func() Event { return &ClientErased{} })
 	registerEvent(func() Event { return &ContactPersonAdded{} })

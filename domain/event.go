@@ -81,6 +81,7 @@ var eventFactories = map[string]func() Event{}
 func registerEvent(factory func() Event) {
 	e := factory()
 	eventFactories[eventKey(e.EventName(), e.SchemaVersion())] = factory
+	latestVersion[e.EventName()] = max(latestVersion[e.EventName()], e.SchemaVersion())
 }
 
 // NewEvent returns an empty event of the given name and version, ready to be

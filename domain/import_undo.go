@@ -10,9 +10,6 @@ import (
 // appends (the import id follows), which tells them from the import's own.
 const UndoCausationPrefix = "undo:"
 
-// ReasonImportUndone is the deletion reason of clients an undo removes.
-const ReasonImportUndone = "import_undone"
-
 // Reasons undo gives for what it keeps.
 const (
 	KeptChangedSince      = "kept_changed_since"       // a created client was changed or linked since
@@ -44,7 +41,8 @@ func (c *Client) UndoImport(importID uuid.UUID, stream []RecordedEvent, fields *
 		if len(after) > 0 {
 			return false, keep(KeptChangedSince, nil), nil
 		}
-		return true, nil, c.Delete(ReasonImportUndone)
+		c.record(ClientDeleted{Cause: DeletedByUndo})
+		return true, nil, nil
 	}
 	if c.deleted {
 		return false, keep(KeptDeletedSince, nil), nil

@@ -77,10 +77,11 @@ func appendField(buf []byte, name string, value json.RawMessage) []byte {
 	return append(buf, value...)
 }
 
-// decodeEvent fills target (an empty event from domain.NewEvent) from its
-// payload. With key nil (the subject was erased) the personal fields stay
-// empty and erased is true.
-func decodeEvent(target domain.Event, payload []byte, key cipher.AEAD, subjectID uuid.UUID) (e domain.Event, erased bool, err error) {
+// decodeEvent fills target (an empty event of the current version, from
+// domain.CurrentEvent) from a payload stored at version. With key nil (the
+// subject was erased) the personal fields stay empty and erased is true.
+// An older version is upcast once its fields are unsealed.
+func decodeEvent(target domain.Event, version int, payload []byte, key cipher.AEAD, subjectID uuid.UUID) (e domain.Event, erased bool, err error) {
 	name := target.EventName()
 	fields := map[string]json.RawMessage{}
 	if err := json.Unmarshal(payload, &fields); err != nil {
@@ -103,6 +104,15 @@ func decodeEvent(target domain.Event, payload []byte, key cipher.AEAD, subjectID
 				return nil, false, fmt.Errorf("decode personal fields of %s: %w", name, err)
 			}
 		}
+		if payload, err = json.Marshal(fields); err != nil {
+			return nil, false, err
+		}
+	}
+	upcast, err := domain.Upcast(name, version, fields)
+	if err != nil {
+		return nil, false, err
+	}
+	if upcast {
 		if payload, err = json.Marshal(fields); err != nil {
 			return nil, false, err
 		}

@@ -387,7 +387,7 @@ func (k *subjectKeys) decodeWith(position int64, payload []byte, md map[string]s
 	if err != nil {
 		return domain.RecordedEvent{}, err
 	}
-	target, ok := domain.NewEvent(env.EventName, env.SchemaVersion)
+	target, ok := domain.CurrentEvent(env.EventName, env.SchemaVersion)
 	if !ok {
 		return domain.RecordedEvent{}, fmt.Errorf("event %d: unknown type %s v%d", position, env.EventName, env.SchemaVersion)
 	}
@@ -397,7 +397,7 @@ func (k *subjectKeys) decodeWith(position int64, payload []byte, md map[string]s
 			return domain.RecordedEvent{}, err
 		}
 	}
-	e, erased, err := decodeEvent(target, payload, key, env.StreamID)
+	e, erased, err := decodeEvent(target, env.SchemaVersion, payload, key, env.StreamID)
 	if err != nil {
 		return domain.RecordedEvent{}, fmt.Errorf("event %d: %w", position, err)
 	}
@@ -427,7 +427,7 @@ func personalSubject(md map[string]string) (subjectRef, bool) {
 	if err != nil {
 		return subjectRef{}, false
 	}
-	target, ok := domain.NewEvent(md[MetaEventType], version)
+	target, ok := domain.CurrentEvent(md[MetaEventType], version)
 	if !ok || !isPersonal(target) {
 		return subjectRef{}, false
 	}
