@@ -63,19 +63,21 @@ func (s *EventStore) ReadStream(ctx context.Context, tenantID, streamID uuid.UUI
 // decodeRows decodes ("offset", payload, metadata) rows, loading the data
 // keys of their subjects in one query.
 func (s *EventStore) decodeRows(ctx context.Context, rows pgx.Rows) ([]domain.RecordedEvent, error) {
-	type stored struct {
-		position int64
-		payload  []byte
-		metadata map[string]string
-	}
-	var all []stored
+	var all []storedEvent
 	var subjects []subjectRef
 	for rows.Next() {
-		var r stored
-		if err := rows.Scan(&r.position, &r.payload, &r.metadata); err != nil {
+		var r storedEvent
+		var metadata []byte
+		if err := rows.Scan(&r.position, &r.payload, &metadata); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan event: %w", err)
 		}
+		md, err := parseMetadata(metadata)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("event %d metadata: %w", r.position, err)
+		}
+		r.metadata = md
 		all = append(all, r)
 		if s, ok := personalSubject(r.metadata); ok {
 			subjects = append(subjects, s)
@@ -84,20 +86,13 @@ func (s *EventStore) decodeRows(ctx context.Context, rows pgx.Rows) ([]domain.Re
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
-
 	keys := subjectKeys{keyring: s.keys, q: s.pool}
 	if err := keys.prefetch(ctx, subjects); err != nil {
 		return nil, err
 	}
-	out := make([]domain.RecordedEvent, 0, len(all))
-	for _, r := range all {
-		e, err := keys.decodePrefetched(r.position, r.payload, r.metadata)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
+	return decodeEach(&keys, len(all), func(i int) (int64, []byte, map[string]string) {
+		return all[i].position, all[i].payload, all[i].metadata
+	})
 }
 
 // Save appends the pending events of every aggregate in one transaction,

@@ -222,9 +222,8 @@ func (r *ReadModels) ProjectionStatus(ctx context.Context, groups []string) ([]p
 	rows, err := r.pool.Query(ctx, `SELECT g.name,
 			coalesce(o.offset_acked, 0),
 			(SELECT coalesce(max("offset"), 0) FROM events),
-			(SELECT count(*) FROM events e WHERE o.consumer_group IS NULL OR
-				e.transaction_id > o.last_processed_transaction_id OR
-				(e.transaction_id = o.last_processed_transaction_id AND e."offset" > o.offset_acked)),
+			(SELECT count(*) FROM events e WHERE (e.transaction_id, e."offset") >
+				(coalesce(o.last_processed_transaction_id, '0'), coalesce(o.offset_acked, 0))),
 			(SELECT count(*) FROM projection_failures f WHERE f.projection = g.name)
 		FROM unnest($1::text[]) AS g(name)
 		LEFT JOIN events_offsets o ON o.consumer_group = g.name

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -79,8 +81,18 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 		if progress != nil {
 			progress(done, max(total, done))
 		}
-		if read < r.BatchSize {
+		if read == r.BatchSize {
+			continue
+		}
+		if done >= total {
 			break
+		}
+		// Events committed before the count stay invisible while an older
+		// transaction runs (a long import): wait for it.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	for _, ddl := range deferred {
@@ -217,27 +229,30 @@ func (r *Rebuilder) applyBatchInTx(ctx context.Context, tx pgx.Tx, p projections
 		bound = `AND (transaction_id, "offset") <= ($4::bigint::text::xid8, $5)`
 		args = append(args, until.tx, until.offset)
 	}
+	// Only the projection's streams are read; the cursor moves past the
+	// others when the swap catches up.
 	rows, err := tx.Query(ctx, `SELECT "offset", transaction_id::text::bigint, payload, metadata FROM events
-		WHERE (transaction_id, "offset") > ($1::bigint::text::xid8, $2) `+bound+`
-		ORDER BY transaction_id, "offset" LIMIT $3`, args...)
+		WHERE (transaction_id, "offset") > ($1::bigint::text::xid8, $2) `+bound+` AND stream_type = ANY($`+strconv.Itoa(len(args)+1)+`)
+		ORDER BY transaction_id, "offset" LIMIT $3`, append(args, p.StreamTypes())...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("read events to replay: %w", err)
 	}
 	var events []storedEvent
 	var subjects []subjectRef
-	streamTypes := p.StreamTypes()
 	for rows.Next() {
 		var e storedEvent
 		var txID int64
-		if err := rows.Scan(&e.position, &txID, &e.payload, &e.metadata); err != nil {
+		var metadata []byte
+		if err := rows.Scan(&e.position, &txID, &e.payload, &metadata); err != nil {
 			rows.Close()
 			return 0, 0, fmt.Errorf("read events to replay: %w", err)
 		}
+		if e.metadata, err = parseMetadata(metadata); err != nil {
+			rows.Close()
+			return 0, 0, fmt.Errorf("event %d metadata: %w", e.position, err)
+		}
 		read++
 		*cursor = logCursor{tx: txID, offset: e.position}
-		if !slices.Contains(streamTypes, e.metadata[MetaStreamType]) {
-			continue
-		}
 		events = append(events, e)
 		if s, ok := personalSubject(e.metadata); ok {
 			subjects = append(subjects, s)

@@ -4,7 +4,10 @@
 //  1. register-client over HTTP on loopback: the whole service (API +
 //     projectors) on 127.0.0.1:0, N concurrent clients POSTing /v1/clients;
 //  2. appending 10,000 events as one batch through the event store, next to
-//     pgx CopyFrom of the same rows into a bare table (the ceiling).
+//     pgx CopyFrom of the same rows into a bare table (the ceiling);
+//  3. imports (analyze, execute, undo, a big file's memory);
+//  4. rebuilding every read model from a log of 1,000,000 events, and a
+//     long client's history and as_of, and the dashboard's query.
 //
 // The server comes from TEST_DATABASE_URL (an admin URL; `make bench` sets
 // it), else postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
@@ -47,6 +50,8 @@ type options struct {
 	skipHTTP     bool
 	skipAppend   bool
 	skipImport   bool
+	skipReplay   bool
+	replayEvents int
 	importRows   int
 	bigRows      int
 	bigChild     string
@@ -64,6 +69,8 @@ func main() {
 	flag.BoolVar(&o.skipHTTP, "skip-http", false, "skip the HTTP benchmark")
 	flag.BoolVar(&o.skipAppend, "skip-append", false, "skip the append benchmark")
 	flag.BoolVar(&o.skipImport, "skip-import", false, "skip the import benchmarks")
+	flag.BoolVar(&o.skipReplay, "skip-replay", false, "skip the replay and audit benchmarks")
+	flag.IntVar(&o.replayEvents, "replay-events", 1_000_000, "events in the log the replay benchmark rebuilds from")
 	flag.IntVar(&o.importRows, "import-rows", 100_000, "rows of the import benchmark files")
 	flag.IntVar(&o.bigRows, "big-import-rows", 1_000_000, "rows of the big-import memory benchmark (0 skips it)")
 	flag.StringVar(&o.bigChild, "big-import-child", "", "internal: run the big import against this database URL")
@@ -166,9 +173,24 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
+	var replayRes *replayResult
+	if !o.skipReplay {
+		dbURL, err := dbs.create(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "replay: generating %d events ...\n", o.replayEvents)
+		if replayRes, err = benchReplay(ctx, dbURL, o.replayEvents, logger); err != nil {
+			return fmt.Errorf("replay benchmark: %w", err)
+		}
+	}
+
 	printReport(os.Stdout, info, o, httpRes, appendRes)
 	if len(importRes) > 0 {
 		printImports(os.Stdout, importRes)
+	}
+	if replayRes != nil {
+		printReplay(os.Stdout, replayRes)
 	}
 	return nil
 }
