@@ -196,4 +196,3 @@ func printReplay(w io.Writer, r *replayResult) {
 		r.clients, fmtLatency(r.statsP50), fmtLatency(r.statsP99), verdict(r.statsP99 < 50*time.Millisecond))
 	tw.Flush()
 }
-
