@@ -43,6 +43,7 @@ type Client struct {
 	refs     []ExternalRef
 	contacts []contactPerson
 	lists    []uuid.UUID
+	src      sourceState // syncs and app access (sync.go)
 	pending  []Event
 }
 
@@ -340,6 +341,8 @@ func (c *Client) when(e Event) {
 		c.lists = append(c.lists, e.ListID)
 	case ClientRemovedFromList:
 		c.lists = slices.DeleteFunc(c.lists, func(id uuid.UUID) bool { return id == e.ListID })
+	default:
+		c.whenSource(e)
 	}
 }
 
