@@ -21,11 +21,13 @@ type SourcePage struct {
 	// Last: nothing more to read in this run.
 	Last bool
 	// Listing: the page is part of a complete listing of the source.
-	// PullStart marks its first page. When the last page of a complete
-	// listing commits, linked records it did not contain are marked removed
-	// at source; a listing interrupted half-way marks nothing.
-	Listing   bool
-	PullStart bool
+	// PullStart marks its first page, ListingEnd its last. When the last
+	// page of a complete listing commits, linked records it did not contain
+	// are marked removed at source; a listing interrupted half-way marks
+	// nothing (the next run resumes it).
+	Listing    bool
+	PullStart  bool
+	ListingEnd bool
 }
 
 // Puller reads a source page by page.
@@ -68,7 +70,12 @@ type SyncRepository interface {
 	// InTransaction runs fn in one transaction: a page's events and the
 	// cursor after it commit together.
 	InTransaction(ctx context.Context, tenantID uuid.UUID, fn func(SyncTx) error) error
-	// RunFinished schedules the connection's next run and clears the run.
+	// Claim takes the connection's due run, under the run lock: it returns
+	// why it was due and false when it is not due (another instance ran it).
+	// retryAt is when it is due again if this run dies without finishing.
+	Claim(ctx context.Context, tenantID, connectionID uuid.UUID, retryAt time.Time) (trigger string, due bool, err error)
+	// RunFinished schedules the next run, unless a manual one was asked
+	// for meanwhile.
 	RunFinished(ctx context.Context, tenantID, connectionID uuid.UUID, next time.Time) error
 }
 
@@ -111,11 +118,15 @@ type RunSyncHandler struct {
 	now      func() time.Time
 }
 
-// Run syncs the connection now, unless another run holds it
+// RunDue syncs the connection if a run is due, unless another run holds it
 // (domain.ErrSyncAlreadyRunning). A failing source is recorded
 // (SyncFailed) and not returned: the run did its job of reporting it.
-func (h RunSyncHandler) Run(ctx context.Context, tenantID, connectionID uuid.UUID, trigger string) error {
+func (h RunSyncHandler) RunDue(ctx context.Context, tenantID, connectionID uuid.UUID) error {
 	return h.syncs.WithRunLock(ctx, connectionID, func(ctx context.Context) error {
+		trigger, due, err := h.syncs.Claim(ctx, tenantID, connectionID, h.now().Add(h.interval))
+		if err != nil || !due {
+			return err
+		}
 		return h.run(ctx, tenantID, connectionID, trigger)
 	})
 }
@@ -192,7 +203,7 @@ func (h RunSyncHandler) pull(ctx context.Context, origin domain.Origin, conn *do
 			if err := ps.apply(ctx, page.Records); err != nil {
 				return err
 			}
-			if page.Listing && page.Last {
+			if page.Listing && page.ListingEnd {
 				if err := ps.removeUnseen(ctx); err != nil {
 					return err
 				}

@@ -21,7 +21,10 @@ CREATE TABLE connections (
     pull_id          UUID,
     run_id           UUID,
     run_counts       JSONB       NOT NULL DEFAULT '{}',
+    -- The next run: when, and why (connect, manual, schedule). A run
+    -- claims it under the connection's run lock.
     next_run_at      TIMESTAMPTZ,
+    next_trigger     TEXT        NOT NULL DEFAULT 'schedule',
     created_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, id)
 );
@@ -69,6 +72,9 @@ CREATE TABLE app_registrations (
 );
 CREATE INDEX app_registrations_pending_idx ON app_registrations (tenant_id, created_at) WHERE client_id IS NULL;
 CREATE INDEX app_registrations_email_idx ON app_registrations (tenant_id, email_hash);
+
+-- First contact matches by enterprise number.
+CREATE INDEX rm_clients_vat_idx ON rm_clients (tenant_id, vat_number) WHERE vat_number <> '';
 
 -- What the client view shows of syncs and the app.
 ALTER TABLE rm_clients

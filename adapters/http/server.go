@@ -53,6 +53,7 @@ type Server struct {
 	idempotency *postgres.Idempotency
 	health      Health
 	imports     ImportDeps
+	conns       *ConnectionDeps // connections.go; nil: no connection routes
 	logger      *slog.Logger
 	// ReadYourWritesTimeout bounds the wait for min_position.
 	ReadYourWritesTimeout time.Duration
@@ -71,6 +72,10 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/v1/openapi.json", serveOpenAPI)
+	// Authenticated by the OAuth2 state and by the ERP's signature, not by an API token.
+	r.Get("/v1/connections/oauth/callback", s.oauthCallback)
+	r.With(limitBody).Put("/v1/sources/{connectionID}/clients/{externalID}", s.pushClient)
+	r.With(limitBody).Delete("/v1/sources/{connectionID}/clients/{externalID}", s.pushClient)
 
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
@@ -124,7 +129,11 @@ func (s *Server) jsonRoutes(r chi.Router) {
 		r.Post("/custom-fields", s.defineCustomField)
 		r.Post("/imports/{id}/execute", s.executeImport)
 		r.Post("/imports/{id}/undo", s.undoImport)
+		r.Post("/connections", s.connectSource)
+		r.Delete("/connections/{id}", s.revokeConnection)
+		r.Post("/connections/{id}/sync", s.syncConnection)
 	})
+	r.With(requireRole(postgres.RoleAdmin)).Get("/connections", s.listConnections)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
