@@ -126,9 +126,12 @@ func (s *Connections) Create(ctx context.Context, origin domain.Origin, conn *do
 func (s *Connections) TakeAuthorization(ctx context.Context, state string) (uuid.UUID, uuid.UUID, string, error) {
 	var tenantID, id uuid.UUID
 	var sealed []byte
-	err := s.pool.QueryRow(ctx, `UPDATE connections SET oauth_state = NULL, oauth_verifier = NULL
-		WHERE oauth_state = $1 AND oauth_expires_at > now() AND active
-		RETURNING tenant_id, id, oauth_verifier`, s.stateHash(state)).Scan(&tenantID, &id, &sealed)
+	err := s.pool.QueryRow(ctx, `WITH taken AS (
+			SELECT tenant_id, id, oauth_verifier FROM connections
+			WHERE oauth_state = $1 AND oauth_expires_at > now() AND active FOR UPDATE)
+		UPDATE connections c SET oauth_state = NULL, oauth_verifier = NULL FROM taken
+		WHERE c.tenant_id = taken.tenant_id AND c.id = taken.id
+		RETURNING taken.tenant_id, taken.id, taken.oauth_verifier`, s.stateHash(state)).Scan(&tenantID, &id, &sealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return uuid.Nil, uuid.Nil, "", domain.ErrInvalidOAuthState
 	}
