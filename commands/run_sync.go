@@ -74,6 +74,10 @@ type SyncRepository interface {
 	// why it was due and false when it is not due (another instance ran it).
 	// retryAt is when it is due again if this run dies without finishing.
 	Claim(ctx context.Context, tenantID, connectionID uuid.UUID, retryAt time.Time) (trigger string, due bool, err error)
+	// AwaitClients waits (bounded) until the client read model, which
+	// first contacts are matched against by enterprise number, has every
+	// event up to position.
+	AwaitClients(ctx context.Context, tenantID uuid.UUID, position int64) error
 	// RunFinished schedules the next run, unless a manual one was asked
 	// for meanwhile.
 	RunFinished(ctx context.Context, tenantID, connectionID uuid.UUID, next time.Time) error
@@ -142,10 +146,16 @@ func (h RunSyncHandler) run(ctx context.Context, tenantID, connectionID uuid.UUI
 	if err := conn.StartSync(runID, trigger); err != nil {
 		return err
 	}
-	if _, err := h.store.Save(ctx, origin, conn); err != nil {
+	pos, err := h.store.Save(ctx, origin, conn)
+	if err != nil {
 		return err
 	}
-	counts, issues, runErr := h.pull(ctx, origin, conn)
+	var counts domain.SyncCounts
+	var issues []domain.SyncIssue
+	runErr := h.syncs.AwaitClients(ctx, tenantID, pos)
+	if runErr == nil {
+		counts, issues, runErr = h.pull(ctx, origin, conn)
+	}
 	finish := func(c *domain.Connection) error {
 		if runErr != nil {
 			c.FailSync(runID, plainReason(runErr), counts, issues)

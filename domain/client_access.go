@@ -111,3 +111,16 @@ func (c *Client) ValidateAccess() error {
 	}
 	return ErrNoAppRegistration
 }
+
+// AppEmail checks the email an app user registered with.
+func AppEmail(raw string) (string, error) {
+	v := strings.TrimSpace(raw)
+	if v == "" {
+		return "", ValidationErrors{{Field: "email", Code: "required", Message: "an email address is required"}}
+	}
+	v, err := normalizeEmail("email", v)
+	if err != nil {
+		return "", ValidationErrors{*err}
+	}
+	return v, nil
+}

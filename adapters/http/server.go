@@ -54,6 +54,7 @@ type Server struct {
 	health      Health
 	imports     ImportDeps
 	conns       *ConnectionDeps // connections.go; nil: no connection routes
+	app         *AppDeps        // app_registrations.go
 	logger      *slog.Logger
 	// ReadYourWritesTimeout bounds the wait for min_position.
 	ReadYourWritesTimeout time.Duration
@@ -108,6 +109,7 @@ func (s *Server) jsonRoutes(r chi.Router) {
 	r.Get("/imports/{id}/errors", s.importErrors)
 	r.Get("/imports/{id}/{file}", s.rejectedRows)
 	r.Get("/templates/{name}", s.template)
+	r.Get("/app-registrations", s.pendingAppRegistrations)
 
 	r.Group(func(r chi.Router) {
 		r.Use(requireRole(postgres.RoleEditor), s.idempotent)
@@ -123,6 +125,9 @@ func (s *Server) jsonRoutes(r chi.Router) {
 		r.Post("/lists", s.createList)
 		r.Patch("/lists/{id}", s.renameList)
 		r.Delete("/lists/{id}", s.deleteList)
+		r.Post("/clients/{id}/invite", s.inviteClient)
+		r.Post("/clients/{id}/validate-access", s.validateAccess)
+		r.Post("/app-registrations", s.registerAppUser)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(requireRole(postgres.RoleAdmin), s.idempotent)

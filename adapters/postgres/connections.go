@@ -18,6 +18,7 @@ import (
 
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
+	"github.com/clientreg/clientreg/projections"
 )
 
 // Connections stores connections to source systems: their sealed secrets,
@@ -307,6 +308,15 @@ func (s *Connections) RunFinished(ctx context.Context, tenantID, id uuid.UUID, n
 		return fmt.Errorf("schedule next sync: %w", err)
 	}
 	return nil
+}
+
+// AwaitClients waits until the clients projection has position.
+func (s *Connections) AwaitClients(ctx context.Context, tenantID uuid.UUID, position int64) error {
+	err := NewReadModels(s.pool).WaitForPosition(ctx, tenantID, position, []string{projections.Clients{}.Name()}, time.Minute)
+	if errors.Is(err, ErrPositionNotReached) {
+		return &commands.SourceError{Message: "the registry is still catching up with recent changes; the next run continues"}
+	}
+	return err
 }
 
 // State reads where the connection's sync stands.

@@ -82,4 +82,6 @@ func (s *Service) wireConnections(cfg Config) {
 	s.SyncScheduler = postgres.NewSyncScheduler(s.Connections, s.ConnectionCmds.Run, cfg.Logger)
 	s.API.SetConnections(apihttp.ConnectionDeps{Commands: s.ConnectionCmds, Store: s.Store, Repo: s.Connections,
 		Wake: s.SyncScheduler.Wake})
+	apps := postgres.NewAppRegistrations(s.Pool, s.Store)
+	s.API.SetApp(apihttp.AppDeps{Commands: commands.NewAppHandlers(s.Store, apps), Repo: apps})
 }
