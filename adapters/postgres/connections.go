@@ -390,8 +390,12 @@ type syncTx struct {
 var _ commands.SyncTx = (*syncTx)(nil)
 
 func (t *syncTx) Links(ctx context.Context, source string, externalIDs []string) (map[string]commands.SourceLink, error) {
-	rows, err := t.tx.Query(ctx, `SELECT external_id, client_id, digest, client_version, pull_id, removed, source_updated_at
-		FROM source_records WHERE tenant_id = $1 AND source = $2 AND external_id = ANY($3)`, t.tenantID, source, externalIDs)
+	// A join on unnest, not = ANY: a table that grew in the same run has no
+	// statistics yet, and a sequential scan matching every row against the
+	// whole array costs rows × ids.
+	rows, err := t.tx.Query(ctx, `SELECT r.external_id, r.client_id, r.digest, r.client_version, r.pull_id, r.removed, r.source_updated_at
+		FROM unnest($3::text[]) AS x(ext)
+		JOIN source_records r ON r.tenant_id = $1 AND r.source = $2 AND r.external_id = x.ext`, t.tenantID, source, externalIDs)
 	if err != nil {
 		return nil, fmt.Errorf("read source records: %w", err)
 	}
@@ -419,8 +423,14 @@ func (t *syncTx) Versions(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]i
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := t.tx.Query(ctx, `SELECT stream_id, max(stream_version) FROM events
-		WHERE tenant_id = $1 AND stream_id = ANY($2) GROUP BY stream_id`, t.tenantID, ids)
+	// One probe of the stream key per client (the newest version is the
+	// first entry of the index backwards), whatever the size of the log.
+	// The tenant is checked outside, so nothing tempts the planner away
+	// from the stream key.
+	rows, err := t.tx.Query(ctx, `SELECT x.id, v.version FROM unnest($2::uuid[]) AS x(id)
+		CROSS JOIN LATERAL (SELECT e.stream_version AS version, e.tenant_id FROM events e
+			WHERE e.stream_id = x.id ORDER BY e.stream_version DESC LIMIT 1) AS v
+		WHERE v.tenant_id = $1`, t.tenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read client versions: %w", err)
 	}
