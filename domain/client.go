@@ -44,6 +44,7 @@ type Client struct {
 	refs     []ExternalRef
 	contacts []contactPerson
 	lists    []uuid.UUID
+	src      sourceState // syncs and app access (sync.go)
 	pending  []Event
 }
 
@@ -385,6 +386,8 @@ func (c *Client) when(e Event) {
 		c.lists = append(c.lists, e.ListID)
 	case ClientRemovedFromList:
 		c.lists = slices.DeleteFunc(c.lists, func(id uuid.UUID) bool { return id == e.ListID })
+	default:
+		c.whenSource(e)
 	}
 }
 

@@ -147,6 +147,8 @@ func queueEvent(stmts *statements, e domain.RecordedEvent) {
 			ev.ContactID.String())
 	case domain.ClientRemovedFromList:
 		updateClient(stmts, e, `list_ids = array_remove(list_ids, $6)`, ev.ListID)
+	default:
+		queueSourceEvent(stmts, e) // sources.go
 	}
 }
 

@@ -31,6 +31,9 @@ type ClientView struct {
 	CreatedAt      time.Time            `json:"created_at"`
 	UpdatedAt      time.Time            `json:"updated_at"`
 	DeletedAt      *time.Time           `json:"deleted_at,omitempty"`
+	// Syncs and the client's app (issue 5).
+	RemovedAtSource []string `json:"removed_at_source"`
+	AccessStatus    string   `json:"access_status"`
 }
 
 // Address is the postal address part of a client.

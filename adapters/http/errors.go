@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 )
 
@@ -31,6 +33,7 @@ func toAPIError(err error) *apiError {
 		verr domain.ValidationErrors
 		conf *domain.ConflictError
 		dup  *domain.DuplicateError
+		src  *commands.SourceError
 	)
 	switch {
 	case errors.As(err, &api):
@@ -75,6 +78,29 @@ func toAPIError(err error) *apiError {
 		return newError(http.StatusGone, "import_file_erased", "the uploaded file was removed because it held personal data of an erased client")
 	case errors.Is(err, domain.ErrImportAlreadyUndone):
 		return newError(http.StatusConflict, "import_already_undone", "this import was already undone")
+	// Connections and syncs (issue 5).
+	case errors.As(err, &src):
+		return newError(http.StatusUnprocessableEntity, "source_refused", src.Message)
+	case errors.Is(err, commands.ErrProviderNotConfigured):
+		return newError(http.StatusUnprocessableEntity, "provider_not_configured", "this provider is not configured on this server")
+	case errors.Is(err, domain.ErrConnectionNotFound):
+		return newError(http.StatusNotFound, "connection_not_found", "no such connection")
+	case errors.Is(err, domain.ErrConnectionRevoked):
+		return newError(http.StatusConflict, "connection_revoked", "the connection is revoked; connect the source again")
+	case errors.Is(err, domain.ErrConnectionNotActive):
+		return newError(http.StatusConflict, "connection_not_authorized", "the connection waits for the provider's consent")
+	case errors.Is(err, domain.ErrConnectionExists):
+		return newError(http.StatusConflict, "connection_exists", "this provider is already connected; revoke that connection first")
+	case errors.Is(err, domain.ErrSyncAlreadyRunning):
+		return newError(http.StatusConflict, "sync_running", "a sync of this connection is running")
+	case errors.Is(err, domain.ErrNotPulled):
+		return newError(http.StatusConflict, "not_pulled", "this source pushes its clients; it is not synced from here")
+	case errors.Is(err, domain.ErrInvalidOAuthState):
+		return newError(http.StatusBadRequest, "invalid_oauth_state", "this authorization link is unknown, used or expired; start the connection again")
+	case errors.Is(err, domain.ErrUnauthenticatedPush):
+		return newError(http.StatusUnauthorized, "push_unauthenticated", "signature, timestamp or replay check failed: "+pushFailure(err))
+	case errors.Is(err, domain.ErrNoAppRegistration):
+		return newError(http.StatusConflict, "no_app_registration", "the client has not registered in the app yet")
 	case errors.Is(err, postgres.ErrInvalidCursor):
 		return newError(http.StatusBadRequest, "invalid_cursor", "the cursor is not one this API returned")
 	case errors.Is(err, postgres.ErrNoSuchPosition):
@@ -88,6 +114,11 @@ func toAPIError(err error) *apiError {
 		return newError(http.StatusConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still running")
 	}
 	return newError(http.StatusInternalServerError, "internal", "something went wrong on our side")
+}
+
+// pushFailure is what failed in a push's authentication (no secret in it).
+func pushFailure(err error) string {
+	return strings.TrimPrefix(err.Error(), domain.ErrUnauthenticatedPush.Error()+": ")
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -64,6 +64,8 @@ type Server struct {
 	idempotency *postgres.Idempotency
 	health      Health
 	imports     ImportDeps
+	conns       *ConnectionDeps // connections.go; nil: no connection routes
+	app         *AppDeps        // app_registrations.go
 	logger      *slog.Logger
 	// streamsDone ends the event streams when the server shuts down.
 	streamsDone chan struct{}
@@ -89,6 +91,10 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/v1/openapi.json", serveOpenAPI)
+	// Authenticated by the OAuth2 state and by the ERP's signature, not by an API token.
+	r.Get("/v1/connections/oauth/callback", s.oauthCallback)
+	r.With(limitBody).Put("/v1/sources/{connectionID}/clients/{externalID}", s.pushClient)
+	r.With(limitBody).Delete("/v1/sources/{connectionID}/clients/{externalID}", s.pushClient)
 
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
@@ -126,6 +132,7 @@ func (s *Server) jsonRoutes(r chi.Router) {
 	r.Get("/imports/{id}/errors", s.importErrors)
 	r.Get("/imports/{id}/{file}", s.rejectedRows)
 	r.Get("/templates/{name}", s.template)
+	r.Get("/app-registrations", s.pendingAppRegistrations)
 
 	r.Group(func(r chi.Router) {
 		r.Use(requireRole(postgres.RoleEditor), s.idempotent)
@@ -141,6 +148,9 @@ func (s *Server) jsonRoutes(r chi.Router) {
 		r.Post("/lists", s.createList)
 		r.Patch("/lists/{id}", s.renameList)
 		r.Delete("/lists/{id}", s.deleteList)
+		r.Post("/clients/{id}/invite", s.inviteClient)
+		r.Post("/clients/{id}/validate-access", s.validateAccess)
+		r.Post("/app-registrations", s.registerAppUser)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(requireRole(postgres.RoleAdmin), s.idempotent)
@@ -148,7 +158,11 @@ func (s *Server) jsonRoutes(r chi.Router) {
 		r.Post("/imports/{id}/execute", s.executeImport)
 		r.Post("/imports/{id}/undo", s.undoImport)
 		r.Post("/clients/{id}/erase", s.eraseClient)
+		r.Post("/connections", s.connectSource)
+		r.Delete("/connections/{id}", s.revokeConnection)
+		r.Post("/connections/{id}/sync", s.syncConnection)
 	})
+	r.With(requireRole(postgres.RoleAdmin)).Get("/connections", s.listConnections)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -30,6 +30,7 @@ type Config struct {
 	MasterKey   []byte
 	Logger      *slog.Logger
 	Projector   postgres.ProjectorConfig
+	Sources     SourcesConfig // sources.go
 }
 
 // Service is one running registry: API plus projectors.
@@ -49,6 +50,11 @@ type Service struct {
 	API          *apihttp.Server
 	projectors   []*postgres.Projector
 	logger       *slog.Logger
+
+	// Connections to source systems and their sync scheduler (sources.go).
+	Connections    *postgres.Connections
+	ConnectionCmds commands.ConnectionHandlers
+	SyncScheduler  *postgres.SyncScheduler
 }
 
 // New connects, migrates and wires everything; Run starts the work.
@@ -96,6 +102,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.Rebuilder = postgres.NewRebuilder(pool, keys, cfg.Logger)
 	imports := apihttp.ImportDeps{Commands: s.ImportCmds, Store: s.Imports, Files: spreadsheet.Opener{}, Wake: s.ImportWorker.Wake}
 	s.API = apihttp.NewServer(s.Commands, imports, s.Reads, s.Audit, s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
+	s.wireConnections(cfg)
 	return s, nil
 }
 
@@ -119,6 +126,11 @@ func (s *Service) RunWorkers(ctx context.Context) {
 	go func() {
 		defer wg.Done()
 		_ = s.ImportWorker.Run(ctx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.SyncScheduler.Run(ctx)
 	}()
 	for _, p := range s.projectors {
 		wg.Add(1)

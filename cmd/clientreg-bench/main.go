@@ -56,6 +56,10 @@ type options struct {
 	bigRows      int
 	bigChild     string
 	cpuProfile   string
+	// sync.go
+	skipSync        bool
+	syncRelations   int
+	syncCallsPerMin int
 }
 
 func main() {
@@ -75,6 +79,9 @@ func main() {
 	flag.IntVar(&o.bigRows, "big-import-rows", 1_000_000, "rows of the big-import memory benchmark (0 skips it)")
 	flag.StringVar(&o.bigChild, "big-import-child", "", "internal: run the big import against this database URL")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.BoolVar(&o.skipSync, "skip-sync", false, "skip the sync benchmark")
+	flag.IntVar(&o.syncRelations, "sync-relations", 50_000, "relations of the fake AdminPulse in the sync benchmark")
+	flag.IntVar(&o.syncCallsPerMin, "sync-calls-per-minute", 60_000, "AdminPulse call limit in the sync benchmark (the real one is 480)")
 	flag.Parse()
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -185,12 +192,27 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
+	var syncRes []syncResult
+	if !o.skipSync {
+		dbURL, err := dbs.create(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "sync: %d relations from a fake AdminPulse, twice ...\n", o.syncRelations)
+		if syncRes, err = benchSync(ctx, dbURL, o.syncRelations, o.syncCallsPerMin, logger); err != nil {
+			return fmt.Errorf("sync benchmark: %w", err)
+		}
+	}
+
 	printReport(os.Stdout, info, o, httpRes, appendRes)
 	if len(importRes) > 0 {
 		printImports(os.Stdout, importRes)
 	}
 	if replayRes != nil {
 		printReplay(os.Stdout, replayRes)
+	}
+	if len(syncRes) > 0 {
+		printSync(os.Stdout, syncRes, o.syncCallsPerMin)
 	}
 	return nil
 }

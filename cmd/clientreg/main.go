@@ -46,6 +46,10 @@ environment:
   DATABASE_URL           PostgreSQL URL of the registry's database
   CLIENTREG_MASTER_KEY   base64 of 32 random bytes; wraps the per-client data keys (serve)
   LOG_LEVEL              debug, info (default), warn, error
+  CLIENTREG_SYNC_INTERVAL  time between scheduled syncs of a connection (default 15m)
+  ADMINPULSE_CLIENT_ID, ADMINPULSE_CLIENT_SECRET, ADMINPULSE_AUTH_URL, ADMINPULSE_TOKEN_URL,
+  ADMINPULSE_REDIRECT_URL (…/v1/connections/oauth/callback), ADMINPULSE_API_URL, ADMINPULSE_SCOPES
+                         the deployment's OAuth2 client at AdminPulse; without a client id AdminPulse cannot be connected
 `
 
 func main() {
@@ -160,7 +164,11 @@ func openService(ctx context.Context) (*service.Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("CLIENTREG_MASTER_KEY: %w", err)
 	}
-	return service.New(ctx, service.Config{DatabaseURL: url, MasterKey: key, Logger: slog.Default()})
+	sources, err := sourcesConfig()
+	if err != nil {
+		return nil, err
+	}
+	return service.New(ctx, service.Config{DatabaseURL: url, MasterKey: key, Logger: slog.Default(), Sources: sources})
 }
 
 // createDatabase creates DATABASE_URL's database through the server's

@@ -1,0 +1,87 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/clientreg/clientreg/adapters/adminpulse"
+	apihttp "github.com/clientreg/clientreg/adapters/http"
+	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/adapters/syneton"
+	"github.com/clientreg/clientreg/commands"
+	"github.com/clientreg/clientreg/domain"
+)
+
+// SourcesConfig configures connections to source systems.
+type SourcesConfig struct {
+	// AdminPulse is the deployment's OAuth2 client; without a client id
+	// AdminPulse cannot be connected.
+	AdminPulse adminpulse.Config
+	// SyncInterval is the time between scheduled runs (default 15 minutes).
+	SyncInterval time.Duration
+	// HTTPClient talks to the sources (default: 60 s timeout).
+	HTTPClient *http.Client
+	// Sleep replaces the back-off waits (tests).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// sources builds the clients of source systems for connects and runs.
+type sources struct {
+	cfg SourcesConfig
+}
+
+var (
+	_ commands.PullerFactory = sources{}
+	_ commands.SourceChecker = sources{}
+)
+
+func (s sources) synetonClient(baseURL, apiKey string) *syneton.Client {
+	c := syneton.New(baseURL, apiKey, s.cfg.HTTPClient)
+	if s.cfg.Sleep != nil {
+		c.Sleep = s.cfg.Sleep
+	}
+	return c
+}
+
+// CheckAdminIS logs in and reads the settings, at connect time.
+func (s sources) CheckAdminIS(ctx context.Context, baseURL, apiKey string) error {
+	return s.synetonClient(baseURL, apiKey).Check(ctx)
+}
+
+// Puller builds the reader of a connection's source.
+func (s sources) Puller(ctx context.Context, conn *domain.Connection, secrets commands.ConnectionSecrets,
+	save func(context.Context, commands.ConnectionSecrets) error) (commands.Puller, error) {
+	switch conn.Provider() {
+	case domain.ProviderAdminIS:
+		return syneton.NewPuller(ctx, s.synetonClient(conn.BaseURL(), secrets.APIKey))
+	case domain.ProviderAdminPulse:
+		if !s.cfg.AdminPulse.Configured() {
+			return nil, &commands.SourceError{Message: "AdminPulse is no longer configured on this server"}
+		}
+		p := adminpulse.NewPuller(s.cfg.AdminPulse, s.cfg.HTTPClient, secrets, save)
+		if s.cfg.Sleep != nil {
+			p.Sleep = s.cfg.Sleep
+		}
+		return p, nil
+	}
+	return nil, fmt.Errorf("provider %s: %w", conn.Provider(), domain.ErrNotPulled)
+}
+
+// wireConnections builds connections, syncs and their routes.
+func (s *Service) wireConnections(cfg Config) {
+	s.Connections = postgres.NewConnections(s.Pool, s.Store, s.Imports, cfg.Logger)
+	src := sources{cfg: cfg.Sources}
+	deps := commands.ConnectionDeps{Store: s.Store, Repo: s.Connections, Syncs: s.Connections, Pushes: s.Connections,
+		Checker: src, Sources: src, Interval: cfg.Sources.SyncInterval}
+	if cfg.Sources.AdminPulse.Configured() {
+		deps.OAuth = adminpulse.NewFlow(cfg.Sources.AdminPulse, cfg.Sources.HTTPClient)
+	}
+	s.ConnectionCmds = commands.NewConnectionHandlers(deps)
+	s.SyncScheduler = postgres.NewSyncScheduler(s.Connections, s.ConnectionCmds.Run, cfg.Logger)
+	s.API.SetConnections(apihttp.ConnectionDeps{Commands: s.ConnectionCmds, Store: s.Store, Repo: s.Connections,
+		Wake: s.SyncScheduler.Wake})
+	apps := postgres.NewAppRegistrations(s.Pool, s.Store)
+	s.API.SetApp(apihttp.AppDeps{Commands: commands.NewAppHandlers(s.Store, apps), Repo: apps})
+}

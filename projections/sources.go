@@ -1,0 +1,29 @@
+package projections
+
+import (
+	"encoding/json"
+
+	"github.com/clientreg/clientreg/domain"
+)
+
+// queueSourceEvent applies the client events of syncs and of the client's
+// app to rm_clients.
+func queueSourceEvent(stmts *statements, e domain.RecordedEvent) {
+	switch ev := e.Event.(type) {
+	case domain.ClientExternalRefAdded:
+		ref, _ := json.Marshal([]domain.ExternalRef{ev.Ref}) // two strings: cannot fail
+		updateClient(stmts, e, `external_refs = external_refs || $6::jsonb,
+			sources = CASE WHEN $7 = ANY(sources) THEN sources ELSE array_append(sources, $7) END`, string(ref), ev.Ref.Source)
+	case domain.ClientRemovedAtSource:
+		updateClient(stmts, e, `removed_at_source = CASE WHEN $6 = ANY(removed_at_source) THEN removed_at_source
+			ELSE array_append(removed_at_source, $6) END`, ev.Source)
+	case domain.ClientRestoredAtSource:
+		updateClient(stmts, e, `removed_at_source = array_remove(removed_at_source, $6)`, ev.Source)
+	case domain.InvitationSent:
+		updateClient(stmts, e, `access_status = CASE WHEN access_status = 'not_invited' THEN 'invited' ELSE access_status END`)
+	case domain.AppUserRegistered:
+		updateClient(stmts, e, `access_status = CASE WHEN access_status = 'invited' THEN 'registered' ELSE 'pending_validation' END`)
+	case domain.AppAccessValidated:
+		updateClient(stmts, e, `access_status = 'validated'`)
+	}
+}
