@@ -60,4 +60,5 @@ func TestAppRegistration(t *testing.T) {
 	if r.str("client_id") != lisa || len(a.do("GET", "/v1/app-registrations", viewer, nil).expect(t, 200).items()) != 0 {
 		t.Fatalf("after the fix: %s", r.raw)
 	}
+	a.verify()
 }

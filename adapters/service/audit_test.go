@@ -214,7 +214,10 @@ func TestErasureLeavesNoReadablePersonalData(t *testing.T) {
 	if a.execute(admin, imp.str("id"), map[string]any{"mode": "create_only"}).str("status") != "executed" {
 		t.Fatal("import did not run")
 	}
-	search := a.do("GET", "/v1/clients?q="+name+"&min_position=1", editor, nil).expect(t, 200)
+	if err := a.svc.Reads.WaitCaughtUp(context.Background(), 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	search := a.do("GET", "/v1/clients?q="+name, editor, nil).expect(t, 200)
 	if len(search.items()) != 1 {
 		t.Fatalf("imported client not found: %s", search.raw)
 	}

@@ -327,4 +327,5 @@ func TestAdminPulseSync(t *testing.T) {
 	if err := a.svc.Pool.QueryRow(context.Background(), `SELECT secrets FROM connections WHERE id = $1`, id).Scan(&secrets); err != nil || secrets != nil {
 		t.Fatalf("secrets kept after revoke: %v %v", secrets, err)
 	}
+	a.verify()
 }

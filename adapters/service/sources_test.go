@@ -108,6 +108,7 @@ func TestAdminISConsultSync(t *testing.T) {
 	if !errors.Is(err, domain.ErrSyncAlreadyRunning) {
 		t.Fatalf("second run while one holds the lock: %v", err)
 	}
+	a.verify()
 }
 
 func (a *app) tenantID(token string) string {
@@ -218,4 +219,5 @@ func TestERPPush(t *testing.T) {
 	// Revoked: pushes stop.
 	a.do("DELETE", "/v1/connections/"+id, admin, nil).expect(t, 200)
 	a.push("PUT", id, "K-4", secret, "", req).expect(t, 401)
+	a.verify()
 }
