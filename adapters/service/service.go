@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	apihttp "github.com/clientreg/clientreg/adapters/http"
+	natsfwd "github.com/clientreg/clientreg/adapters/nats"
 	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/adapters/spreadsheet"
 	"github.com/clientreg/clientreg/commands"
@@ -31,6 +32,9 @@ type Config struct {
 	Logger      *slog.Logger
 	Projector   postgres.ProjectorConfig
 	Sources     SourcesConfig // sources.go
+	// NATSURL, when set, makes RunWorkers forward every event to NATS
+	// JetStream (see adapters/nats).
+	NATSURL string
 }
 
 // Service is one running registry: API plus projectors.
@@ -48,8 +52,10 @@ type Service struct {
 	Verifier     *postgres.Verifier
 	Rebuilder    *postgres.Rebuilder
 	API          *apihttp.Server
-	projectors   []*postgres.Projector
-	logger       *slog.Logger
+	// Forwarder sends the log to NATS; nil without Config.NATSURL.
+	Forwarder  *natsfwd.Forwarder
+	projectors []*postgres.Projector
+	logger     *slog.Logger
 
 	// Connections to source systems and their sync scheduler (sources.go).
 	Connections    *postgres.Connections
@@ -97,6 +103,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	for _, p := range projections.All() {
 		s.projectors = append(s.projectors, postgres.NewProjector(pool, keys, p, cfg.Projector, cfg.Logger))
 	}
+	if cfg.NATSURL != "" {
+		s.Forwarder = natsfwd.NewForwarder(s.Store, natsfwd.Config{URL: cfg.NATSURL}, cfg.Logger)
+	}
 	s.Audit = postgres.NewAudit(pool, s.Store)
 	s.Verifier = postgres.NewVerifier(pool, s.Store)
 	s.Rebuilder = postgres.NewRebuilder(pool, keys, cfg.Logger)
@@ -119,7 +128,8 @@ func (s *Service) ProjectorsRunning() map[string]bool {
 }
 
 // RunWorkers consumes the log until ctx ends, then waits for every
-// projector to finish its batch. The import worker runs beside them.
+// projector to finish its batch. The import worker runs beside them, and
+// the NATS forwarder when configured.
 func (s *Service) RunWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -132,6 +142,13 @@ func (s *Service) RunWorkers(ctx context.Context) {
 		defer wg.Done()
 		s.SyncScheduler.Run(ctx)
 	}()
+	if s.Forwarder != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.runForwarder(ctx)
+		}()
+	}
 	for _, p := range s.projectors {
 		wg.Add(1)
 		go func() {
@@ -148,6 +165,31 @@ func (s *Service) RunWorkers(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+}
+
+// runForwarder keeps the NATS forwarder running until ctx ends. NATS being
+// away is not fatal: each failed run is a warning (no event content in it)
+// and the next one starts after a growing pause, at most 30 s. Events wait
+// in the log meanwhile.
+func (s *Service) runForwarder(ctx context.Context) {
+	const maxPause = 30 * time.Second
+	pause := time.Second
+	for ctx.Err() == nil {
+		started := time.Now()
+		err := s.Forwarder.Run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(started) > maxPause {
+			pause = time.Second // it ran a while: start over quickly
+		}
+		s.logger.Warn("forwarding to NATS stopped; retrying", "retry_in", pause.String(), "error", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, maxPause)
+	}
 }
 
 // Serve runs the API on ln and the projectors until ctx ends. Shutdown is

@@ -50,7 +50,7 @@ func auditCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	if *tenant == "" || (subject == "") != (what == "events") {
 		return errors.New(auditUsage)
 	}
-	svc, err := openService(ctx)
+	svc, err := openService(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func replayCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		todo = []projections.Projection{p}
 	}
-	svc, err := openService(ctx)
+	svc, err := openService(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func verifyCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	svc, err := openService(ctx)
+	svc, err := openService(ctx, "")
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func importCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	svc, err := openService(ctx)
+	svc, err := openService(ctx, "")
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,8 @@ commands:
 environment:
   DATABASE_URL           PostgreSQL URL of the registry's database
   CLIENTREG_MASTER_KEY   base64 of 32 random bytes; wraps the per-client data keys (serve)
+  NATS_URL               when set, serve forwards every event to NATS JetStream (stream CLIENTREG_EVENTS,
+                         subjects clientreg.events.<tenant id>.<event type>), e.g. nats://127.0.0.1:4222
   LOG_LEVEL              debug, info (default), warn, error
   CLIENTREG_SYNC_INTERVAL  time between scheduled syncs of a connection (default 15m)
   ADMINPULSE_CLIENT_ID, ADMINPULSE_CLIENT_SECRET, ADMINPULSE_AUTH_URL, ADMINPULSE_TOKEN_URL,
@@ -137,7 +139,7 @@ func serve(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	svc, err := openService(ctx)
+	svc, err := openService(ctx, os.Getenv("NATS_URL"))
 	if err != nil {
 		return err
 	}
@@ -150,8 +152,9 @@ func serve(ctx context.Context, args []string) error {
 	return svc.Serve(ctx, ln)
 }
 
-// openService connects to DATABASE_URL with CLIENTREG_MASTER_KEY.
-func openService(ctx context.Context) (*service.Service, error) {
+// openService connects to DATABASE_URL with CLIENTREG_MASTER_KEY. A
+// natsURL makes its workers forward events to NATS (serve only).
+func openService(ctx context.Context, natsURL string) (*service.Service, error) {
 	url, err := databaseURL()
 	if err != nil {
 		return nil, err
@@ -168,7 +171,8 @@ func openService(ctx context.Context) (*service.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return service.New(ctx, service.Config{DatabaseURL: url, MasterKey: key, Logger: slog.Default(), Sources: sources})
+	return service.New(ctx, service.Config{DatabaseURL: url, MasterKey: key, Logger: slog.Default(), Sources: sources,
+		NATSURL: natsURL})
 }
 
 // createDatabase creates DATABASE_URL's database through the server's
