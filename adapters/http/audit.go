@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/commands"
+	"github.com/clientreg/clientreg/projections"
 )
 
 // historyPage is a timeline as the API returns it.
@@ -20,26 +22,25 @@ type historyPage struct {
 }
 
 func (s *Server) clientHistory(w http.ResponseWriter, r *http.Request) {
-	id, err := pathUUID(r, "id")
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	entries, err := s.audit.ClientHistory(r.Context(), principalFrom(r.Context()).TenantID, id)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, historyPage{Items: entries})
+	s.streamHistory(w, r, s.audit.ClientHistory)
 }
 
 func (s *Server) importHistory(w http.ResponseWriter, r *http.Request) {
+	s.streamHistory(w, r, s.audit.ImportHistory)
+}
+
+func (s *Server) connectionHistory(w http.ResponseWriter, r *http.Request) {
+	s.streamHistory(w, r, s.audit.ConnectionHistory)
+}
+
+func (s *Server) streamHistory(w http.ResponseWriter, r *http.Request,
+	read func(ctx context.Context, tenantID, id uuid.UUID) ([]projections.HistoryEntry, error)) {
 	id, err := pathUUID(r, "id")
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	entries, err := s.audit.ImportHistory(r.Context(), principalFrom(r.Context()).TenantID, id)
+	entries, err := read(r.Context(), principalFrom(r.Context()).TenantID, id)
 	if err != nil {
 		writeError(w, r, err)
 		return

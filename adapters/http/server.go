@@ -46,6 +46,7 @@ type AuditLog interface {
 	ClientHistory(ctx context.Context, tenantID, id uuid.UUID) ([]projections.HistoryEntry, error)
 	ClientAsOf(ctx context.Context, tenantID, id uuid.UUID, at time.Time) (projections.ClientView, error)
 	ImportHistory(ctx context.Context, tenantID, id uuid.UUID) ([]projections.HistoryEntry, error)
+	ConnectionHistory(ctx context.Context, tenantID, id uuid.UUID) ([]projections.HistoryEntry, error)
 	Events(ctx context.Context, tenantID uuid.UUID, f postgres.EventFilter) (postgres.EventPage, error)
 }
 
@@ -163,6 +164,7 @@ func (s *Server) jsonRoutes(r chi.Router) {
 		r.Post("/connections/{id}/sync", s.syncConnection)
 	})
 	r.With(requireRole(postgres.RoleAdmin)).Get("/connections", s.listConnections)
+	r.With(requireRole(postgres.RoleAdmin)).Get("/connections/{id}/history", s.connectionHistory)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -83,6 +83,16 @@ func (a *Audit) ImportHistory(ctx context.Context, tenantID, id uuid.UUID) ([]pr
 
 // labelImports names the imports entries came from by their labels, read
 // from the imports' own streams (the log, not a read model that may lag).
+// ConnectionHistory is a connection's own timeline: connected, authorized,
+// sync runs, revoked. Its events never hold secrets.
+func (a *Audit) ConnectionHistory(ctx context.Context, tenantID, id uuid.UUID) ([]projections.HistoryEntry, error) {
+	events, err := a.stream(ctx, tenantID, id, domain.StreamConnection, domain.ErrConnectionNotFound)
+	if err != nil {
+		return nil, err
+	}
+	return projections.StreamHistory(events)
+}
+
 func (a *Audit) labelImports(ctx context.Context, tenantID uuid.UUID, entries []projections.HistoryEntry) error {
 	labels := map[uuid.UUID]string{}
 	for i := range entries {

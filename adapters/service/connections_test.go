@@ -323,6 +323,10 @@ func TestAdminPulseSync(t *testing.T) {
 	if code := a.do("POST", "/v1/connections/"+id+"/sync", admin, nil).expect(t, 409).errorCode(); code != "connection_revoked" {
 		t.Fatalf("sync of a revoked connection: %s", code)
 	}
+	history := a.do("GET", "/v1/connections/"+id+"/history", admin, nil).expect(t, 200)
+	if raw := history.raw; !strings.Contains(raw, `"SyncCompleted"`) || !strings.Contains(raw, `"SourceDisconnected"`) || strings.Contains(raw, "access-") {
+		t.Errorf("connection timeline: %s", raw)
+	}
 	var secrets []byte
 	if err := a.svc.Pool.QueryRow(context.Background(), `SELECT secrets FROM connections WHERE id = $1`, id).Scan(&secrets); err != nil || secrets != nil {
 		t.Fatalf("secrets kept after revoke: %v %v", secrets, err)
