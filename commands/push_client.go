@@ -121,7 +121,17 @@ func (h PushClientHandler) Handle(ctx context.Context, tenantID uuid.UUID, cmd P
 	origin := domain.Origin{TenantID: tenantID, Actor: "push:" + cmd.ConnectionID.String(),
 		CorrelationID: runID.String(), SyncRunID: runID}
 	var out PushResult
-	err := h.syncs.InTransaction(ctx, tenantID, func(tx SyncTx) error {
+	// A client edited while the push is applied: decide again on its new
+	// state.
+	_, err := retryOnConflict(ctx, func() (Result, error) {
+		out = PushResult{}
+		return Result{}, h.apply(ctx, tenantID, origin, cmd, &out)
+	})
+	return out, err
+}
+
+func (h PushClientHandler) apply(ctx context.Context, tenantID uuid.UUID, origin domain.Origin, cmd PushClient, out *PushResult) error {
+	return h.syncs.InTransaction(ctx, tenantID, func(tx SyncTx) error {
 		ps := &pageSync{tx: tx, origin: origin, source: domain.SourceName(domain.ProviderERP), updatedAt: cmd.UpdatedAt}
 		if err := ps.apply(ctx, []domain.SourceRecord{cmd.Record}); err != nil {
 			return err
@@ -151,5 +161,4 @@ func (h PushClientHandler) Handle(ctx context.Context, tenantID uuid.UUID, cmd P
 		}
 		return nil
 	})
-	return out, err
 }

@@ -93,8 +93,9 @@ type SyncTx interface {
 	Links(ctx context.Context, source string, externalIDs []string) (map[string]SourceLink, error)
 	// Versions gives the current stream version of clients.
 	Versions(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]int, error)
-	// MatchVAT finds live clients by their (normalized) enterprise number.
-	MatchVAT(ctx context.Context, vats []string) (map[string]uuid.UUID, error)
+	// MatchVAT finds live clients by their (normalized) enterprise number,
+	// leaving out those already linked to a record of source.
+	MatchVAT(ctx context.Context, source string, vats []string) (map[string]uuid.UUID, error)
 	// Digest is a keyed digest of a record's details.
 	Digest(details map[domain.Field]string) []byte
 	PutLinks(ctx context.Context, source string, links []SourceLink) error
@@ -200,41 +201,51 @@ func (h RunSyncHandler) pull(ctx context.Context, origin domain.Origin, conn *do
 		if err != nil {
 			return counts, issues, err
 		}
-		err = h.syncs.InTransaction(ctx, origin.TenantID, func(tx SyncTx) error {
-			next := state
-			if page.PullStart || (page.Listing && next.PullID == uuid.Nil) {
-				next.PullID = uuid.New()
+		var next SyncState
+		var ps *pageSync
+		// A client edited while the page is applied makes the page lose
+		// its race: it rolled back entirely, so it is decided again.
+		for attempt := 0; ; attempt++ {
+			next, ps = state, &pageSync{origin: origin, source: source}
+			err = h.syncs.InTransaction(ctx, origin.TenantID, func(tx SyncTx) error {
+				return h.applyPage(ctx, tx, conn.ID(), page, &next, ps)
+			})
+			if !errors.Is(err, domain.ErrConcurrencyConflict) || attempt == maxConflictRetries || ctx.Err() != nil {
+				break
 			}
-			pullID := uuid.Nil
-			if page.Listing {
-				pullID = next.PullID
-			}
-			ps := &pageSync{tx: tx, origin: origin, source: source, pullID: pullID}
-			if err := ps.apply(ctx, page.Records); err != nil {
-				return err
-			}
-			if page.Listing && page.ListingEnd {
-				if err := ps.removeUnseen(ctx); err != nil {
-					return err
-				}
-				next.PullID = uuid.Nil
-			}
-			next.Cursor, next.RunID = page.Cursor, origin.SyncRunID
-			if err := tx.SaveState(ctx, conn.ID(), next); err != nil {
-				return err
-			}
-			state = next
-			counts = counts.Add(ps.counts)
-			issues = appendIssues(issues, ps.issues)
-			return nil
-		})
+		}
 		if err != nil {
 			return counts, issues, err
 		}
+		state = next
+		counts = counts.Add(ps.counts)
+		issues = appendIssues(issues, ps.issues)
 		if page.Last {
 			return counts, issues, nil
 		}
 	}
+}
+
+// applyPage applies one page and stores the cursor after it, in tx.
+func (h RunSyncHandler) applyPage(ctx context.Context, tx SyncTx, connectionID uuid.UUID, page SourcePage, next *SyncState, ps *pageSync) error {
+	if page.PullStart || (page.Listing && next.PullID == uuid.Nil) {
+		next.PullID = uuid.New()
+	}
+	ps.tx = tx
+	if page.Listing {
+		ps.pullID = next.PullID
+	}
+	if err := ps.apply(ctx, page.Records); err != nil {
+		return err
+	}
+	if page.Listing && page.ListingEnd {
+		if err := ps.removeUnseen(ctx); err != nil {
+			return err
+		}
+		next.PullID = uuid.Nil
+	}
+	next.Cursor, next.RunID = page.Cursor, ps.origin.SyncRunID
+	return tx.SaveState(ctx, connectionID, *next)
 }
 
 // maxIssues bounds the issues a run keeps in its event.

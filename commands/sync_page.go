@@ -142,7 +142,7 @@ func (p *pageSync) match(ctx context.Context, fresh []*syncItem) error {
 	}
 	byVAT := map[string]uuid.UUID{}
 	if len(vats) > 0 {
-		if byVAT, err = p.tx.MatchVAT(ctx, vats); err != nil {
+		if byVAT, err = p.tx.MatchVAT(ctx, p.source, vats); err != nil {
 			return err
 		}
 	}

@@ -159,12 +159,14 @@ func (s *Server) jsonRoutes(r chi.Router) {
 		r.Post("/imports/{id}/execute", s.executeImport)
 		r.Post("/imports/{id}/undo", s.undoImport)
 		r.Post("/clients/{id}/erase", s.eraseClient)
-		r.Post("/connections", s.connectSource)
 		r.Delete("/connections/{id}", s.revokeConnection)
 		r.Post("/connections/{id}/sync", s.syncConnection)
 	})
 	r.With(requireRole(postgres.RoleAdmin)).Get("/connections", s.listConnections)
 	r.With(requireRole(postgres.RoleAdmin)).Get("/connections/{id}/history", s.connectionHistory)
+	// Not through the idempotency cache: the answer holds a secret (the ERP
+	// secret, the OAuth2 state), which must not be stored in clear.
+	r.With(requireRole(postgres.RoleAdmin)).Post("/connections", s.connectSource)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -345,6 +345,11 @@ func (s *Connections) InTransaction(ctx context.Context, tenantID uuid.UUID, fn 
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		return fn(&syncTx{importTx: s.imports.newTx(tx, tenantID)})
 	})
+	if isDeadlock(err) {
+		// Lost a race for reservations with another writer: the whole
+		// transaction rolled back, deciding again is safe.
+		return fmt.Errorf("%w: %w", domain.ErrConcurrencyConflict, err)
+	}
 	if err != nil {
 		return s.store.explainConflict(ctx, tenantID, err)
 	}
@@ -446,11 +451,15 @@ func (t *syncTx) Versions(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]i
 }
 
 // MatchVAT looks enterprise numbers up in the client read model (the
-// write side keeps no VAT index); the oldest live client wins.
-func (t *syncTx) MatchVAT(ctx context.Context, vats []string) (map[string]uuid.UUID, error) {
-	rows, err := t.tx.Query(ctx, `SELECT DISTINCT ON (vat_number) vat_number, id FROM rm_clients
-		WHERE tenant_id = $1 AND vat_number = ANY($2) AND status = 'active'
-		ORDER BY vat_number, created_at, id`, t.tenantID, vats)
+// write side keeps no VAT index); the oldest live client not yet linked to
+// the source wins. Two records of one source with one enterprise number
+// are two clients.
+func (t *syncTx) MatchVAT(ctx context.Context, source string, vats []string) (map[string]uuid.UUID, error) {
+	rows, err := t.tx.Query(ctx, `SELECT DISTINCT ON (c.vat_number) c.vat_number, c.id
+		FROM unnest($2::text[]) AS x(vat)
+		JOIN rm_clients c ON c.tenant_id = $1 AND c.vat_number = x.vat
+		WHERE c.status = 'active' AND NOT ($3 = ANY(c.sources))
+		ORDER BY c.vat_number, c.created_at, c.id`, t.tenantID, vats, source)
 	if err != nil {
 		return nil, fmt.Errorf("match enterprise numbers: %w", err)
 	}
