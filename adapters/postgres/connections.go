@@ -395,12 +395,14 @@ type syncTx struct {
 var _ commands.SyncTx = (*syncTx)(nil)
 
 func (t *syncTx) Links(ctx context.Context, source string, externalIDs []string) (map[string]commands.SourceLink, error) {
-	// A join on unnest, not = ANY: a table that grew in the same run has no
-	// statistics yet, and a sequential scan matching every row against the
-	// whole array costs rows × ids.
+	// One primary-key probe per id, whatever the planner thinks of a table
+	// that grew in the same run (without statistics it reads every record
+	// of the source for each page, against the whole array or into a hash):
+	// OFFSET 0 keeps the lateral subquery from being flattened into a join.
 	rows, err := t.tx.Query(ctx, `SELECT r.external_id, r.client_id, r.digest, r.client_version, r.pull_id, r.removed, r.source_updated_at
 		FROM unnest($3::text[]) AS x(ext)
-		JOIN source_records r ON r.tenant_id = $1 AND r.source = $2 AND r.external_id = x.ext`, t.tenantID, source, externalIDs)
+		CROSS JOIN LATERAL (SELECT * FROM source_records s
+			WHERE s.tenant_id = $1 AND s.source = $2 AND s.external_id = x.ext OFFSET 0) AS r`, t.tenantID, source, externalIDs)
 	if err != nil {
 		return nil, fmt.Errorf("read source records: %w", err)
 	}
@@ -430,12 +432,12 @@ func (t *syncTx) Versions(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]i
 	}
 	// One probe of the stream key per client (the newest version is the
 	// first entry of the index backwards), whatever the size of the log.
-	// The tenant is checked outside, so nothing tempts the planner away
-	// from the stream key.
-	rows, err := t.tx.Query(ctx, `SELECT x.id, v.version FROM unnest($2::uuid[]) AS x(id)
-		CROSS JOIN LATERAL (SELECT e.stream_version AS version, e.tenant_id FROM events e
-			WHERE e.stream_id = x.id ORDER BY e.stream_version DESC LIMIT 1) AS v
-		WHERE v.tenant_id = $1`, t.tenantID, ids)
+	// The ids come from the tenant's own source records, and a stream id
+	// belongs to one tenant: reading the stream key alone lets PostgreSQL
+	// answer from the index.
+	rows, err := t.tx.Query(ctx, `SELECT x.id, v.version FROM unnest($1::uuid[]) AS x(id)
+		CROSS JOIN LATERAL (SELECT e.stream_version AS version FROM events e
+			WHERE e.stream_id = x.id ORDER BY e.stream_version DESC LIMIT 1) AS v`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read client versions: %w", err)
 	}

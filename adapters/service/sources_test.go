@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/adapters/service"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 )
@@ -220,4 +221,57 @@ func TestERPPush(t *testing.T) {
 	a.do("DELETE", "/v1/connections/"+id, admin, nil).expect(t, 200)
 	a.push("PUT", id, "K-4", secret, "", req).expect(t, 401)
 	a.verify()
+}
+
+// TestOneRunAtATimeAcrossInstances: two registries on one database asked
+// to run the same due connection at the same moment run it once.
+func TestOneRunAtATimeAcrossInstances(t *testing.T) {
+	t.Parallel()
+	sy := newFakeSyneton(t, "key-1")
+	for i := 1; i <= 4; i++ {
+		sy.customers[fmt.Sprint(i)] = customer(fmt.Sprintf("Lambert%d", i), fmt.Sprintf("l%d@example.be", i))
+	}
+	a, _ := startSyncApp(t, nil)
+	admin := a.tenant("office")[postgres.RoleAdmin]
+	id := uuid.MustParse(a.do("POST", "/v1/connections", admin, map[string]any{"provider": "admin-is-consult", "base_url": sy.URL, "api_key": "key-1"}).
+		expect(t, 201).str("id"))
+	first := a.waitRun(admin, id.String(), "")
+
+	// A second instance on the same database (no scheduler of its own
+	// running: the test starts the runs itself).
+	ctx := context.Background()
+	other, err := service.New(ctx, service.Config{DatabaseURL: a.svc.Pool.Config().ConnString(), MasterKey: []byte("0123456789abcdef0123456789abcdef"),
+		Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tenant := uuid.MustParse(a.tenantID(admin))
+	countStarts := func() int {
+		var n int
+		if err := a.svc.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE stream_id = $1 AND event_type = 'SyncStarted'`, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := countStarts()
+	if err := other.Connections.ScheduleNow(ctx, tenant, id); err != nil {
+		t.Fatal(err)
+	}
+	sy.change("5", "INSERT", customer("Lambert5", "l5@example.be"))
+	errs := make(chan error, 2)
+	for _, svc := range []*service.Service{a.svc, other} {
+		go func() { errs <- svc.ConnectionCmds.Run.RunDue(ctx, tenant, id) }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil && !errors.Is(err, domain.ErrSyncAlreadyRunning) {
+			t.Fatal(err)
+		}
+	}
+	if n := countStarts() - before; n != 1 {
+		t.Fatalf("%d runs started, want 1", n)
+	}
+	if run := a.waitRun(admin, id.String(), first["id"].(string)); counts(run)["created"] != 1 {
+		t.Fatalf("run %v", run)
+	}
 }

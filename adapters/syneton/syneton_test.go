@@ -1,8 +1,12 @@
 package syneton
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,5 +38,37 @@ func TestCustomerMapping(t *testing.T) {
 	if r.ExternalID != "42" || r.Details["last_name"] != "Janssens" || r.Details["phone"] != "0470 12 34 56" ||
 		r.Details["language"] != "nl" || r.Details["box"] != "b" || r.Details["kind"] != "person" {
 		t.Fatalf("record %+v", r)
+	}
+}
+
+// TestTokenRenewedAfterTimeToLive: a session token is used until 90% of
+// its TimeToLive, then the client logs in again before calling.
+func TestTokenRenewedAfterTimeToLive(t *testing.T) {
+	logins := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/v1/token/") {
+			logins++
+			fmt.Fprintf(w, `{"TokenGuid":"g%d","TimeToLive":10}`, logins)
+			return
+		}
+		if r.Header.Get("synetonToken") != fmt.Sprintf("g%d", logins) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, `{"DefaultRecordsPerPage":10,"MaxRecordsPerPage":100}`)
+	}))
+	defer srv.Close()
+	c := New(srv.URL, "k", nil)
+	now := time.Unix(1_000_000, 0)
+	c.now = func() time.Time { return now }
+	for _, step := range []time.Duration{0, 8 * time.Second, 2 * time.Second} {
+		now = now.Add(step)
+		if _, err := c.Settings(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 0 s: login; 8 s: still valid (renewal at 9 s); 10 s: renewed.
+	if logins != 2 {
+		t.Fatalf("%d logins, want 2", logins)
 	}
 }
