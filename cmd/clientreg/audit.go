@@ -37,15 +37,9 @@ func auditCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	since := fs.String("since", "", "events: only those recorded at or after this time (2026-11-21T10:00:00Z or 2026-11-21)")
 	types := fs.String("type", "", "events: only these types, comma-separated")
 	actor := fs.String("actor", "", "events: only this actor (token:<id>)")
-	var subject string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		subject, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	subject, err := parseWithOperand(fs, args)
+	if err != nil {
 		return err
-	}
-	if subject == "" && fs.NArg() > 0 {
-		subject = fs.Arg(0)
 	}
 	if *tenant == "" || (subject == "") != (what == "events") {
 		return errors.New(auditUsage)

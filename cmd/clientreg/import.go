@@ -45,16 +45,9 @@ func importCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&opts.Sheet, "sheet", "", "sheet to read (default: Clients, else the first non-empty)")
 	var lists listFlags
 	fs.Var(&lists, "list", "put the imported clients on this list (repeatable; created if missing)")
-	// The file may come before the flags, as people type it.
-	var path string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		path, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	path, err := parseWithOperand(fs, args)
+	if err != nil {
 		return err
-	}
-	if path == "" && fs.NArg() > 0 {
-		path = fs.Arg(0)
 	}
 	if path == "" || *tenant == "" {
 		return errors.New("usage: clientreg import FILE --tenant NAME [--dry-run] [--mode ...] [--list NAME] [--lang fr]")

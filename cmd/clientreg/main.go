@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/jackc/pgx/v5"
@@ -102,6 +103,22 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprint(os.Stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// parseWithOperand parses flags around one operand (a file, an id), which
+// may come before the flags, as people type it, or after them.
+func parseWithOperand(fs *flag.FlagSet, args []string) (string, error) {
+	var operand string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		operand, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	if operand == "" && fs.NArg() > 0 {
+		operand = fs.Arg(0)
+	}
+	return operand, nil
 }
 
 func logLevel() slog.Level {
