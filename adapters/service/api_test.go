@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -28,12 +27,19 @@ type app struct {
 
 func startApp(t *testing.T) *app {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := service.New(ctx, service.Config{
+	return startAppWith(t, service.Config{
 		DatabaseURL: pgtest.NewDatabaseURL(t),
 		MasterKey:   []byte("0123456789abcdef0123456789abcdef"),
-		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:      testLogger(),
 	})
+}
+
+// startAppWith serves a registry built from cfg on a loopback port until
+// the test ends.
+func startAppWith(t *testing.T, cfg service.Config) *app {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	svc, err := service.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -67,25 +66,7 @@ func startSyncApp(t *testing.T, ap *fakeAdminPulse) (*app, *sleeps) {
 			TokenURL: ap.URL + "/oauth/token", ClientID: "clientreg", ClientSecret: "s3cret",
 			RedirectURL: "http://registry.test/v1/connections/oauth/callback", CallsPerMinute: 60000}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := service.New(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- svc.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		svc.Close()
-	})
-	return &app{t: t, base: "http://" + ln.Addr().String(), svc: svc}, sl
+	return startAppWith(t, cfg), sl
 }
 
 // connection returns the connection as GET /v1/connections shows it.
