@@ -15,21 +15,17 @@ import (
 // deletes its data key (its sealed fields in the log become unreadable for
 // good; SaveInTx releases its unique values), the uploaded files that
 // mention it, the cell values analyses quoted from it, and what syncs and
-// app registrations keep about it. The read models
-// drop its data when the clients projection applies ClientErased.
+// app registrations keep about it; again after a deadlock, like Save. The
+// read models drop its data when the clients projection applies
+// ClientErased.
 func (s *EventStore) SaveErasure(ctx context.Context, origin domain.Origin, c *domain.Client, copies commands.Erasure) (int64, error) {
-	var position int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		if position, err = s.SaveInTx(ctx, tx, origin, c); err != nil {
-			return err
+	return s.saveWith(ctx, origin, func(tx pgx.Tx) (int64, error) {
+		position, err := s.SaveInTx(ctx, tx, origin, c)
+		if err != nil {
+			return 0, err
 		}
-		return eraseBesideLog(ctx, tx, origin.TenantID, c.ID(), copies)
+		return position, eraseBesideLog(ctx, tx, origin.TenantID, c.ID(), copies)
 	})
-	if err != nil {
-		return 0, s.explainConflict(ctx, origin.TenantID, err)
-	}
-	return position, nil
 }
 
 func eraseBesideLog(ctx context.Context, tx pgx.Tx, tenantID, clientID uuid.UUID, copies commands.Erasure) error {

@@ -100,11 +100,19 @@ func (s *EventStore) decodeRows(ctx context.Context, rows pgx.Rows) ([]domain.Re
 // values the aggregates hold afterwards. It returns the global position of
 // the last event appended (0 when there was nothing to append).
 func (s *EventStore) Save(ctx context.Context, origin domain.Origin, aggs ...domain.Aggregate) (int64, error) {
+	return s.saveWith(ctx, origin, func(tx pgx.Tx) (int64, error) {
+		return s.SaveInTx(ctx, tx, origin, aggs...)
+	})
+}
+
+// saveWith runs save in a transaction of its own, again after a deadlock,
+// and explains a lost race for a stream.
+func (s *EventStore) saveWith(ctx context.Context, origin domain.Origin, save func(pgx.Tx) (int64, error)) (int64, error) {
 	var position int64
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			position, err = s.SaveInTx(ctx, tx, origin, aggs...)
+			position, err = save(tx)
 			return err
 		})
 		// Two saves that swap unique values (A takes B's email while B takes
