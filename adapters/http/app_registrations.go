@@ -1,7 +1,10 @@
 package http
 
 import (
+	"context"
 	"net/http"
+
+	"github.com/google/uuid"
 
 	"github.com/clientreg/clientreg/commands"
 )
@@ -28,17 +31,9 @@ func (s *Server) inviteClient(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, err := pathUUID(r, "id")
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	res, err := d.Commands.Invite.Handle(r.Context(), commands.InviteClient{Origin: origin(r), ClientID: id})
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeResult(w, http.StatusOK, res)
+	s.commandOnID(w, r, func(ctx context.Context, id uuid.UUID) (commands.Result, error) {
+		return d.Commands.Invite.Handle(ctx, commands.InviteClient{Origin: origin(r), ClientID: id})
+	})
 }
 
 func (s *Server) validateAccess(w http.ResponseWriter, r *http.Request) {
@@ -46,17 +41,9 @@ func (s *Server) validateAccess(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, err := pathUUID(r, "id")
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	res, err := d.Commands.Validate.Handle(r.Context(), commands.ValidateAccess{Origin: origin(r), ClientID: id})
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeResult(w, http.StatusOK, res)
+	s.commandOnID(w, r, func(ctx context.Context, id uuid.UUID) (commands.Result, error) {
+		return d.Commands.Validate.Handle(ctx, commands.ValidateAccess{Origin: origin(r), ClientID: id})
+	})
 }
 
 type appRegistrationBody struct {

@@ -91,17 +91,9 @@ func (s *Server) revokeConnection(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, err := pathUUID(r, "id")
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	res, err := d.Commands.Revoke.Handle(r.Context(), commands.RevokeConnection{Origin: origin(r), ConnectionID: id})
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeResult(w, http.StatusOK, res)
+	s.commandOnID(w, r, func(ctx context.Context, id uuid.UUID) (commands.Result, error) {
+		return d.Commands.Revoke.Handle(ctx, commands.RevokeConnection{Origin: origin(r), ConnectionID: id})
+	})
 }
 
 func (s *Server) syncConnection(w http.ResponseWriter, r *http.Request) {

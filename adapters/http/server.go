@@ -291,6 +291,22 @@ func (s *Server) awaitPosition(r *http.Request) error {
 	return s.reads.WaitForPosition(r.Context(), principalFrom(r.Context()).TenantID, pos, projections.Names(), s.ReadYourWritesTimeout)
 }
 
+// commandOnID runs a command on the resource {id} names and answers its
+// result.
+func (s *Server) commandOnID(w http.ResponseWriter, r *http.Request, run func(ctx context.Context, id uuid.UUID) (commands.Result, error)) {
+	id, err := pathUUID(r, "id")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	res, err := run(r.Context(), id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeResult(w, http.StatusOK, res)
+}
+
 func writeResult(w http.ResponseWriter, status int, res commands.Result) {
 	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(res.Version)))
 	writeJSON(w, status, res)
