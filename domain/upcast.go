@@ -36,6 +36,12 @@ func CurrentEvent(name string, version int) (Event, bool) {
 	return NewEvent(name, latest)
 }
 
+// IsCurrentVersion reports whether events stored at this version need no
+// upcasting.
+func IsCurrentVersion(name string, version int) bool {
+	return latestVersion[name] == version
+}
+
 // Upcast brings the fields of a stored event from its version to the
 // current one. It reports whether anything had to change.
 func Upcast(name string, version int, fields map[string]json.RawMessage) (bool, error) {

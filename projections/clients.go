@@ -99,11 +99,13 @@ func waves(events []domain.RecordedEvent) [][]domain.RecordedEvent {
 // queueWave queues the statements of one wave; its events are all of
 // different clients, so their order does not matter.
 func queueWave(stmts *statements, wave []domain.RecordedEvent) {
-	var registered, deleted, addedToList []domain.RecordedEvent
+	var registered, changed, deleted, addedToList []domain.RecordedEvent
 	for _, e := range wave {
 		switch e.Event.(type) {
 		case domain.ClientRegistered:
 			registered = append(registered, e)
+		case domain.ClientDetailsChanged:
+			changed = append(changed, e)
 		case domain.ClientDeleted:
 			deleted = append(deleted, e)
 		case domain.ClientAddedToList:
@@ -113,6 +115,7 @@ func queueWave(stmts *statements, wave []domain.RecordedEvent) {
 		}
 	}
 	queueRegistrations(stmts, registered)
+	queueDetailChanges(stmts, changed)
 	queueDeletions(stmts, deleted)
 	queueListAdditions(stmts, addedToList)
 }
@@ -121,8 +124,6 @@ func queueWave(stmts *statements, wave []domain.RecordedEvent) {
 // applied set-based.
 func queueEvent(stmts *statements, e domain.RecordedEvent) {
 	switch ev := e.Event.(type) {
-	case domain.ClientDetailsChanged:
-		changeClient(stmts, e, ev)
 	case domain.ClientRestored:
 		updateClient(stmts, e, `status = 'active', deleted_at = NULL`)
 	case domain.ClientErased:
@@ -328,21 +329,77 @@ func describe(events []domain.RecordedEvent) string {
 	return fmt.Sprintf("apply %d %s events", len(events), events[0].EventName)
 }
 
-func changeClient(stmts *statements, e domain.RecordedEvent, ev domain.ClientDetailsChanged) {
-	var set string
-	var args []any
-	n := 6 // $1..$5 are taken by updateClient
-	for _, f := range domain.ClientFields {
-		if v, ok := ev.Changes[f]; ok {
-			set += fmt.Sprintf("%s = $%d, ", f, n)
-			args = append(args, v)
-			n++
-		}
+// queueDetailChanges applies a wave's detail changes one statement per set
+// of changed fields: a sync or an import changes the same few fields of
+// many clients. Like the other set-based updates, $1..$5 are tenant,
+// client, version, position and time, one element per event; then the
+// custom fields set (a JSON object) and cleared (a JSON array), when any
+// event of the group changes them, then one text array per changed field.
+func queueDetailChanges(stmts *statements, events []domain.RecordedEvent) {
+	type shape struct {
+		fields string // one byte per domain.ClientFields entry: 1 when changed
+		custom bool
 	}
-	customSet, customCleared := splitChanges(ev.CustomFields)
-	set += fmt.Sprintf("custom_fields = (custom_fields || $%d::jsonb) - $%d::text[]", n, n+1)
-	args = append(args, customSet, customCleared)
-	updateClient(stmts, e, set, args...)
+	groups := map[shape][]domain.RecordedEvent{}
+	var order []shape
+	for _, e := range events {
+		ev, _ := e.Event.(domain.ClientDetailsChanged) // queueWave sorted them by type
+		mask := make([]byte, len(domain.ClientFields))
+		for i, f := range domain.ClientFields {
+			if _, ok := ev.Changes[f]; ok {
+				mask[i] = 1
+			}
+		}
+		sh := shape{fields: string(mask), custom: len(ev.CustomFields) > 0}
+		if _, ok := groups[sh]; !ok {
+			order = append(order, sh)
+		}
+		groups[sh] = append(groups[sh], e)
+	}
+	for _, sh := range order {
+		group := groups[sh]
+		k := keysOf(group)
+		args := []any{k.tenants, k.ids, k.versions, k.positions, k.times}
+		var set, names, params []string
+		if sh.custom {
+			customSet, customCleared := make([]string, len(group)), make([]string, len(group))
+			for i, e := range group {
+				ev, _ := e.Event.(domain.ClientDetailsChanged)
+				customSet[i], customCleared[i] = splitChangesJSON(ev.CustomFields)
+			}
+			set = append(set, `custom_fields = (c.custom_fields || u.custom_set::jsonb) - ARRAY(SELECT jsonb_array_elements_text(u.custom_cleared::jsonb))`)
+			names, params = append(names, "custom_set", "custom_cleared"), append(params, "$6::text[]", "$7::text[]")
+			args = append(args, customSet, customCleared)
+		}
+		for i, f := range domain.ClientFields {
+			if sh.fields[i] == 0 {
+				continue
+			}
+			values := make([]string, len(group))
+			for i, e := range group {
+				ev, _ := e.Event.(domain.ClientDetailsChanged)
+				values[i] = ev.Changes[f]
+			}
+			set = append(set, fmt.Sprintf("%s = u.%s", f, f))
+			names, params = append(names, string(f)), append(params, fmt.Sprintf("$%d::text[]", len(args)+1))
+			args = append(args, values)
+		}
+		set = append(set, "version = u.version", "position = u.position", "updated_at = u.at")
+		stmts.add(describe(group), `UPDATE rm_clients c SET `+strings.Join(set, ", ")+`
+			FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::bigint[], $5::timestamptz[], `+strings.Join(params, ", ")+`)
+				AS u(tenant_id, id, version, position, at, `+strings.Join(names, ", ")+`)
+			WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND c.version < u.version`, args...)
+	}
+}
+
+// splitChangesJSON is splitChanges as the JSON texts a set-based update
+// takes.
+func splitChangesJSON(changes map[string]string) (set, cleared string) {
+	s, c := splitChanges(changes)
+	// Maps and slices of strings: marshalling cannot fail.
+	rawSet, _ := json.Marshal(s)
+	rawCleared, _ := json.Marshal(c)
+	return string(rawSet), string(rawCleared)
 }
 
 // updateClient queues a SET clause for the client's row, only if the row is

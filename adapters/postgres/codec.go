@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"crypto/cipher"
 	"encoding/base64"
 	"encoding/json"
@@ -80,8 +81,61 @@ func appendField(buf []byte, name string, value json.RawMessage) []byte {
 // decodeEvent fills target (an empty event of the current version, from
 // domain.CurrentEvent) from a payload stored at version. With key nil (the
 // subject was erased) the personal fields stay empty and erased is true.
-// An older version is upcast once its fields are unsealed.
+//
+// A payload of the current version, as encodeEvent wrote it, is decoded
+// straight into target, then its sealed fields over it: they are other
+// top-level keys than the plain ones. Anything else (an older version,
+// which must be upcast once unsealed) goes through a map of its fields.
 func decodeEvent(target domain.Event, version int, payload []byte, key cipher.AEAD, subjectID uuid.UUID) (e domain.Event, erased bool, err error) {
+	name := target.EventName()
+	sealed, hasSealed := sealedPart(payload)
+	if !domain.IsCurrentVersion(name, version) || !hasSealed && bytes.Contains(payload, []byte(`"`+sealedKey+`"`)) {
+		return decodeFields(target, version, payload, key, subjectID)
+	}
+	if err := json.Unmarshal(payload, target); err != nil {
+		return nil, false, fmt.Errorf("decode %s: %w", name, err)
+	}
+	if hasSealed {
+		if key == nil {
+			erased = true
+		} else {
+			plain, err := openBase64(key, sealed, subjectID)
+			if err != nil {
+				return nil, false, fmt.Errorf("open sealed part of %s: %w", name, err)
+			}
+			if err := json.Unmarshal(plain, target); err != nil {
+				return nil, false, fmt.Errorf("decode personal fields of %s: %w", name, err)
+			}
+		}
+	}
+	// Factories return pointers for decoding; aggregates switch on values.
+	return reflect.ValueOf(target).Elem().Interface().(domain.Event), erased, nil
+}
+
+// sealedPart finds the sealed blob where encodeEvent puts it: the last
+// field, a base64 string. No string value can hold the marker: its quotes
+// would be escaped.
+func sealedPart(payload []byte) ([]byte, bool) {
+	marker := []byte(`"` + sealedKey + `":"`)
+	i := bytes.LastIndex(payload, marker)
+	if i < 1 || !bytes.HasSuffix(payload, []byte(`"}`)) || payload[i-1] != '{' && payload[i-1] != ',' {
+		return nil, false
+	}
+	return payload[i+len(marker) : len(payload)-2], true
+}
+
+func openBase64(key cipher.AEAD, encoded []byte, subjectID uuid.UUID) ([]byte, error) {
+	sealed := make([]byte, base64.StdEncoding.DecodedLen(len(encoded)))
+	n, err := base64.StdEncoding.Decode(sealed, encoded)
+	if err != nil {
+		return nil, err
+	}
+	return open(key, sealed[:n], subjectID[:])
+}
+
+// decodeFields is decodeEvent's general path, through a map of the
+// payload's fields.
+func decodeFields(target domain.Event, version int, payload []byte, key cipher.AEAD, subjectID uuid.UUID) (e domain.Event, erased bool, err error) {
 	name := target.EventName()
 	fields := map[string]json.RawMessage{}
 	if err := json.Unmarshal(payload, &fields); err != nil {
@@ -92,11 +146,11 @@ func decodeEvent(target domain.Event, version int, payload []byte, key cipher.AE
 		if key == nil {
 			erased = true
 		} else {
-			var sealed []byte
-			if err := json.Unmarshal(sealedJSON, &sealed); err != nil {
+			var encoded string
+			if err := json.Unmarshal(sealedJSON, &encoded); err != nil {
 				return nil, false, fmt.Errorf("decode sealed part of %s: %w", name, err)
 			}
-			plain, err := open(key, sealed, subjectID[:])
+			plain, err := openBase64(key, []byte(encoded), subjectID)
 			if err != nil {
 				return nil, false, fmt.Errorf("open sealed part of %s: %w", name, err)
 			}
@@ -104,23 +158,16 @@ func decodeEvent(target domain.Event, version int, payload []byte, key cipher.AE
 				return nil, false, fmt.Errorf("decode personal fields of %s: %w", name, err)
 			}
 		}
-		if payload, err = json.Marshal(fields); err != nil {
-			return nil, false, err
-		}
 	}
-	upcast, err := domain.Upcast(name, version, fields)
-	if err != nil {
+	if _, err := domain.Upcast(name, version, fields); err != nil {
 		return nil, false, err
 	}
-	if upcast {
-		if payload, err = json.Marshal(fields); err != nil {
-			return nil, false, err
-		}
+	if payload, err = json.Marshal(fields); err != nil {
+		return nil, false, err
 	}
 	if err := json.Unmarshal(payload, target); err != nil {
 		return nil, false, fmt.Errorf("decode %s: %w", name, err)
 	}
-	// Factories return pointers for decoding; aggregates switch on values.
 	return reflect.ValueOf(target).Elem().Interface().(domain.Event), erased, nil
 }
 

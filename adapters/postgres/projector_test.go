@@ -614,9 +614,16 @@ func TestProjectorStoppedMidBatchAppliesWhatItAckedAndResumes(t *testing.T) {
 	runCtx, stop := context.WithTimeout(ctx, 15*time.Second)
 	defer stop()
 	var acks atomic.Int64
+	// Later acks are slowed down, so that the projector's stop goroutine
+	// surely lands before the batch's last message.
 	logger := slog.New(onLog(func(msg string) {
-		if msg == "Message acked by subscriber" && acks.Add(1) == 1100 {
+		if msg != "Message acked by subscriber" {
+			return
+		}
+		if n := acks.Add(1); n == 1100 {
 			stop()
+		} else if n > 1100 {
+			time.Sleep(time.Millisecond)
 		}
 	}))
 	applied := &atomic.Int64{}

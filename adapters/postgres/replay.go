@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
 
+	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
 )
 
@@ -55,14 +58,9 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 	if err != nil {
 		return err
 	}
-	// The rebuild's own connections find its tables first, then the live
-	// schema's (events, offsets, keys).
-	cfg := r.pool.Config().Copy()
-	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{work}.Sanitize() + ", " + pgx.Identifier{live}.Sanitize()
-	cfg.MaxConns = 2
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := r.rebuildPool(ctx, live, work)
 	if err != nil {
-		return fmt.Errorf("connect for rebuild: %w", err)
+		return err
 	}
 	defer pool.Close()
 
@@ -70,22 +68,97 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE stream_type = ANY($1)`, p.StreamTypes()).Scan(&total); err != nil {
 		return fmt.Errorf("count events: %w", err)
 	}
-	var done int64
+	// Reading and decoding the next batch overlaps with applying this one:
+	// the first is Go's work, the second the server's.
+	batches := make(chan replayBatch, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(batches)
+		return r.readAll(gctx, pool, p, total, batches)
+	})
 	var cursor logCursor
+	g.Go(func() error {
+		var done int64
+		for b := range batches {
+			if err := r.applyBatch(gctx, pool, p, b); err != nil {
+				return err
+			}
+			cursor, done = b.end, done+int64(len(b.events))
+			if progress != nil {
+				progress(done, max(total, done))
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, ddl := range deferred {
+		if _, err := pool.Exec(ctx, ddl); err != nil {
+			return fmt.Errorf("index rebuilt tables: %w", err)
+		}
+	}
+	if err := r.swap(ctx, pool, p, cursor, live, work, trash); err != nil {
+		return err
+	}
+	if _, err := r.pool.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{trash}.Sanitize()+` CASCADE; DROP SCHEMA `+pgx.Identifier{work}.Sanitize()); err != nil {
+		return fmt.Errorf("drop replaced tables: %w", err)
+	}
+	return nil
+}
+
+// rebuildPool connects two sessions (one reads, one applies) whose
+// search_path finds the rebuild's tables first, then the live schema's
+// (events, offsets, keys).
+func (r *Rebuilder) rebuildPool(ctx context.Context, live, work string) (*pgxpool.Pool, error) {
+	cfg := r.pool.Config().Copy()
+	params := cfg.ConnConfig.RuntimeParams
+	params["search_path"] = pgx.Identifier{work}.Sanitize() + ", " + pgx.Identifier{live}.Sanitize()
+	// The fresh tables grow from empty: a plan cached while they were small
+	// (a sequential scan) would stay in use at a million rows.
+	params["plan_cache_mode"] = "force_custom_plan"
+	// Every batch can be replayed after a crash: none is worth a disk sync.
+	params["synchronous_commit"] = "off"
+	// The deferred indexes are built once, over every row.
+	params["maintenance_work_mem"] = "256MB"
+	cfg.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect for rebuild: %w", err)
+	}
+	return pool, nil
+}
+
+// replayBatch is a batch of decoded events and the place in the log after
+// the last event read.
+type replayBatch struct {
+	events []domain.RecordedEvent
+	end    logCursor
+}
+
+// readAll reads and decodes the projection's events in batches until it
+// has read at least total of them and the log has no more.
+func (r *Rebuilder) readAll(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, total int64, out chan<- replayBatch) error {
+	var cursor logCursor
+	var read int64
 	for {
-		read, applied, err := r.applyBatch(ctx, pool, p, &cursor)
+		b, err := r.next(ctx, pool, p, cursor, nil)
 		if err != nil {
 			return err
 		}
-		done += int64(applied)
-		if progress != nil {
-			progress(done, max(total, done))
+		if len(b.events) > 0 {
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			cursor, read = b.end, read+int64(len(b.events))
 		}
-		if read == r.BatchSize {
+		if len(b.events) == r.BatchSize {
 			continue
 		}
-		if done >= total {
-			break
+		if read >= total {
+			return nil
 		}
 		// Events committed before the count stay invisible while an older
 		// transaction runs (a long import): wait for it.
@@ -95,18 +168,6 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	for _, ddl := range deferred {
-		if _, err := pool.Exec(ctx, ddl); err != nil {
-			return fmt.Errorf("index rebuilt tables: %w", err)
-		}
-	}
-	if err := r.swap(ctx, pool, p, &cursor, live, work, trash); err != nil {
-		return err
-	}
-	if _, err := r.pool.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{trash}.Sanitize()+` CASCADE; DROP SCHEMA `+pgx.Identifier{work}.Sanitize()); err != nil {
-		return fmt.Errorf("drop replaced tables: %w", err)
-	}
-	return nil
 }
 
 func (r *Rebuilder) liveSchema(ctx context.Context) (string, error) {
@@ -202,88 +263,80 @@ func copiedDDL(ctx context.Context, tx pgx.Tx, live, work, table string) ([]ddl,
 	return out, nil
 }
 
-// applyBatch applies the next batch of events in a transaction of its own
-// on pool (whose search_path leads to the rebuild's tables).
-func (r *Rebuilder) applyBatch(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, cursor *logCursor) (read, applied int, err error) {
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		// The batch can be replayed after a crash: it is not worth a disk sync.
-		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			return err
-		}
-		read, applied, err = r.applyBatchInTx(ctx, tx, p, cursor, nil)
-		return err
+// applyBatch applies a decoded batch in a transaction of its own on pool
+// (whose search_path leads to the rebuild's tables).
+func (r *Rebuilder) applyBatch(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, b replayBatch) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		return applyReplayed(ctx, tx, p, b)
 	})
-	return read, applied, err
 }
 
-// applyBatchInTx reads the events after cursor (up to until, when given) in
-// the order projections read them: by transaction, then offset, and only
-// from transactions older than every running one, so none is skipped. It
-// decodes those of the projection's streams on every CPU, applies them, and
-// moves the cursor past every event read.
-func (r *Rebuilder) applyBatchInTx(ctx context.Context, tx pgx.Tx, p projections.Projection, cursor *logCursor, until *logCursor) (read, applied int, err error) {
+func applyReplayed(ctx context.Context, tx pgx.Tx, p projections.Projection, b replayBatch) error {
+	if err := p.Apply(ctx, tx, b.events); err != nil {
+		return fmt.Errorf("replay %s at position %d: %w", p.Name(), b.events[0].Position, err)
+	}
+	return nil
+}
+
+// next reads and decodes the projection's events after cursor (up to
+// until, when given) in the order projections read them: by transaction,
+// then offset, and only from transactions older than every running one, so
+// none is skipped. Only the projection's streams are read; the swap moves
+// the cursor past the others.
+func (r *Rebuilder) next(ctx context.Context, q keyQuerier, p projections.Projection, cursor logCursor, until *logCursor) (replayBatch, error) {
 	bound := `AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`
 	args := []any{cursor.tx, cursor.offset, r.BatchSize}
 	if until != nil {
-		// Everything up to the live projector's position has committed.
+		// Everything up to until has committed.
 		bound = `AND (transaction_id, "offset") <= ($4::bigint::text::xid8, $5)`
 		args = append(args, until.tx, until.offset)
 	}
-	// Only the projection's streams are read; the cursor moves past the
-	// others when the swap catches up.
-	rows, err := tx.Query(ctx, `SELECT "offset", transaction_id::text::bigint, payload, metadata FROM events
+	// The ORDER BY names the table's column: the output column of the same
+	// name would sort by an expression, which no index serves.
+	rows, err := q.Query(ctx, `SELECT "offset", transaction_id::text::bigint, payload, metadata FROM events
 		WHERE (transaction_id, "offset") > ($1::bigint::text::xid8, $2) `+bound+` AND stream_type = ANY($`+strconv.Itoa(len(args)+1)+`)
-		ORDER BY transaction_id, "offset" LIMIT $3`, append(args, p.StreamTypes())...)
+		ORDER BY events.transaction_id, events."offset" LIMIT $3`, append(args, p.StreamTypes())...)
 	if err != nil {
-		return 0, 0, fmt.Errorf("read events to replay: %w", err)
+		return replayBatch{}, fmt.Errorf("read events to replay: %w", err)
 	}
+	b := replayBatch{end: cursor}
 	var events []storedEvent
 	var subjects []subjectRef
 	for rows.Next() {
 		var e storedEvent
-		var txID int64
 		var metadata []byte
-		if err := rows.Scan(&e.position, &txID, &e.payload, &metadata); err != nil {
+		if err := rows.Scan(&e.position, &b.end.tx, &e.payload, &metadata); err != nil {
 			rows.Close()
-			return 0, 0, fmt.Errorf("read events to replay: %w", err)
+			return replayBatch{}, fmt.Errorf("read events to replay: %w", err)
 		}
 		if e.metadata, err = parseMetadata(metadata); err != nil {
 			rows.Close()
-			return 0, 0, fmt.Errorf("event %d metadata: %w", e.position, err)
+			return replayBatch{}, fmt.Errorf("event %d metadata: %w", e.position, err)
 		}
-		read++
-		*cursor = logCursor{tx: txID, offset: e.position}
+		b.end.offset = e.position
 		events = append(events, e)
 		if s, ok := personalSubject(e.metadata); ok {
 			subjects = append(subjects, s)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return 0, 0, fmt.Errorf("read events to replay: %w", err)
+		return replayBatch{}, fmt.Errorf("read events to replay: %w", err)
 	}
-	keys := subjectKeys{keyring: r.keys, q: tx}
+	keys := subjectKeys{keyring: r.keys, q: q}
 	if err := keys.prefetch(ctx, subjects); err != nil {
-		return 0, 0, err
+		return replayBatch{}, err
 	}
-	decoded, err := decodeEach(&keys, len(events), func(i int) (int64, []byte, map[string]string) {
+	b.events, err = decodeEach(&keys, len(events), func(i int) (int64, []byte, map[string]string) {
 		return events[i].position, events[i].payload, events[i].metadata
 	})
-	if err != nil {
-		return 0, 0, err
-	}
-	for part := range slices.Chunk(decoded, applyPart) {
-		if err := p.Apply(ctx, tx, part); err != nil {
-			return 0, 0, fmt.Errorf("replay %s at position %d: %w", p.Name(), part[0].Position, err)
-		}
-	}
-	return read, len(decoded), nil
+	return b, err
 }
 
 // swap catches the rebuilt tables up with the live projector and puts them
 // in its place, in one transaction. The live projector's offset row is
 // locked first: it waits, and its next batch starts on the new tables from
 // the position they were rebuilt to.
-func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, cursor *logCursor, live, work, trash string) error {
+func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, cursor logCursor, live, work, trash string) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		var at logCursor
 		err := tx.QueryRow(ctx, `SELECT coalesce(offset_acked, 0), last_processed_transaction_id::text::bigint
@@ -291,15 +344,32 @@ func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, p projections.
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("lock %s's position: %w", p.Name(), err)
 		}
-		for at.after(*cursor) {
-			read, _, err := r.applyBatchInTx(ctx, tx, p, cursor, &at)
+		// The rebuilt tables take over at the end of the committed log, or
+		// at the live projector's position if that is further: a projection
+		// whose streams are rare would otherwise start far behind, at its
+		// own last event, and read the rest of the log again.
+		var end logCursor
+		err = tx.QueryRow(ctx, `SELECT transaction_id::text::bigint, "offset" FROM events
+			WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+			ORDER BY events.transaction_id DESC, events."offset" DESC LIMIT 1`).Scan(&end.tx, &end.offset)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("find the end of the log: %w", err)
+		}
+		until := slices.MaxFunc([]logCursor{at, end, cursor}, logCursor.compare)
+		for {
+			b, err := r.next(ctx, tx, p, cursor, &until)
 			if err != nil {
 				return err
 			}
-			if read == 0 {
+			if len(b.events) == 0 {
 				break
 			}
+			if err := applyReplayed(ctx, tx, p, b); err != nil {
+				return err
+			}
+			cursor = b.end
 		}
+		cursor = until
 		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{trash}.Sanitize()); err != nil {
 			return fmt.Errorf("swap: %w", err)
 		}
@@ -323,8 +393,8 @@ func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, p projections.
 	})
 }
 
-func (c logCursor) after(o logCursor) bool {
-	return c.tx > o.tx || c.tx == o.tx && c.offset > o.offset
+func (c logCursor) compare(o logCursor) int {
+	return cmp.Or(cmp.Compare(c.tx, o.tx), cmp.Compare(c.offset, o.offset))
 }
 
 // storedEvent is an event row as read from the log.

@@ -56,6 +56,7 @@ type options struct {
 	bigRows      int
 	bigChild     string
 	cpuProfile   string
+	keep         bool
 	// sync.go
 	skipSync        bool
 	syncRelations   int
@@ -79,6 +80,7 @@ func main() {
 	flag.IntVar(&o.bigRows, "big-import-rows", 1_000_000, "rows of the big-import memory benchmark (0 skips it)")
 	flag.StringVar(&o.bigChild, "big-import-child", "", "internal: run the big import against this database URL")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.BoolVar(&o.keep, "keep", false, "keep the databases the run creates (their names go to stderr), to look into them afterwards")
 	flag.BoolVar(&o.skipSync, "skip-sync", false, "skip the sync benchmark")
 	flag.IntVar(&o.syncRelations, "sync-relations", 50_000, "relations of the fake AdminPulse in the sync benchmark")
 	flag.IntVar(&o.syncCallsPerMin, "sync-calls-per-minute", 60_000, "AdminPulse call limit in the sync benchmark (the real one is 480)")
@@ -126,7 +128,11 @@ func run(ctx context.Context, o options) error {
 		admin = defaultAdminURL
 	}
 	dbs := &databases{admin: admin}
-	defer dbs.dropAll()
+	if o.keep {
+		defer func() { fmt.Fprintf(os.Stderr, "kept databases: %s\n", strings.Join(dbs.names, " ")) }()
+	} else {
+		defer dbs.dropAll()
+	}
 
 	info, err := serverInfo(ctx, admin)
 	if err != nil {
