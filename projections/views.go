@@ -87,7 +87,7 @@ type Status struct {
 	Name     string `json:"name"`
 	Position int64  `json:"position"`
 	Head     int64  `json:"head"`
-	Lag      int64  `json:"lag"`
+	Lag      int64  `json:"lag"` // events not applied yet, counted up to 100,000
 	Failures int64  `json:"failures"`
 }
 

@@ -160,7 +160,7 @@ func (a *Audit) Events(ctx context.Context, tenantID uuid.UUID, f EventFilter) (
 	rows, err := a.pool.Query(ctx, `
 		WITH cursor AS (
 			SELECT coalesce((SELECT transaction_id FROM events WHERE "offset" <= $2 ORDER BY "offset" DESC LIMIT 1), '0'::xid8) AS tx)
-		SELECT e."offset", e.payload, e.metadata FROM events e, cursor
+		SELECT e."offset", e.tenant_id, e.stream_id, e.payload, e.metadata FROM events e, cursor
 		WHERE e.tenant_id = $1 AND (e.transaction_id, e."offset") > (cursor.tx, $2)
 			AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())`+where+`
 		ORDER BY e.transaction_id, e."offset"

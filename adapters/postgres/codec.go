@@ -113,15 +113,20 @@ func decodeEvent(target domain.Event, version int, payload []byte, key cipher.AE
 }
 
 // sealedPart finds the sealed blob where encodeEvent puts it: the last
-// field, a base64 string. No string value can hold the marker: its quotes
-// would be escaped.
+// field, a base64 string (which holds no quote). No string value can end
+// with the marker: its quotes would be escaped.
 func sealedPart(payload []byte) ([]byte, bool) {
-	marker := []byte(`"` + sealedKey + `":"`)
-	i := bytes.LastIndex(payload, marker)
-	if i < 1 || !bytes.HasSuffix(payload, []byte(`"}`)) || payload[i-1] != '{' && payload[i-1] != ',' {
+	body, ok := bytes.CutSuffix(payload, []byte(`"}`))
+	if !ok {
 		return nil, false
 	}
-	return payload[i+len(marker) : len(payload)-2], true
+	start := bytes.LastIndexByte(body, '"') + 1
+	marker := []byte(`"` + sealedKey + `":"`)
+	before, ok := bytes.CutSuffix(body[:start], marker)
+	if !ok || !bytes.HasSuffix(before, []byte{'{'}) && !bytes.HasSuffix(before, []byte{','}) {
+		return nil, false
+	}
+	return body[start:], true
 }
 
 func openBase64(key cipher.AEAD, encoded []byte, subjectID uuid.UUID) ([]byte, error) {

@@ -52,7 +52,7 @@ func (s *EventStore) Load(ctx context.Context, tenantID uuid.UUID, agg domain.Ag
 
 // ReadStream returns a tenant's stream in version order, decoded.
 func (s *EventStore) ReadStream(ctx context.Context, tenantID, streamID uuid.UUID) ([]domain.RecordedEvent, error) {
-	rows, err := s.pool.Query(ctx, `SELECT "offset", payload, metadata FROM events
+	rows, err := s.pool.Query(ctx, `SELECT `+storedColumns+` FROM events
 		WHERE tenant_id = $1 AND stream_id = $2 ORDER BY stream_version`, tenantID, streamID)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
@@ -60,38 +60,65 @@ func (s *EventStore) ReadStream(ctx context.Context, tenantID, streamID uuid.UUI
 	return s.decodeRows(ctx, rows)
 }
 
-// decodeRows decodes ("offset", payload, metadata) rows, loading the data
-// keys of their subjects in one query.
+// decodeRows decodes rows of storedColumns, loading the data keys of their
+// subjects in one query.
 func (s *EventStore) decodeRows(ctx context.Context, rows pgx.Rows) ([]domain.RecordedEvent, error) {
-	var all []storedEvent
-	var subjects []subjectRef
-	for rows.Next() {
-		var r storedEvent
-		var metadata []byte
-		if err := rows.Scan(&r.position, &r.payload, &metadata); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan event: %w", err)
-		}
-		md, err := parseMetadata(metadata)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("event %d metadata: %w", r.position, err)
-		}
-		r.metadata = md
-		all = append(all, r)
-		if s, ok := personalSubject(r.metadata); ok {
-			subjects = append(subjects, s)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
+	all, subjects, err := scanStored(rows)
+	if err != nil {
+		return nil, err
 	}
 	keys := subjectKeys{keyring: s.keys, q: s.pool}
 	if err := keys.prefetch(ctx, subjects); err != nil {
 		return nil, err
 	}
-	return decodeEach(&keys, len(all), func(i int) (int64, []byte, map[string]string) {
-		return all[i].position, all[i].payload, all[i].metadata
+	return keys.decodeStored(all)
+}
+
+// storedColumns are the columns of an event row that decoding reads.
+const storedColumns = `"offset", tenant_id, stream_id, payload, metadata`
+
+// storedEvent is an event row as read from the log.
+type storedEvent struct {
+	position int64
+	payload  []byte
+	metadata []byte
+}
+
+// scanStored reads rows of storedColumns, then of the columns scanned into
+// last, which end up holding the last row's values. It returns the subjects whose
+// keys may decode them: personal events are sealed under their own
+// stream's key, so the streams, told by the row, not its metadata, which
+// decodeStored parses on every CPU.
+func scanStored(rows pgx.Rows, last ...any) ([]storedEvent, []subjectRef, error) {
+	defer rows.Close()
+	var all []storedEvent
+	var subjects []subjectRef
+	for rows.Next() {
+		var e storedEvent
+		var tenantID, streamID [16]byte
+		if err := rows.Scan(append([]any{&e.position, &tenantID, &streamID, &e.payload, &e.metadata}, last...)...); err != nil {
+			return nil, nil, fmt.Errorf("read events: %w", err)
+		}
+		all = append(all, e)
+		if len(subjects) == 0 || subjects[len(subjects)-1].subjectID != streamID {
+			subjects = append(subjects, subjectRef{tenantID, streamID})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read events: %w", err)
+	}
+	return all, subjects, nil
+}
+
+// decodeStored decodes rows of the log on every CPU. The keys must have
+// been prefetched.
+func (k *subjectKeys) decodeStored(all []storedEvent) ([]domain.RecordedEvent, error) {
+	return decodeEach(len(all), func(i int) (domain.RecordedEvent, error) {
+		env, err := envelopeOf(all[i].metadata, all[i].position)
+		if err != nil {
+			return domain.RecordedEvent{}, err
+		}
+		return k.decodePrefetched(all[i].payload, env)
 	})
 }
 
@@ -365,8 +392,8 @@ type subjectRef struct {
 	tenantID, subjectID uuid.UUID
 }
 
-func (k *subjectKeys) decode(ctx context.Context, position int64, payload []byte, md map[string]string) (domain.RecordedEvent, error) {
-	return k.decodeWith(position, payload, md, func(tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
+func (k *subjectKeys) decode(ctx context.Context, payload []byte, env domain.Envelope) (domain.RecordedEvent, error) {
+	return k.decodeWith(payload, env, func(tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
 		return k.key(ctx, tenantID, subjectID)
 	})
 }
@@ -374,35 +401,32 @@ func (k *subjectKeys) decode(ctx context.Context, position int64, payload []byte
 // decodePrefetched decodes with the keys prefetch loaded, and fails rather
 // than query a missing one: it neither queries nor writes the cache, so
 // several goroutines may use it at once.
-func (k *subjectKeys) decodePrefetched(position int64, payload []byte, md map[string]string) (domain.RecordedEvent, error) {
-	return k.decodeWith(position, payload, md, func(_, subjectID uuid.UUID) (cipher.AEAD, error) {
+func (k *subjectKeys) decodePrefetched(payload []byte, env domain.Envelope) (domain.RecordedEvent, error) {
+	return k.decodeWith(payload, env, func(_, subjectID uuid.UUID) (cipher.AEAD, error) {
 		key, ok := k.cache[subjectID]
 		if !ok {
-			return nil, fmt.Errorf("event %d: the key of subject %s was not prefetched", position, subjectID)
+			return nil, fmt.Errorf("event %d: the key of subject %s was not prefetched", env.Position, subjectID)
 		}
 		return key, nil
 	})
 }
 
-func (k *subjectKeys) decodeWith(position int64, payload []byte, md map[string]string,
+func (k *subjectKeys) decodeWith(payload []byte, env domain.Envelope,
 	keyOf func(tenantID, subjectID uuid.UUID) (cipher.AEAD, error)) (domain.RecordedEvent, error) {
-	env, err := envelopeFrom(md, position)
-	if err != nil {
-		return domain.RecordedEvent{}, err
-	}
 	target, ok := domain.CurrentEvent(env.EventName, env.SchemaVersion)
 	if !ok {
-		return domain.RecordedEvent{}, fmt.Errorf("event %d: unknown type %s v%d", position, env.EventName, env.SchemaVersion)
+		return domain.RecordedEvent{}, fmt.Errorf("event %d: unknown type %s v%d", env.Position, env.EventName, env.SchemaVersion)
 	}
 	var key cipher.AEAD
 	if isPersonal(target) {
+		var err error
 		if key, err = keyOf(env.TenantID, env.StreamID); err != nil {
 			return domain.RecordedEvent{}, err
 		}
 	}
 	e, erased, err := decodeEvent(target, env.SchemaVersion, payload, key, env.StreamID)
 	if err != nil {
-		return domain.RecordedEvent{}, fmt.Errorf("event %d: %w", position, err)
+		return domain.RecordedEvent{}, fmt.Errorf("event %d: %w", env.Position, err)
 	}
 	env.PersonalDataErased = erased
 	return domain.RecordedEvent{Envelope: env, Event: e}, nil
@@ -499,37 +523,64 @@ func (k *subjectKeys) remember(subjectID uuid.UUID, key cipher.AEAD) {
 
 // envelopeFrom reads the envelope back from stored metadata.
 func envelopeFrom(md map[string]string, position int64) (domain.Envelope, error) {
+	return buildEnvelope(func(key string) string { return md[key] }, position)
+}
+
+// envelopeOf reads an envelope from metadata as stored. What
+// appendMetadataJSON writes is read in place: the map parseMetadata builds
+// was the largest part of reading a long stream.
+func envelopeOf(metadata []byte, position int64) (domain.Envelope, error) {
+	var buf [24]metadataPair
+	pairs, ok := plainPairs(metadata, buf[:0])
+	if !ok {
+		md, err := parseMetadata(metadata)
+		if err != nil {
+			return domain.Envelope{}, fmt.Errorf("event %d metadata: %w", position, err)
+		}
+		return envelopeFrom(md, position)
+	}
+	return buildEnvelope(func(key string) string {
+		for _, p := range pairs {
+			if string(p.key) == key {
+				return string(p.value)
+			}
+		}
+		return ""
+	}, position)
+}
+
+func buildEnvelope(md func(key string) string, position int64) (domain.Envelope, error) {
 	env := domain.Envelope{
-		EventName:     md[MetaEventType],
-		StreamType:    md[MetaStreamType],
+		EventName:     md(MetaEventType),
+		StreamType:    md(MetaStreamType),
 		Position:      position,
-		Actor:         md[MetaActor],
-		CorrelationID: md[MetaCorrelationID],
-		CausationID:   md[MetaCausationID],
+		Actor:         md(MetaActor),
+		CorrelationID: md(MetaCorrelationID),
+		CausationID:   md(MetaCausationID),
 	}
 	var errs []error
 	var err error
-	env.EventID, err = uuid.Parse(md[MetaEventID])
+	env.EventID, err = uuid.Parse(md(MetaEventID))
 	errs = append(errs, err)
-	env.TenantID, err = uuid.Parse(md[MetaTenantID])
+	env.TenantID, err = uuid.Parse(md(MetaTenantID))
 	errs = append(errs, err)
-	env.StreamID, err = uuid.Parse(md[MetaStreamID])
+	env.StreamID, err = uuid.Parse(md(MetaStreamID))
 	errs = append(errs, err)
-	env.StreamVersion, err = strconv.Atoi(md[MetaStreamVersion])
+	env.StreamVersion, err = strconv.Atoi(md(MetaStreamVersion))
 	errs = append(errs, err)
-	env.SchemaVersion, err = strconv.Atoi(md[MetaSchemaVersion])
+	env.SchemaVersion, err = strconv.Atoi(md(MetaSchemaVersion))
 	errs = append(errs, err)
-	env.OccurredAt, err = time.Parse(time.RFC3339Nano, md[MetaOccurredAt])
+	env.OccurredAt, err = time.Parse(time.RFC3339Nano, md(MetaOccurredAt))
 	errs = append(errs, err)
-	if v := md[MetaImportID]; v != "" {
+	if v := md(MetaImportID); v != "" {
 		env.ImportID, err = uuid.Parse(v)
 		errs = append(errs, err)
 	}
-	if v := md[MetaImportRow]; v != "" {
+	if v := md(MetaImportRow); v != "" {
 		env.ImportRow, err = strconv.Atoi(v)
 		errs = append(errs, err)
 	}
-	if v := md[MetaSyncRunID]; v != "" {
+	if v := md(MetaSyncRunID); v != "" {
 		env.SyncRunID, err = uuid.Parse(v)
 		errs = append(errs, err)
 	}

@@ -187,7 +187,11 @@ func (s *FeedSubscriber) feedMessage(logged *message.Message) (*message.Message,
 	// A fresh key lookup per event: a key erased meanwhile is never used
 	// from a cache.
 	keys := subjectKeys{keyring: s.store.keys, q: s.store.pool}
-	event, err := keys.decode(ctx, position, logged.Payload, logged.Metadata)
+	env, err := envelopeFrom(logged.Metadata, position)
+	if err != nil {
+		return nil, err
+	}
+	event, err := keys.decode(ctx, logged.Payload, env)
 	if err != nil {
 		return nil, err
 	}

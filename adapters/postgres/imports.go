@@ -339,7 +339,11 @@ func (t *importTx) LoadStreams(ctx context.Context, ids []uuid.UUID) (map[uuid.U
 		if err := rows.Scan(&position, &payload, &md); err != nil {
 			return nil, fmt.Errorf("read streams: %w", err)
 		}
-		e, err := decoder.decode(ctx, position, payload, md)
+		env, err := envelopeFrom(md, position)
+		if err != nil {
+			return nil, err
+		}
+		e, err := decoder.decode(ctx, payload, env)
 		if err != nil {
 			return nil, err
 		}

@@ -330,14 +330,18 @@ const decodeWorkerMin = 64
 // decodeAll decodes msgs on every CPU: JSON and AES-GCM are most of the
 // projector's own CPU time. The keys must have been prefetched.
 func decodeAll(keys *subjectKeys, msgs []*message.Message) ([]domain.RecordedEvent, error) {
-	return decodeEach(keys, len(msgs), func(i int) (int64, []byte, map[string]string) {
-		return positionOf(msgs[i]), msgs[i].Payload, msgs[i].Metadata
+	return decodeEach(len(msgs), func(i int) (domain.RecordedEvent, error) {
+		env, err := envelopeFrom(msgs[i].Metadata, positionOf(msgs[i]))
+		if err != nil {
+			return domain.RecordedEvent{}, err
+		}
+		return keys.decodePrefetched(msgs[i].Payload, env)
 	})
 }
 
-// decodeEach decodes n stored events, event(i) giving the i-th, on every
-// CPU, keeping their order. The keys must have been prefetched.
-func decodeEach(keys *subjectKeys, n int, event func(i int) (int64, []byte, map[string]string)) ([]domain.RecordedEvent, error) {
+// decodeEach runs decode(i) for every i below n on every CPU and returns
+// the events in order.
+func decodeEach(n int, decode func(i int) (domain.RecordedEvent, error)) ([]domain.RecordedEvent, error) {
 	events := make([]domain.RecordedEvent, n)
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/decodeWorkerMin))
 	errs := make([]error, workers)
@@ -345,8 +349,7 @@ func decodeEach(keys *subjectKeys, n int, event func(i int) (int64, []byte, map[
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < n; i += workers {
-				position, payload, md := event(i)
-				e, err := keys.decodePrefetched(position, payload, md)
+				e, err := decode(i)
 				if err != nil {
 					errs[w] = err
 					return
@@ -370,7 +373,11 @@ func (p *Projector) applyOne(ctx context.Context, tx pgx.Tx, msg *message.Messag
 	for attempt := 1; attempt <= p.cfg.Attempts; attempt++ {
 		err = inSavepoint(ctx, tx, func(sp pgx.Tx) error {
 			keys := subjectKeys{keyring: p.keys, q: sp, cache: keyCache}
-			e, err := keys.decode(ctx, positionOf(msg), msg.Payload, msg.Metadata)
+			env, err := envelopeFrom(msg.Metadata, positionOf(msg))
+			if err != nil {
+				return err
+			}
+			e, err := keys.decode(ctx, msg.Payload, env)
 			if err != nil {
 				return err
 			}

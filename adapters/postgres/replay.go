@@ -293,42 +293,25 @@ func (r *Rebuilder) next(ctx context.Context, q keyQuerier, p projections.Projec
 	}
 	// The ORDER BY names the table's column: the output column of the same
 	// name would sort by an expression, which no index serves.
-	rows, err := q.Query(ctx, `SELECT "offset", transaction_id::text::bigint, payload, metadata FROM events
+	rows, err := q.Query(ctx, `SELECT `+storedColumns+`, transaction_id::text::bigint FROM events
 		WHERE (transaction_id, "offset") > ($1::bigint::text::xid8, $2) `+bound+` AND stream_type = ANY($`+strconv.Itoa(len(args)+1)+`)
 		ORDER BY events.transaction_id, events."offset" LIMIT $3`, append(args, p.StreamTypes())...)
 	if err != nil {
 		return replayBatch{}, fmt.Errorf("read events to replay: %w", err)
 	}
 	b := replayBatch{end: cursor}
-	var events []storedEvent
-	var subjects []subjectRef
-	for rows.Next() {
-		var e storedEvent
-		var metadata []byte
-		if err := rows.Scan(&e.position, &b.end.tx, &e.payload, &metadata); err != nil {
-			rows.Close()
-			return replayBatch{}, fmt.Errorf("read events to replay: %w", err)
-		}
-		if e.metadata, err = parseMetadata(metadata); err != nil {
-			rows.Close()
-			return replayBatch{}, fmt.Errorf("event %d metadata: %w", e.position, err)
-		}
-		b.end.offset = e.position
-		events = append(events, e)
-		if s, ok := personalSubject(e.metadata); ok {
-			subjects = append(subjects, s)
-		}
+	stored, subjects, err := scanStored(rows, &b.end.tx)
+	if err != nil {
+		return replayBatch{}, err
 	}
-	if err := rows.Err(); err != nil {
-		return replayBatch{}, fmt.Errorf("read events to replay: %w", err)
+	if len(stored) > 0 {
+		b.end.offset = stored[len(stored)-1].position
 	}
 	keys := subjectKeys{keyring: r.keys, q: q}
 	if err := keys.prefetch(ctx, subjects); err != nil {
 		return replayBatch{}, err
 	}
-	b.events, err = decodeEach(&keys, len(events), func(i int) (int64, []byte, map[string]string) {
-		return events[i].position, events[i].payload, events[i].metadata
-	})
+	b.events, err = keys.decodeStored(stored)
 	return b, err
 }
 
@@ -395,11 +378,4 @@ func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, p projections.
 
 func (c logCursor) compare(o logCursor) int {
 	return cmp.Or(cmp.Compare(c.tx, o.tx), cmp.Compare(c.offset, o.offset))
-}
-
-// storedEvent is an event row as read from the log.
-type storedEvent struct {
-	position int64
-	payload  []byte
-	metadata map[string]string
 }

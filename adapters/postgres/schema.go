@@ -203,28 +203,47 @@ func parseMetadata(data []byte) (message.Metadata, error) {
 // parsePlainMetadata parses {"key":"value",...} whose strings hold no
 // escape and no control character; ok is false for anything else.
 func parsePlainMetadata(data []byte) (md message.Metadata, ok bool) {
+	var buf [24]metadataPair
+	pairs, ok := plainPairs(data, buf[:0])
+	if !ok {
+		return nil, false
+	}
+	md = make(message.Metadata, max(16, len(pairs)))
+	for _, p := range pairs {
+		md[string(p.key)] = string(p.value)
+	}
+	return md, true
+}
+
+// metadataPair is a key and its value in stored metadata, both still in
+// the row's bytes.
+type metadataPair struct{ key, value []byte }
+
+// plainPairs appends to pairs the keys and values of {"key":"value",...}
+// whose strings hold no escape and no control character; ok is false for
+// anything else.
+func plainPairs(data []byte, pairs []metadataPair) (_ []metadataPair, ok bool) {
 	rest, ok := bytes.CutPrefix(data, []byte{'{'})
 	if !ok {
 		return nil, false
 	}
-	md = make(message.Metadata, 16)
 	if string(rest) == "}" {
-		return md, true
+		return pairs, true
 	}
 	for {
-		var key, value string
-		if key, rest, ok = cutPlainString(rest); !ok {
+		var p metadataPair
+		if p.key, rest, ok = cutPlainString(rest); !ok {
 			return nil, false
 		}
 		if rest, ok = bytes.CutPrefix(rest, []byte{':'}); !ok {
 			return nil, false
 		}
-		if value, rest, ok = cutPlainString(rest); !ok {
+		if p.value, rest, ok = cutPlainString(rest); !ok {
 			return nil, false
 		}
-		md[key] = value
+		pairs = append(pairs, p)
 		if string(rest) == "}" {
-			return md, true
+			return pairs, true
 		}
 		if rest, ok = bytes.CutPrefix(rest, []byte{','}); !ok {
 			return nil, false
@@ -234,24 +253,24 @@ func parsePlainMetadata(data []byte) (md message.Metadata, ok bool) {
 
 // cutPlainString reads a JSON string at the start of b, if it needs no
 // unescaping and is valid UTF-8 (encoding/json would replace bad bytes).
-func cutPlainString(b []byte) (s string, rest []byte, ok bool) {
+func cutPlainString(b []byte) (s, rest []byte, ok bool) {
 	if len(b) == 0 || b[0] != '"' {
-		return "", nil, false
+		return nil, nil, false
 	}
 	end := bytes.IndexByte(b[1:], '"')
 	if end < 0 {
-		return "", nil, false
+		return nil, nil, false
 	}
 	raw := b[1 : 1+end]
 	for _, c := range raw {
 		if c < 0x20 || c == '\\' {
-			return "", nil, false
+			return nil, nil, false
 		}
 	}
 	if !utf8.Valid(raw) {
-		return "", nil, false
+		return nil, nil, false
 	}
-	return string(raw), b[2+end:], true
+	return raw, b[2+end:], true
 }
 
 func (s logSchema) SubscribeIsolationLevel() stdsql.IsolationLevel {

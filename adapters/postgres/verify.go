@@ -81,7 +81,7 @@ func (v *Verifier) streamIDs(ctx context.Context, tenantID uuid.UUID, streamType
 }
 
 func (v *Verifier) streams(ctx context.Context, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error) {
-	rows, err := v.pool.Query(ctx, `SELECT "offset", payload, metadata FROM events
+	rows, err := v.pool.Query(ctx, `SELECT `+storedColumns+` FROM events
 		WHERE tenant_id = $1 AND stream_id = ANY($2) ORDER BY stream_id, stream_version`, tenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read streams: %w", err)

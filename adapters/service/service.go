@@ -81,6 +81,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		// a connection through their batch, plus the API.
 		poolCfg.MaxConns = 25
 	}
+	if _, set := poolCfg.ConnConfig.RuntimeParams["jit"]; !set {
+		// The registry's queries walk indexes: compiling one costs tens of
+		// milliseconds whenever the planner's estimate passes jit_above_cost,
+		// and saves nothing.
+		poolCfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
