@@ -360,7 +360,9 @@ func queueDetailChanges(stmts *statements, events []domain.RecordedEvent) {
 		group := groups[sh]
 		k := keysOf(group)
 		args := []any{k.tenants, k.ids, k.versions, k.positions, k.times}
-		var set, names, params []string
+		names := []string{"tenant_id", "id", "version", "position", "at"}
+		params := []string{"$1::uuid[]", "$2::uuid[]", "$3::int[]", "$4::bigint[]", "$5::timestamptz[]"}
+		var set []string
 		if sh.custom {
 			customSet, customCleared := make([]string, len(group)), make([]string, len(group))
 			for i, e := range group {
@@ -386,8 +388,7 @@ func queueDetailChanges(stmts *statements, events []domain.RecordedEvent) {
 		}
 		set = append(set, "version = u.version", "position = u.position", "updated_at = u.at")
 		stmts.add(describe(group), `UPDATE rm_clients c SET `+strings.Join(set, ", ")+`
-			FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::bigint[], $5::timestamptz[], `+strings.Join(params, ", ")+`)
-				AS u(tenant_id, id, version, position, at, `+strings.Join(names, ", ")+`)
+			FROM unnest(`+strings.Join(params, ", ")+`) AS u(`+strings.Join(names, ", ")+`)
 			WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND c.version < u.version`, args...)
 	}
 }

@@ -68,6 +68,9 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE stream_type = ANY($1)`, p.StreamTypes()).Scan(&total); err != nil {
 		return fmt.Errorf("count events: %w", err)
 	}
+	if progress != nil {
+		progress(0, total)
+	}
 	// Reading and decoding the next batch overlaps with applying this one:
 	// the first is Go's work, the second the server's.
 	batches := make(chan replayBatch, 1)
