@@ -28,6 +28,15 @@ func (Clients) Tables() []string { return []string{"rm_clients", "rm_client_coun
 
 func (Clients) Name() string { return "clients" }
 
+// Summaries fills rm_client_counts from rm_clients, as its triggers would
+// have, from the same keys (migration 0005).
+func (Clients) Summaries() []string {
+	return []string{`INSERT INTO rm_client_counts (tenant_id, dimension, key, n)
+		SELECT c.tenant_id, k.dimension, k.key, count(*)
+		FROM rm_clients c, rm_client_count_keys(c.status, c.origin, c.language, c.list_ids) k
+		GROUP BY 1, 2, 3`}
+}
+
 func (Clients) StreamTypes() []string { return []string{domain.StreamClient} }
 
 func (Clients) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {

@@ -34,6 +34,14 @@ type Projection interface {
 	Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error
 }
 
+// Summarized is a projection some of whose tables are summaries of the
+// others, kept by triggers row by row. A replay leaves the triggers off
+// while it loads the rows, fills the summaries once with these statements,
+// then puts the triggers on the new tables.
+type Summarized interface {
+	Summaries() []string
+}
+
 // All lists the projections serve runs.
 func All() []Projection {
 	return []Projection{Clients{}, Lists{}, CustomFields{}, Imports{}}

@@ -96,10 +96,8 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	for _, ddl := range deferred {
-		if _, err := pool.Exec(ctx, ddl); err != nil {
-			return fmt.Errorf("index rebuilt tables: %w", err)
-		}
+	if err := finish(ctx, pool, p, work, deferred); err != nil {
+		return err
 	}
 	if err := r.swap(ctx, pool, p, cursor, live, work, trash); err != nil {
 		return err
@@ -181,12 +179,14 @@ func (r *Rebuilder) liveSchema(ctx context.Context) (string, error) {
 	return schema, nil
 }
 
-// prepare makes empty copies of the projection's tables in the work
+// prepare makes empty unlogged copies of the projection's tables in the work
 // schema, with their columns, defaults, constraints, primary keys and
-// triggers. It returns the other indexes' DDL, run once the data is in:
-// building an index once costs less than maintaining it row by row.
-func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live, work, trash string) ([]string, error) {
-	var deferred []string
+// triggers. It returns the DDL run once the data is in: the other indexes
+// (building an index once costs less than maintaining it row by row) and,
+// for a Summarized projection, the triggers.
+func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live, work, trash string) (deferredDDL, error) {
+	var deferred deferredDDL
+	_, summarized := p.(projections.Summarized)
 	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		w, t := pgx.Identifier{work}.Sanitize(), pgx.Identifier{trash}.Sanitize()
 		if _, err := tx.Exec(ctx, `DROP SCHEMA IF EXISTS `+w+` CASCADE; DROP SCHEMA IF EXISTS `+t+` CASCADE; CREATE SCHEMA `+w); err != nil {
@@ -194,7 +194,7 @@ func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live,
 		}
 		for _, table := range p.Tables() {
 			src, dst := pgx.Identifier{live, table}.Sanitize(), pgx.Identifier{work, table}.Sanitize()
-			if _, err := tx.Exec(ctx, `CREATE TABLE `+dst+` (LIKE `+src+` INCLUDING ALL EXCLUDING INDEXES)`); err != nil {
+			if _, err := tx.Exec(ctx, `CREATE UNLOGGED TABLE `+dst+` (LIKE `+src+` INCLUDING ALL EXCLUDING INDEXES)`); err != nil {
 				return fmt.Errorf("copy table %s: %w", table, err)
 			}
 			ddl, err := copiedDDL(ctx, tx, live, work, table)
@@ -202,8 +202,12 @@ func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live,
 				return err
 			}
 			for _, d := range ddl {
-				if d.deferred {
-					deferred = append(deferred, d.sql)
+				switch {
+				case d.index && !d.primary:
+					deferred.indexes = append(deferred.indexes, d.sql)
+					continue
+				case d.trigger && summarized:
+					deferred.triggers = append(deferred.triggers, d.sql)
 					continue
 				}
 				if _, err := tx.Exec(ctx, d.sql); err != nil {
@@ -217,8 +221,64 @@ func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live,
 }
 
 type ddl struct {
-	sql      string
-	deferred bool
+	sql                     string
+	index, primary, trigger bool
+}
+
+// deferredDDL is what a rebuild runs on its tables once they are loaded.
+type deferredDDL struct {
+	indexes, triggers []string
+}
+
+// finish makes the loaded tables crash-safe, then runs the deferred DDL and
+// the projection's summaries on both the rebuild's connections (the
+// largest index alone takes as long as the rest).
+//
+// The tables are loaded unlogged: a crashed rebuild starts over anyway,
+// and writing each row to the WAL cost a third of the load. SET LOGGED
+// writes them to the WAL once, before the indexes, which it would rebuild.
+func finish(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, schema string, deferred deferredDDL) error {
+	for _, table := range p.Tables() {
+		if _, err := pool.Exec(ctx, `ALTER TABLE `+pgx.Identifier{schema, table}.Sanitize()+` SET LOGGED`); err != nil {
+			return fmt.Errorf("log the rebuilt %s: %w", table, err)
+		}
+	}
+	work := deferred.indexes
+	if s, ok := p.(projections.Summarized); ok {
+		work = append(work, s.Summaries()...)
+	}
+	next := make(chan string)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(next)
+		for _, sql := range work {
+			select {
+			case next <- sql:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	for range pool.Config().MaxConns {
+		g.Go(func() error {
+			for sql := range next {
+				if _, err := pool.Exec(gctx, sql); err != nil {
+					return fmt.Errorf("complete the rebuilt tables: %w", err)
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, sql := range deferred.triggers {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("complete the rebuilt tables: %w", err)
+		}
+	}
+	return nil
 }
 
 // copiedDDL recreates a table's indexes (same names: later migrations may
@@ -241,11 +301,11 @@ func copiedDDL(ctx context.Context, tx pgx.Tx, live, work, table string) ([]ddl,
 	_, err = pgx.ForEachRow(rows, []any{&def, &primary, &name, &constraint}, func() error {
 		sql := on.ReplaceAllLiteralString(def, dst)
 		if !primary {
-			out = append(out, ddl{sql: sql, deferred: true})
+			out = append(out, ddl{sql: sql, index: true})
 			return nil
 		}
-		out = append(out, ddl{sql: sql}, ddl{sql: `ALTER TABLE ` + pgx.Identifier{work, table}.Sanitize() + ` ADD CONSTRAINT ` +
-			pgx.Identifier{constraint}.Sanitize() + ` PRIMARY KEY USING INDEX ` + pgx.Identifier{name}.Sanitize()})
+		out = append(out, ddl{sql: sql, index: true, primary: true}, ddl{sql: `ALTER TABLE ` + pgx.Identifier{work, table}.Sanitize() + ` ADD CONSTRAINT ` +
+			pgx.Identifier{constraint}.Sanitize() + ` PRIMARY KEY USING INDEX ` + pgx.Identifier{name}.Sanitize(), primary: true})
 		return nil
 	})
 	if err != nil {
@@ -261,7 +321,7 @@ func copiedDDL(ctx context.Context, tx pgx.Tx, live, work, table string) ([]ddl,
 		return nil, fmt.Errorf("read triggers of %s: %w", table, err)
 	}
 	for _, t := range triggers {
-		out = append(out, ddl{sql: on.ReplaceAllLiteralString(t, dst)})
+		out = append(out, ddl{sql: on.ReplaceAllLiteralString(t, dst), trigger: true})
 	}
 	return out, nil
 }
