@@ -62,6 +62,9 @@ func queueImportLinks(stmts *statements, events []domain.RecordedEvent) {
 		if e.StreamType != domain.StreamClient || e.ImportID == uuid.Nil || seen[l] {
 			continue
 		}
+		if _, registered := e.Event.(domain.ClientRegistered); registered {
+			continue // inserted with its import (queueRegistrations)
+		}
 		seen[l] = true
 		tenants, clients, imports = append(tenants, l.tenant), append(clients, l.client), append(imports, l.imp)
 	}
@@ -177,9 +180,9 @@ var eraseClientSet = func() string {
 // insertClientsSQL inserts one row per element of its arrays: $1..$7 are
 // tenant, id, version, position, time, external refs and custom fields (as
 // JSON text), then one text array per domain.ClientFields entry, then the
-// origins. The
-// statement's text never changes, whatever the number of clients. An
-// existing row is left alone, so a replayed registration changes nothing.
+// origins and the imports ('' for none). The statement's text never
+// changes, whatever the number of clients. An existing row is left alone,
+// so a replayed registration changes nothing.
 var insertClientsSQL = buildInsertClients()
 
 func buildInsertClients() string {
@@ -199,6 +202,10 @@ func buildInsertClients() string {
 	}
 	cols, values = append(cols, "origin"), append(values, "r.origin")
 	params, names = append(params, fmt.Sprintf("$%d::text[]", len(params)+1)), append(names, "origin")
+	// A client registered by an import links to it at once: a second
+	// write of each new row would cost as much as the first.
+	cols, values = append(cols, "import_ids"), append(values, "CASE WHEN r.import_id = '' THEN '{}'::uuid[] ELSE ARRAY[r.import_id::uuid] END")
+	params, names = append(params, fmt.Sprintf("$%d::text[]", len(params)+1)), append(names, "import_id")
 	return `INSERT INTO rm_clients (` + strings.Join(cols, ", ") + `)
 		SELECT ` + strings.Join(values, ", ") + `
 		FROM unnest(` + strings.Join(params, ", ") + `) WITH ORDINALITY AS r(` + strings.Join(names, ", ") + `, n)
@@ -211,7 +218,7 @@ func queueRegistrations(stmts *statements, events []domain.RecordedEvent) {
 		return
 	}
 	keys := keysOf(events)
-	refs, custom, origins := make([]string, len(events)), make([]string, len(events)), make([]string, len(events))
+	refs, custom, origins, imports := make([]string, len(events)), make([]string, len(events)), make([]string, len(events)), make([]string, len(events))
 	fields := make([][]string, len(domain.ClientFields))
 	for i := range fields {
 		fields[i] = make([]string, len(events))
@@ -220,6 +227,9 @@ func queueRegistrations(stmts *statements, events []domain.RecordedEvent) {
 		ev, _ := e.Event.(domain.ClientRegistered) // queueWave sorted them by type
 		refs[i], custom[i] = registrationJSON(ev)
 		origins[i] = originOf(e, ev)
+		if e.ImportID != uuid.Nil {
+			imports[i] = e.ImportID.String()
+		}
 		for j, f := range domain.ClientFields {
 			v := ev.Details[f]
 			if f == domain.FieldKind && v == "" {
@@ -232,7 +242,7 @@ func queueRegistrations(stmts *statements, events []domain.RecordedEvent) {
 	for _, column := range fields {
 		args = append(args, column)
 	}
-	args = append(args, origins)
+	args = append(args, origins, imports)
 	stmts.add(describe(events), insertClientsSQL, args...)
 }
 
