@@ -113,7 +113,7 @@ func (p *Projector) Run(ctx context.Context) error {
 	noAckDeadline := time.Duration(0)
 	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(p.pool), wsql.SubscriberConfig{
 		ConsumerGroup:  p.projection.Name(),
-		SchemaAdapter:  logSchema{batchSize: p.cfg.BatchSize},
+		SchemaAdapter:  logSchema{batchSize: p.cfg.BatchSize, streams: p.projection.StreamTypes()},
 		OffsetsAdapter: offsetsAdapter(),
 		PollInterval:   p.cfg.PollInterval,
 		ResendInterval: 100 * time.Millisecond,

@@ -58,6 +58,10 @@ const insertQuery = `INSERT INTO events
 // envelope metadata. The table itself is created by migrations.
 type logSchema struct {
 	batchSize int
+	// streams, when set, are the stream types the subscriber reads whole;
+	// of other events it gets the stream type and position alone, enough
+	// to move past them without their payload crossing the network.
+	streams []string
 }
 
 var _ wsql.SchemaAdapter = logSchema{}
@@ -145,11 +149,18 @@ func (s logSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error
 	if err != nil {
 		return wsql.Query{}, err
 	}
+	args, payload, metadata := next.Args, "payload", "metadata"
+	if s.streams != nil {
+		args = append(slices.Clone(args), s.streams)
+		wanted := `stream_type = ANY($` + strconv.Itoa(len(args)) + `::text[])`
+		payload = `CASE WHEN ` + wanted + ` THEN payload END`
+		metadata = `CASE WHEN ` + wanted + ` THEN metadata END`
+	}
 	q := `WITH last_processed AS (` + next.Query + `)
-	SELECT "offset", transaction_id, uuid, payload, metadata,
+	SELECT "offset", transaction_id, uuid, ` + payload + `, ` + metadata + `, stream_type,
 		lead("offset") OVER (ORDER BY transaction_id ASC, "offset" ASC) IS NULL AS batch_last
 	FROM (
-		SELECT "offset", transaction_id, uuid, payload, metadata FROM events
+		SELECT "offset", transaction_id, uuid, payload, metadata, stream_type FROM events
 		WHERE (transaction_id, "offset") > (
 			(SELECT last_processed_transaction_id FROM last_processed),
 			(SELECT offset_acked FROM last_processed))
@@ -158,22 +169,27 @@ func (s logSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error
 		LIMIT ` + strconv.Itoa(s.batchSize) + `
 	) AS batch
 	ORDER BY transaction_id ASC, "offset" ASC`
-	return wsql.Query{Query: q, Args: next.Args}, nil
+	return wsql.Query{Query: q, Args: args}, nil
 }
 
 func (s logSchema) UnmarshalMessage(params wsql.UnmarshalMessageParams) (wsql.Row, error) {
 	var r wsql.Row
 	var txID wsql.XID8
+	var streamType string
 	var last bool
-	if err := params.Row.Scan(&r.Offset, &txID, &r.UUID, &r.Payload, &r.Metadata, &last); err != nil {
+	if err := params.Row.Scan(&r.Offset, &txID, &r.UUID, &r.Payload, &r.Metadata, &streamType, &last); err != nil {
 		return wsql.Row{}, fmt.Errorf("scan event row: %w", err)
 	}
 	msg := message.NewMessage(string(r.UUID), r.Payload)
-	md, err := parseMetadata(r.Metadata)
-	if err != nil {
-		return wsql.Row{}, fmt.Errorf("unmarshal metadata of event %s: %w", r.UUID, err)
+	if r.Metadata == nil { // an event of a stream the subscriber skips
+		msg.Metadata = message.Metadata{MetaStreamType: streamType}
+	} else {
+		md, err := parseMetadata(r.Metadata)
+		if err != nil {
+			return wsql.Row{}, fmt.Errorf("unmarshal metadata of event %s: %w", r.UUID, err)
+		}
+		msg.Metadata = md
 	}
-	msg.Metadata = md
 	msg.Metadata.Set(MetaPosition, strconv.FormatInt(r.Offset, 10))
 	msg.Metadata.Set(MetaBatchLast, strconv.FormatBool(last))
 	r.Msg = msg
