@@ -1,0 +1,56 @@
+package postgres
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/clientreg/clientreg/domain"
+)
+
+// decodeEvent reads an event sealed by encodeEvent back as it was, by its
+// direct path and by the general one (a payload whose layout differs from
+// encodeEvent's), and without the key only its plain fields.
+func TestDecodeEventReadsWhatEncodeEventWrote(t *testing.T) {
+	key, err := newAEAD(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := uuid.New()
+	event := domain.ClientRegistered{
+		Details:      map[domain.Field]string{domain.FieldEmail: "zoe@example.be", domain.FieldLastName: `Zoë "Z"`},
+		ExternalRefs: []domain.ExternalRef{{Source: "erp", ExternalID: "42"}},
+	}
+	payload, err := encodeEvent(event, key, subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(payload, []byte("zoe@example.be")) {
+		t.Fatalf("personal data in clear in %s", payload)
+	}
+	if _, ok := sealedPart(payload); !ok {
+		t.Fatalf("sealed part not found where encodeEvent puts it: %s", payload)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(payload, &fields); err != nil {
+		t.Fatal(err)
+	}
+	indented, err := json.MarshalIndent(fields, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, stored := range map[string][]byte{"as written": payload, "laid out otherwise": indented} {
+		got, erased, err := decodeEvent(&domain.ClientRegistered{}, event.SchemaVersion(), stored, key, subject)
+		if err != nil || erased || !reflect.DeepEqual(got, event) {
+			t.Errorf("%s: decoded %+v (erased %v, %v), want %+v", name, got, erased, err, event)
+		}
+		got, erased, err = decodeEvent(&domain.ClientRegistered{}, event.SchemaVersion(), stored, nil, subject)
+		want := domain.ClientRegistered{ExternalRefs: event.ExternalRefs}
+		if err != nil || !erased || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s, key erased: decoded %+v (erased %v, %v), want %+v", name, got, erased, err, want)
+		}
+	}
+}
