@@ -180,9 +180,9 @@ var eraseClientSet = func() string {
 // insertClientsSQL inserts one row per element of its arrays: $1..$7 are
 // tenant, id, version, position, time, external refs and custom fields (as
 // JSON text), then one text array per domain.ClientFields entry, then the
-// origins and the imports ('' for none). The statement's text never
-// changes, whatever the number of clients. An existing row is left alone,
-// so a replayed registration changes nothing.
+// origins and the imports (an empty string for none). The statement's text
+// never changes, whatever the number of clients. An existing row is left
+// alone, so a replayed registration changes nothing.
 var insertClientsSQL = buildInsertClients()
 
 func buildInsertClients() string {
