@@ -397,9 +397,9 @@ func queueDetailChanges(stmts *statements, events []domain.RecordedEvent) {
 				continue
 			}
 			values := make([]string, len(group))
-			for i, e := range group {
+			for j, e := range group {
 				ev, _ := e.Event.(domain.ClientDetailsChanged)
-				values[i] = ev.Changes[f]
+				values[j] = ev.Changes[f]
 			}
 			set = append(set, fmt.Sprintf("%s = u.%s", f, f))
 			names, params = append(names, string(f)), append(params, fmt.Sprintf("$%d::text[]", len(args)+1))

@@ -84,11 +84,11 @@ type storedEvent struct {
 	metadata []byte
 }
 
-// scanStored reads rows of storedColumns, then of the columns scanned into
-// last, which end up holding the last row's values. It returns the subjects whose
-// keys may decode them: personal events are sealed under their own
-// stream's key, so the streams, told by the row, not its metadata, which
-// decodeStored parses on every CPU.
+// scanStored reads rows of storedColumns followed by the columns scanned
+// into last (which end up holding the last row's values). It also returns
+// the subjects whose keys may decode the events: a personal event is sealed
+// under its own stream's key, so the row's stream tells the subject without
+// parsing the metadata, which decodeStored does on every CPU.
 func scanStored(rows pgx.Rows, last ...any) ([]storedEvent, []subjectRef, error) {
 	defer rows.Close()
 	var all []storedEvent

@@ -203,7 +203,7 @@ func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live,
 			}
 			for _, d := range ddl {
 				switch {
-				case d.index && !d.primary:
+				case d.index:
 					deferred.indexes = append(deferred.indexes, d.sql)
 					continue
 				case d.trigger && summarized:
@@ -221,8 +221,9 @@ func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live,
 }
 
 type ddl struct {
-	sql                     string
-	index, primary, trigger bool
+	sql string
+	// index: an index other than the primary key, built once the rows are in.
+	index, trigger bool
 }
 
 // deferredDDL is what a rebuild runs on its tables once they are loaded.
@@ -304,8 +305,8 @@ func copiedDDL(ctx context.Context, tx pgx.Tx, live, work, table string) ([]ddl,
 			out = append(out, ddl{sql: sql, index: true})
 			return nil
 		}
-		out = append(out, ddl{sql: sql, index: true, primary: true}, ddl{sql: `ALTER TABLE ` + pgx.Identifier{work, table}.Sanitize() + ` ADD CONSTRAINT ` +
-			pgx.Identifier{constraint}.Sanitize() + ` PRIMARY KEY USING INDEX ` + pgx.Identifier{name}.Sanitize(), primary: true})
+		out = append(out, ddl{sql: sql}, ddl{sql: `ALTER TABLE ` + pgx.Identifier{work, table}.Sanitize() + ` ADD CONSTRAINT ` +
+			pgx.Identifier{constraint}.Sanitize() + ` PRIMARY KEY USING INDEX ` + pgx.Identifier{name}.Sanitize()})
 		return nil
 	})
 	if err != nil {
