@@ -98,7 +98,7 @@ func (s *FeedSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *m
 	// long the downstream system is away; the subscriber's transaction
 	// stays open meanwhile, and Close ends it (committing what was acked).
 	noAckDeadline := time.Duration(0)
-	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(s.store.pool), wsql.SubscriberConfig{
+	sub, err := wsql.NewSubscriber(subscriberBeginner(s.store.pool), wsql.SubscriberConfig{
 		ConsumerGroup:  s.cfg.ConsumerGroup,
 		SchemaAdapter:  logSchema{batchSize: s.cfg.BatchSize},
 		OffsetsAdapter: offsetsAdapter(),

@@ -111,7 +111,7 @@ func (p *Projector) Run(ctx context.Context) error {
 	// goroutine while the handler still uses the transaction. The handler
 	// always acks or abandons the batch itself.
 	noAckDeadline := time.Duration(0)
-	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(p.pool), wsql.SubscriberConfig{
+	sub, err := wsql.NewSubscriber(subscriberBeginner(p.pool), wsql.SubscriberConfig{
 		ConsumerGroup:  p.projection.Name(),
 		SchemaAdapter:  logSchema{batchSize: p.cfg.BatchSize, streams: p.projection.StreamTypes()},
 		OffsetsAdapter: offsetsAdapter(),
@@ -263,12 +263,6 @@ func (p *Projector) applyHeld(ctx context.Context, held *pending) error {
 // the database applying the part before it.
 func (p *Projector) applyBatch(ctx context.Context, tx pgx.Tx, msgs []*message.Message, keyCache map[uuid.UUID]cipher.AEAD) error {
 	return inSavepoint(ctx, tx, func(sp pgx.Tx) error {
-		// The read models grow by the thousand in a bulk import: a plan the
-		// connection cached while a table was small (a sequential scan to
-		// find the rows to update) would stay in use as it grows.
-		if _, err := sp.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-			return err
-		}
 		keys := subjectKeys{keyring: p.keys, q: sp, cache: keyCache}
 		if err := keys.prefetch(ctx, personalSubjects(msgs)); err != nil {
 			return err

@@ -5,8 +5,10 @@ package postgres
 
 import (
 	"bytes"
+	"context"
 	stdsql "database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // EventsTopic is the single Watermill topic of the log.
@@ -298,4 +301,27 @@ func offsetsAdapter() wsql.DefaultPostgreSQLOffsetsAdapter {
 	return wsql.DefaultPostgreSQLOffsetsAdapter{
 		GenerateMessagesOffsetsTableName: func(string) string { return "events_offsets" },
 	}
+}
+
+// subscriberBeginner begins the subscribers' transactions with custom plans
+// only. The log and the read models grow by a million rows in one bulk
+// import; a generic plan the connection cached while they were small (a
+// bitmap scan of the whole backlog to find the next batch, a sequential
+// scan to find the rows to update) would stay in use, since nothing
+// invalidates it until the table is analyzed.
+func subscriberBeginner(pool *pgxpool.Pool) wsql.Beginner {
+	return customPlans{wsql.BeginnerFromPgx(pool)}
+}
+
+type customPlans struct{ wsql.Beginner }
+
+func (b customPlans) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (wsql.Tx, error) {
+	tx, err := b.Beginner.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+		return nil, errors.Join(err, tx.Rollback())
+	}
+	return tx, nil
 }
