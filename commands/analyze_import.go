@@ -89,8 +89,11 @@ func (h AnalyzeImportHandler) analyze(ctx context.Context, id uuid.UUID, cmd Ana
 	if err != nil {
 		return Analysis{}, err
 	}
-	defer scan.rows.Close()
+	defer scan.close()
 
+	scan.match = func(rows []domain.ImportRow) (map[domain.UniqueKey]uuid.UUID, error) {
+		return matchChunk(ctx, h.repo, cmd.Origin.TenantID, rows)
+	}
 	rules := newFileRules(scan.mapping, mode)
 	var summary domain.ImportSummary
 	count := func(r domain.ImportRow, out rowOutcome) {
@@ -110,16 +113,11 @@ func (h AnalyzeImportHandler) analyze(ctx context.Context, id uuid.UUID, cmd Ana
 		}
 		issues = append(issues, r.Issues...)
 	}
-	var buf []domain.ImportRow
 	for {
-		chunk, err := scan.readChunk(buf)
+		chunk, found, err := scan.readChunk()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err != nil {
-			return Analysis{}, err
-		}
-		found, err := matchChunk(ctx, h.repo, cmd.Origin.TenantID, chunk)
 		if err != nil {
 			return Analysis{}, err
 		}
@@ -132,7 +130,6 @@ func (h AnalyzeImportHandler) analyze(ctx context.Context, id uuid.UUID, cmd Ana
 			}
 			count(chunk[i], out)
 		}
-		buf = chunk
 	}
 	adopted, rejected := rules.settleOrphans()
 	summary.Valid += len(adopted)

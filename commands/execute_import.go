@@ -185,7 +185,7 @@ func (h RunImportHandler) prepare(ctx context.Context, tx ImportTx, imp *domain.
 }
 
 func (r *importRun) close() {
-	r.scan.rows.Close()
+	r.scan.close()
 	r.closer.Close()
 }
 
@@ -242,9 +242,8 @@ func (r *importRun) listIDs() []uuid.UUID {
 func (r *importRun) importRows(ctx context.Context) error {
 	total := r.imp.Analysis().Summary.Rows
 	contactsLayout := r.rules.mapping.Layout() == domain.LayoutContacts
-	var buf []domain.ImportRow
 	for {
-		chunk, err := r.scan.readChunk(buf)
+		chunk, _, err := r.scan.readChunk()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -261,7 +260,6 @@ func (r *importRun) importRows(ctx context.Context) error {
 		}
 		r.done += len(chunk)
 		r.tx.Progress(ctx, r.imp.StreamID(), r.done, total)
-		buf = chunk
 	}
 	adopted, rejected := r.rules.settleOrphans()
 	for _, row := range adopted {

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"hash/maphash"
 	"io"
+	"runtime"
 	"strconv"
+
+	"github.com/google/uuid"
 
 	"github.com/clientreg/clientreg/domain"
 )
@@ -14,6 +17,10 @@ import (
 const importChunk = 1000
 
 // rowScanner reads a file's data rows and checks each against the mapping.
+// It reads ahead of its caller: one goroutine reads the file chunk by
+// chunk, the rows of each chunk are checked on another (as many at once as
+// there are cores), and the chunks come out in file order. Reading and
+// checking the next rows overlaps the caller's round trips to the database.
 type rowScanner struct {
 	rows    RowReader
 	mapping domain.ImportMapping
@@ -21,47 +28,118 @@ type rowScanner struct {
 	pending *FileRow // the first row, when it was data rather than a header
 	maxRows int
 	count   int
+	// match, when set, finds the registry's clients a chunk's rows name,
+	// beside checking them (the analysis: nothing it reads changes).
+	match func(rows []domain.ImportRow) (map[domain.UniqueKey]uuid.UUID, error)
+
+	chunks chan *checkedChunk // in file order; closed after the last
+	stop   chan struct{}      // closed by close: the reader gives up
+	done   chan struct{}      // closed when the reader has left rows alone
 }
 
-// next returns the next checked row, io.EOF after the last, or a
-// *domain.RefusedError once the file holds more rows than allowed.
-func (s *rowScanner) next() (domain.ImportRow, error) {
-	var fr FileRow
-	if s.pending != nil {
-		fr, s.pending = *s.pending, nil
-	} else {
-		var err error
-		if fr, err = s.rows.Next(); err != nil {
-			return domain.ImportRow{}, err
-		}
-	}
-	s.count++
-	if s.maxRows > 0 && s.count > s.maxRows {
-		limit := strconv.Itoa(s.maxRows)
-		return domain.ImportRow{}, &domain.RefusedError{Code: "too_many_rows",
-			Detail: "the file has more than " + limit + " rows, the limit of one import",
-			Params: map[string]string{"limit": limit}}
-	}
-	return s.mapping.Read(fr.Number, fr.Cells, s.custom), nil
+// checkedChunk is up to importChunk rows; ready is closed once they are
+// checked (and matched) or err is set (io.EOF after the last row).
+type checkedChunk struct {
+	rows  []domain.ImportRow
+	found map[domain.UniqueKey]uuid.UUID
+	err   error
+	ready chan struct{}
 }
 
-// readChunk fills up to importChunk rows; io.EOF only when none is left.
-func (s *rowScanner) readChunk(buf []domain.ImportRow) ([]domain.ImportRow, error) {
-	buf = buf[:0]
-	for len(buf) < importChunk {
-		r, err := s.next()
-		if errors.Is(err, io.EOF) {
-			if len(buf) == 0 {
-				return nil, io.EOF
+// readAhead is how many chunks may wait for the caller: memory stays a few
+// thousand rows whatever the file's size.
+const readAhead = 2
+
+// readChunk returns the next rows and what match found for them; io.EOF
+// only when none is left.
+func (s *rowScanner) readChunk() ([]domain.ImportRow, map[domain.UniqueKey]uuid.UUID, error) {
+	if s.chunks == nil {
+		s.chunks, s.stop, s.done = make(chan *checkedChunk, readAhead), make(chan struct{}), make(chan struct{})
+		go s.read()
+	}
+	c, ok := <-s.chunks
+	if !ok {
+		return nil, nil, io.EOF
+	}
+	<-c.ready
+	return c.rows, c.found, c.err
+}
+
+// close stops reading ahead, then closes the file.
+func (s *rowScanner) close() error {
+	if s.chunks != nil {
+		close(s.stop)
+		<-s.done
+	}
+	return s.rows.Close()
+}
+
+func (s *rowScanner) read() {
+	defer close(s.done)
+	defer close(s.chunks)
+	checking := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for {
+		c := &checkedChunk{ready: make(chan struct{})}
+		raw, err := s.readRaw()
+		if err != nil {
+			c.err = err
+			close(c.ready)
+		} else {
+			select {
+			case checking <- struct{}{}:
+			case <-s.stop:
+				return
 			}
-			return buf, nil
+			go func() {
+				defer func() { <-checking }()
+				c.rows = make([]domain.ImportRow, len(raw))
+				for i, fr := range raw {
+					c.rows[i] = s.mapping.Read(fr.Number, fr.Cells, s.custom)
+				}
+				if s.match != nil {
+					c.found, c.err = s.match(c.rows)
+				}
+				close(c.ready)
+			}()
+		}
+		select {
+		case s.chunks <- c:
+		case <-s.stop:
+			return
 		}
 		if err != nil {
-			return nil, err
+			return
 		}
-		buf = append(buf, r)
 	}
-	return buf, nil
+}
+
+// readRaw reads up to importChunk rows as they are in the file; io.EOF
+// only when none is left, a *domain.RefusedError once the file holds more
+// rows than allowed.
+func (s *rowScanner) readRaw() ([]FileRow, error) {
+	var raw []FileRow
+	for len(raw) < importChunk {
+		var fr FileRow
+		if s.pending != nil {
+			fr, s.pending = *s.pending, nil
+		} else {
+			var err error
+			if fr, err = s.rows.Next(); errors.Is(err, io.EOF) && len(raw) > 0 {
+				return raw, nil
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		s.count++
+		if s.maxRows > 0 && s.count > s.maxRows {
+			limit := strconv.Itoa(s.maxRows)
+			return nil, &domain.RefusedError{Code: "too_many_rows",
+				Detail: "the file has more than " + limit + " rows, the limit of one import",
+				Params: map[string]string{"limit": limit}}
+		}
+		raw = append(raw, fr)
+	}
+	return raw, nil
 }
 
 // firstRows remembers, per client key, the first row of the file that named

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"net/mail"
 	"strings"
 	"testing"
 
@@ -141,5 +142,24 @@ func TestCustomFieldDefinitions(t *testing.T) {
 	got, errs := set.normalizeValues(map[string]string{"since": "21/11/2026"})
 	if len(errs) != 0 || got["since"] != "2026-11-21" {
 		t.Fatalf("date value %v %v", got, errs)
+	}
+}
+
+// The hand-written check of plain addresses must accept only what net/mail
+// accepts as it is, and the two paths must agree on the answer.
+func TestPlainAddressesCheckedByHandAgreeWithNetMail(t *testing.T) {
+	for _, v := range []string{
+		"a.b@example.be", "o'neil+news@sub.example.co.uk", "x_y-z@a-b.be", "a..b@example.be", ".a@example.be",
+		"a.@example.be", "a@b@example.be", "@example.be", "a@", "a@.be", "a@be.", "a b@example.be", "é@example.be",
+		"\"a b\"@example.be", "a@[192.168.0.1]", "a(comment)@example.be", "Marie <m@example.be>",
+	} {
+		addr, err := mail.ParseAddress(v)
+		accepted := err == nil && addr.Address == v && addr.Name == ""
+		if isDotAtomAddress(v) && !accepted {
+			t.Errorf("%q: checked by hand as plain, net/mail refuses it (%v)", v, err)
+		}
+	}
+	if !isDotAtomAddress("o'neil+news@sub.example.co.uk") || isDotAtomAddress("a..b@example.be") {
+		t.Error("the plain-address check decides wrongly")
 	}
 }

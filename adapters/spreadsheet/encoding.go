@@ -265,22 +265,36 @@ func scanBytes(r io.ReaderAt, off, size int64) (byteStats, error) {
 // as raw bytes (they are the carried tail of the previous chunk). It returns
 // how many trailing bytes form an incomplete UTF-8 sequence to carry over.
 func (st *byteStats) add(chunk []byte, skip int, final bool) int {
+	// Counting each byte value first keeps the per-byte loop trivial; the
+	// statistics come from the 256 counts.
+	var counts [256]int64
 	for _, b := range chunk[skip:] {
-		st.total++
-		switch {
-		case b == 0:
-			st.nul++
-		case isControl(b):
-			st.controls++
+		counts[b]++
+	}
+	st.total += int64(len(chunk) - skip)
+	high := int64(0)
+	for b, n := range counts {
+		if n == 0 {
+			continue
+		}
+		switch c := byte(b); {
+		case c == 0:
+			st.nul += n
+		case isControl(c):
+			st.controls += n
 			st.nonSpace = true
-		case b != ' ' && b != '\t' && b != '\r' && b != '\n':
+		case c != ' ' && c != '\t' && c != '\r' && c != '\n':
 			st.nonSpace = true
 		}
-		if b >= 0x80 {
-			w := cp125xWeights[b-0x80]
-			st.score1250 += float64(w[0])
-			st.score1252 += float64(w[1])
+		if c := byte(b); c >= 0x80 {
+			high += n
+			w := cp125xWeights[c-0x80]
+			st.score1250 += float64(w[0]) * float64(n)
+			st.score1252 += float64(w[1]) * float64(n)
 		}
+	}
+	if high == 0 && skip == 0 {
+		return 0 // plain ASCII: no multi-byte sequence to check
 	}
 	for i := 0; i < len(chunk); {
 		if chunk[i] < utf8.RuneSelf {
