@@ -498,44 +498,24 @@ type cellRange struct{ r1, c1, r2, c2 int }
 // "<" is always escaped, so "</" can only start a tag.
 var sheetDataEnd = regexp.MustCompile(`(</([A-Za-z_][\w.\-]*:)?sheetData\s*>|<([A-Za-z_][\w.\-]*:)?sheetData\s*/>)$`)
 
-// endsSheetData checks cheaply (once per tag of the sheet) whether window
-// ends with the end of the sheet data, before the exact check.
-func endsSheetData(window []byte) bool {
-	w := bytes.TrimSuffix(window, []byte(">"))
-	if len(w) == len(window) {
-		return false
-	}
-	w = bytes.TrimRight(bytes.TrimSuffix(w, []byte("/")), " \t\r\n")
-	return bytes.HasSuffix(w, []byte("sheetData")) && sheetDataEnd.Match(window[max(0, len(window)-96):])
-}
-
 // readMerges collects the merged ranges of a sheet. They are stored after
-// the cells, so the rows are skipped with a fast byte scan instead of being
-// parsed twice.
+// the cells, so the rows are skipped with a fast byte search instead of
+// being parsed twice.
 func (wb *xlsxWorkbook) readMerges(part string) ([]cellRange, error) {
 	rc, err := wb.pkg.open(part)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 64<<10)
-	var tail []byte
-	for {
-		chunk, err := br.ReadSlice('>')
-		window := append(tail, chunk...)
-		if endsSheetData(window) {
-			break
-		}
-		if err == io.EOF {
-			return nil, nil // no sheetData end: no merges; the row parser reports damage
-		}
-		if err != nil && err != bufio.ErrBufferFull {
-			return nil, corrupt("the sheet cannot be read", err)
-		}
-		tail = append(tail[:0], window[max(0, len(window)-64):]...)
+	rest, found, err := skipSheetData(rc)
+	if err != nil {
+		return nil, corrupt("the sheet cannot be read", err)
+	}
+	if !found {
+		return nil, nil // no sheetData end: no merges; the row parser reports damage
 	}
 	var merges []cellRange
-	d := xml.NewDecoder(br)
+	d := xml.NewDecoder(rest)
 	for {
 		tok, err := d.RawToken()
 		if err != nil {
@@ -545,6 +525,54 @@ func (wb *xlsxWorkbook) readMerges(part string) ([]cellRange, error) {
 			if cr, ok := parseRange(attr(se, "ref")); ok {
 				merges = append(merges, cr)
 			}
+		}
+	}
+}
+
+// skipSheetData reads r past the end of the worksheet's <sheetData> and
+// returns what follows it. In XML text "<" is always escaped, so the name
+// "sheetData" ending a tag can only be that element's end.
+func skipSheetData(r io.Reader) (rest io.Reader, found bool, err error) {
+	const overlap = 128 // longer than any end tag of sheetData with its prefix
+	name := []byte("sheetData")
+	buf := make([]byte, 64<<10)
+	have, from := 0, 0 // bytes in buf; where the search goes on
+	for {
+		n, err := io.ReadFull(r, buf[have:])
+		have += n
+		eof := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !eof {
+			return nil, false, err
+		}
+		for {
+			i := bytes.Index(buf[from:have], name)
+			if i < 0 {
+				from = max(from, have-len(name)+1) // no match starts before
+				break
+			}
+			at := from + i
+			j := at + len(name)
+			for j < have && (isXMLSpace(buf[j]) || buf[j] == '/') {
+				j++
+			}
+			if j == have && !eof {
+				break // the tag goes on in the next block
+			}
+			if j < have && buf[j] == '>' && sheetDataEnd.Match(buf[max(0, at-overlap+len(name)):j+1]) {
+				return io.MultiReader(bytes.NewReader(buf[j+1:have]), r), true, nil
+			}
+			from = at + 1
+		}
+		if eof {
+			return nil, false, nil
+		}
+		// Keep what the search has not passed, and what comes before it
+		// for the prefix: a tag may straddle two blocks.
+		keep := max(0, from-overlap)
+		copy(buf, buf[keep:have])
+		have, from = have-keep, from-keep
+		if have == len(buf) {
+			return nil, false, nil // a tag as long as a block is no worksheet's
 		}
 	}
 }
@@ -735,7 +763,9 @@ type xlsxSheetSource struct {
 	rowQueue
 	wb *xlsxWorkbook
 	rc io.ReadCloser
-	d  *xml.Decoder
+	x  *xmlScanner
+	// v and inline collect a cell's value and inline text.
+	v, inline []byte
 }
 
 func (wb *xlsxWorkbook) newSheetSource(part string, merges []cellRange) (*xlsxSheetSource, error) {
@@ -743,7 +773,12 @@ func (wb *xlsxWorkbook) newSheetSource(part string, merges []cellRange) (*xlsxSh
 	if err != nil {
 		return nil, err
 	}
-	s := &xlsxSheetSource{wb: wb, rc: rc, d: newXMLDecoder(rc)}
+	x, err := newXMLScanner(rc)
+	if err != nil {
+		rc.Close()
+		return nil, corrupt("the sheet cannot be read", err)
+	}
+	s := &xlsxSheetSource{wb: wb, rc: rc, x: x}
 	if len(merges) > 0 {
 		s.merges = newMergeFill(merges)
 	}
@@ -758,7 +793,7 @@ func (s *xlsxSheetSource) next() ([]string, int, error) { return s.rowQueue.next
 // queues it.
 func (s *xlsxSheetSource) readNext() error {
 	for {
-		tok, err := s.d.Token()
+		t, err := s.x.next()
 		if err == io.EOF {
 			s.finish()
 			return nil
@@ -766,13 +801,10 @@ func (s *xlsxSheetSource) readNext() error {
 		if err != nil {
 			return s.damaged(err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Local != "row" {
-				continue
-			}
+		switch {
+		case t.is(xmlStart, "row"):
 			number := s.lastRow + 1
-			if v := attr(t, "r"); v != "" {
+			if v := t.attr("r"); v != "" {
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 1 || n > maxXLSXRows {
 					return s.damaged(fmt.Errorf("row number %q", v))
@@ -785,11 +817,9 @@ func (s *xlsxSheetSource) readNext() error {
 			}
 			s.push(number, cells)
 			return nil
-		case xml.EndElement:
-			if t.Name.Local == "sheetData" {
-				s.finish()
-				return nil
-			}
+		case t.is(xmlEnd, "sheetData"):
+			s.finish()
+			return nil
 		}
 	}
 }
@@ -805,27 +835,27 @@ func (s *xlsxSheetSource) readRow() ([]string, error) {
 	var cells []string
 	col := 0
 	for {
-		tok, err := s.d.Token()
+		t, err := s.x.next()
 		if err != nil {
 			return nil, s.damaged(err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Local != "c" {
-				if err := s.d.Skip(); err != nil {
+		switch t.kind {
+		case xmlStart:
+			if string(t.name) != "c" {
+				if err := s.x.skip(); err != nil {
 					return nil, s.damaged(err)
 				}
 				continue
 			}
 			col++
-			if ref := attr(t, "r"); ref != "" {
+			if ref := t.attr("r"); ref != "" {
 				c, _, ok := parseCellRef(ref)
 				if !ok {
 					return nil, s.damaged(fmt.Errorf("cell reference %q", ref))
 				}
 				col = c
 			}
-			v, err := s.readCell(t)
+			v, err := s.readCell(t.attr("t"), t.attr("s"))
 			if err != nil {
 				return nil, err
 			}
@@ -836,29 +866,30 @@ func (s *xlsxSheetSource) readRow() ([]string, error) {
 				cells = append(cells, "")
 			}
 			cells[col-1] = v
-		case xml.EndElement:
-			if t.Name.Local == "row" {
+		case xmlEnd:
+			if string(t.name) == "row" {
 				return cells, nil
 			}
 		}
 	}
 }
 
-// readCell reads one <c> element and returns the text the user sees, in the
-// canonical form an import wants (ISO dates, plain numbers).
-func (s *xlsxSheetSource) readCell(c xml.StartElement) (string, error) {
-	var v, inline strings.Builder
+// readCell reads the rest of a <c> element of that type and style and
+// returns the text the user sees, in the canonical form an import wants
+// (ISO dates, plain numbers).
+func (s *xlsxSheetSource) readCell(typ, style string) (string, error) {
+	s.v, s.inline = s.v[:0], s.inline[:0]
 	hasInline := false
 	where := ""
 	phonetic := 0
 	for {
-		tok, err := s.d.Token()
+		t, err := s.x.next()
 		if err != nil {
 			return "", s.damaged(err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
+		switch t.kind {
+		case xmlStart:
+			switch string(t.name) {
 			case "v":
 				where = "v"
 			case "is":
@@ -870,25 +901,25 @@ func (s *xlsxSheetSource) readCell(c xml.StartElement) (string, error) {
 			case "rPh":
 				phonetic++
 			case "f":
-				if err := s.d.Skip(); err != nil { // the formula text; its cached result is in <v>
+				if err := s.x.skip(); err != nil { // the formula text; its cached result is in <v>
 					return "", s.damaged(err)
 				}
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
+		case xmlEnd:
+			switch string(t.name) {
 			case "c":
-				return s.cellValue(attr(c, "t"), attr(c, "s"), v.String(), inline.String(), hasInline)
+				return s.cellValue(typ, style, string(s.v), string(s.inline), hasInline)
 			case "v", "t":
 				where = ""
 			case "rPh":
 				phonetic--
 			}
-		case xml.CharData:
+		case xmlText:
 			switch where {
 			case "v":
-				v.Write(t)
+				s.v = append(s.v, t.text...)
 			case "t":
-				inline.Write(t)
+				s.inline = append(s.inline, t.text...)
 			}
 		}
 	}
