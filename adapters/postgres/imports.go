@@ -313,7 +313,7 @@ func (t *importTx) MatchClients(ctx context.Context, tenantID uuid.UUID, keys []
 }
 
 // LoadStreams reads many client streams in one query, decoding each with
-// its subject's key (all keys loaded in one query too).
+// its subject's key (all keys loaded in one query too), on every CPU.
 func (t *importTx) LoadStreams(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error) {
 	keys, err := t.store.keys.subjectKeysOf(ctx, t.tx, t.tenantID, ids)
 	if err != nil {
@@ -325,32 +325,22 @@ func (t *importTx) LoadStreams(ctx context.Context, ids []uuid.UUID) (map[uuid.U
 		}
 	}
 	decoder := subjectKeys{keyring: t.store.keys, q: t.tx, cache: keys}
-	rows, err := t.tx.Query(ctx, `SELECT "offset", payload, metadata FROM events
+	rows, err := t.tx.Query(ctx, `SELECT `+storedColumns+` FROM events
 		WHERE tenant_id = $1 AND stream_id = ANY($2) ORDER BY stream_id, stream_version`, t.tenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read streams: %w", err)
 	}
-	defer rows.Close()
-	out := make(map[uuid.UUID][]domain.RecordedEvent, len(ids))
-	for rows.Next() {
-		var position int64
-		var payload []byte
-		var md map[string]string
-		if err := rows.Scan(&position, &payload, &md); err != nil {
-			return nil, fmt.Errorf("read streams: %w", err)
-		}
-		env, err := envelopeFrom(md, position)
-		if err != nil {
-			return nil, err
-		}
-		e, err := decoder.decode(ctx, payload, env)
-		if err != nil {
-			return nil, err
-		}
-		out[e.StreamID] = append(out[e.StreamID], e)
+	stored, _, err := scanStored(rows)
+	if err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read streams: %w", err)
+	events, err := decoder.decodeStored(stored)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID][]domain.RecordedEvent, len(ids))
+	for _, e := range events {
+		out[e.StreamID] = append(out[e.StreamID], e)
 	}
 	return out, nil
 }

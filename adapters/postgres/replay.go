@@ -197,6 +197,17 @@ func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live,
 			if _, err := tx.Exec(ctx, `CREATE UNLOGGED TABLE `+dst+` (LIKE `+src+` INCLUDING ALL EXCLUDING INDEXES)`); err != nil {
 				return fmt.Errorf("copy table %s: %w", table, err)
 			}
+			// LIKE leaves out storage parameters (rm_clients' fillfactor).
+			var options string
+			if err := tx.QueryRow(ctx, `SELECT coalesce(array_to_string(reloptions, ', '), '') FROM pg_class WHERE oid = $1::regclass`,
+				src).Scan(&options); err != nil {
+				return fmt.Errorf("copy table %s: %w", table, err)
+			}
+			if options != "" {
+				if _, err := tx.Exec(ctx, `ALTER TABLE `+dst+` SET (`+options+`)`); err != nil {
+					return fmt.Errorf("copy table %s: %w", table, err)
+				}
+			}
 			ddl, err := copiedDDL(ctx, tx, live, work, table)
 			if err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -447,6 +448,15 @@ func TestReplayRebuildsWhileServing(t *testing.T) {
 	erased := a.do("GET", "/v1/clients/"+id, editor, nil).expect(t, 200)
 	if erased.str("status") != "erased" || erased.str("email") != "" {
 		t.Errorf("erased client after replay: %s", erased.raw)
+	}
+	// The rebuilt table keeps the live one's storage settings (the room
+	// left on each page for updates).
+	var options []string
+	if err := a.svc.Pool.QueryRow(context.Background(), `SELECT reloptions FROM pg_class WHERE oid = 'rm_clients'::regclass`).Scan(&options); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(options, "fillfactor=50") {
+		t.Errorf("rm_clients after replay has options %v", options)
 	}
 	// Running it again (as after an interruption) is harmless.
 	if err := a.svc.Rebuilder.Rebuild(context.Background(), projections.Clients{}, nil); err != nil {

@@ -87,6 +87,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		// and saves nothing.
 		poolCfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}
+	poolCfg.AfterConnect = postgres.AfterConnect
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)

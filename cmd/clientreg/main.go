@@ -142,7 +142,12 @@ func withPool(ctx context.Context, fn func(*pgxpool.Pool) error) error {
 	if err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("database URL: %w", err)
+	}
+	cfg.AfterConnect = postgres.AfterConnect
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}

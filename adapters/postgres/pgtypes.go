@@ -1,0 +1,39 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// AfterConnect prepares each connection of the registry's pools (set it as
+// pgxpool.Config.AfterConnect).
+//
+// pgx does not know github.com/google/uuid's type: it found its way to the
+// database through the driver.Valuer fallback (a UUID printed as text, then
+// parsed back), after trying several plans that failed with a formatted
+// error each, for every id of every array. An import passes a million ids;
+// that cost more than a second. Handed over as the [16]byte it is, a UUID
+// is written in binary.
+func AfterConnect(_ context.Context, conn *pgx.Conn) error {
+	m := conn.TypeMap()
+	m.TryWrapEncodePlanFuncs = append([]pgtype.TryWrapEncodePlanFunc{tryWrapUUID}, m.TryWrapEncodePlanFuncs...)
+	return nil
+}
+
+func tryWrapUUID(value any) (pgtype.WrappedEncodePlanNextSetter, any, bool) {
+	if id, ok := value.(uuid.UUID); ok {
+		return &uuidEncodePlan{}, [16]byte(id), true
+	}
+	return nil, nil, false
+}
+
+type uuidEncodePlan struct{ next pgtype.EncodePlan }
+
+func (p *uuidEncodePlan) SetNext(next pgtype.EncodePlan) { p.next = next }
+
+func (p *uuidEncodePlan) Encode(value any, buf []byte) ([]byte, error) {
+	return p.next.Encode([16]byte(value.(uuid.UUID)), buf)
+}
