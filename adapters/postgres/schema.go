@@ -61,9 +61,9 @@ const insertQuery = `INSERT INTO events
 // envelope metadata. The table itself is created by migrations.
 type logSchema struct {
 	batchSize int
-	// streams, when set, are the stream types the subscriber reads whole;
-	// of other events it gets the stream type and position alone, enough
-	// to move past them without their payload crossing the network.
+	// streams, when set, are the stream types the subscriber reads; of the
+	// other events it gets only a batch's last, with its stream type and
+	// position alone, enough to move past them all.
 	streams []string
 }
 
@@ -143,8 +143,12 @@ const MetaBatchLast = "batch_last"
 // SelectQuery follows Watermill's PostgreSQL schema: rows are delivered in
 // (transaction_id, offset) order and only once every older transaction has
 // finished, so no event is skipped by a slow committer. The inner query is
-// Watermill's, unchanged; the outer one only flags the batch's last row
-// (the window runs over the rows LIMIT kept, not the whole backlog).
+// Watermill's, unchanged; the outer ones flag the batch's last row (the
+// window runs over the rows LIMIT kept, not the whole backlog) and, for a
+// subscriber of some stream types, leave out the other events but the
+// last: acking that one moves the subscriber past them all, without the
+// cost of handing each over (a bulk import's 100,000 client events, to the
+// projections of lists and imports).
 func (s logSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error) {
 	next, err := params.OffsetsAdapter.NextOffsetQuery(wsql.NextOffsetQueryParams{
 		Topic: params.Topic, ConsumerGroup: params.ConsumerGroup,
@@ -152,25 +156,29 @@ func (s logSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error
 	if err != nil {
 		return wsql.Query{}, err
 	}
-	args, payload, metadata := next.Args, "payload", "metadata"
+	args, payload, metadata, filter := next.Args, "payload", "metadata", ""
 	if s.streams != nil {
 		args = append(slices.Clone(args), s.streams)
 		wanted := `stream_type = ANY($` + strconv.Itoa(len(args)) + `::text[])`
 		payload = `CASE WHEN ` + wanted + ` THEN payload END`
 		metadata = `CASE WHEN ` + wanted + ` THEN metadata END`
+		filter = `WHERE ` + wanted + ` OR batch_last`
 	}
 	q := `WITH last_processed AS (` + next.Query + `)
-	SELECT "offset", transaction_id, uuid, ` + payload + `, ` + metadata + `, stream_type,
-		lead("offset") OVER (ORDER BY transaction_id ASC, "offset" ASC) IS NULL AS batch_last
+	SELECT "offset", transaction_id, uuid, ` + payload + `, ` + metadata + `, stream_type, batch_last
 	FROM (
-		SELECT "offset", transaction_id, uuid, payload, metadata, stream_type FROM events
-		WHERE (transaction_id, "offset") > (
-			(SELECT last_processed_transaction_id FROM last_processed),
-			(SELECT offset_acked FROM last_processed))
-		AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY transaction_id ASC, "offset" ASC
-		LIMIT ` + strconv.Itoa(s.batchSize) + `
-	) AS batch
+		SELECT *, lead("offset") OVER (ORDER BY transaction_id ASC, "offset" ASC) IS NULL AS batch_last
+		FROM (
+			SELECT "offset", transaction_id, uuid, payload, metadata, stream_type FROM events
+			WHERE (transaction_id, "offset") > (
+				(SELECT last_processed_transaction_id FROM last_processed),
+				(SELECT offset_acked FROM last_processed))
+			AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+			ORDER BY transaction_id ASC, "offset" ASC
+			LIMIT ` + strconv.Itoa(s.batchSize) + `
+		) AS batch
+	) AS flagged
+	` + filter + `
 	ORDER BY transaction_id ASC, "offset" ASC`
 	return wsql.Query{Query: q, Args: args}, nil
 }
