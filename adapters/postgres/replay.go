@@ -198,15 +198,15 @@ func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live,
 				return fmt.Errorf("copy table %s: %w", table, err)
 			}
 			// LIKE leaves out storage parameters (rm_clients' fillfactor).
+			// They are set once the rows are in: the load fills the pages,
+			// and SET LOGGED, which rewrites the table, spaces them out.
 			var options string
 			if err := tx.QueryRow(ctx, `SELECT coalesce(array_to_string(reloptions, ', '), '') FROM pg_class WHERE oid = $1::regclass`,
 				src).Scan(&options); err != nil {
 				return fmt.Errorf("copy table %s: %w", table, err)
 			}
 			if options != "" {
-				if _, err := tx.Exec(ctx, `ALTER TABLE `+dst+` SET (`+options+`)`); err != nil {
-					return fmt.Errorf("copy table %s: %w", table, err)
-				}
+				deferred.storage = append(deferred.storage, `ALTER TABLE `+dst+` SET (`+options+`)`)
 			}
 			ddl, err := copiedDDL(ctx, tx, live, work, table)
 			if err != nil {
@@ -239,7 +239,7 @@ type ddl struct {
 
 // deferredDDL is what a rebuild runs on its tables once they are loaded.
 type deferredDDL struct {
-	indexes, triggers []string
+	storage, indexes, triggers []string
 }
 
 // finish makes the loaded tables crash-safe, then runs the deferred DDL and
@@ -250,6 +250,11 @@ type deferredDDL struct {
 // and writing each row to the WAL cost a third of the load. SET LOGGED
 // writes them to the WAL once, before the indexes, which it would rebuild.
 func finish(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, schema string, deferred deferredDDL) error {
+	for _, sql := range deferred.storage {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("complete the rebuilt tables: %w", err)
+		}
+	}
 	for _, table := range p.Tables() {
 		if _, err := pool.Exec(ctx, `ALTER TABLE `+pgx.Identifier{schema, table}.Sanitize()+` SET LOGGED`); err != nil {
 			return fmt.Errorf("log the rebuilt %s: %w", table, err)
