@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -32,9 +33,10 @@ type rowScanner struct {
 	// beside checking them (the analysis: nothing it reads changes).
 	match func(rows []domain.ImportRow) (map[domain.UniqueKey]uuid.UUID, error)
 
-	chunks chan *checkedChunk // in file order; closed after the last
-	stop   chan struct{}      // closed by close: the reader gives up
-	done   chan struct{}      // closed when the reader has left rows alone
+	chunks   chan *checkedChunk // in file order; closed after the last
+	stop     chan struct{}      // closed by close: the reader gives up
+	done     chan struct{}      // closed when the reader has left rows alone
+	checkers sync.WaitGroup
 }
 
 // checkedChunk is up to importChunk rows; ready is closed once they are
@@ -65,11 +67,13 @@ func (s *rowScanner) readChunk() ([]domain.ImportRow, map[domain.UniqueKey]uuid.
 	return c.rows, c.found, c.err
 }
 
-// close stops reading ahead, then closes the file.
+// close stops reading ahead and waits for the chunks being checked, then
+// closes the file.
 func (s *rowScanner) close() error {
 	if s.chunks != nil {
 		close(s.stop)
 		<-s.done
+		s.checkers.Wait()
 	}
 	return s.rows.Close()
 }
@@ -90,7 +94,7 @@ func (s *rowScanner) read() {
 			case <-s.stop:
 				return
 			}
-			go func() {
+			s.checkers.Go(func() {
 				defer func() { <-checking }()
 				c.rows = make([]domain.ImportRow, len(raw))
 				for i, fr := range raw {
@@ -100,7 +104,7 @@ func (s *rowScanner) read() {
 					c.found, c.err = s.match(c.rows)
 				}
 				close(c.ready)
-			}()
+			})
 		}
 		select {
 		case s.chunks <- c:

@@ -81,8 +81,6 @@ func (a *Audit) ImportHistory(ctx context.Context, tenantID, id uuid.UUID) ([]pr
 	return entries, a.labelImports(ctx, tenantID, entries)
 }
 
-// labelImports names the imports entries came from by their labels, read
-// from the imports' own streams (the log, not a read model that may lag).
 // ConnectionHistory is a connection's own timeline: connected, authorized,
 // sync runs, revoked. Its events never hold secrets.
 func (a *Audit) ConnectionHistory(ctx context.Context, tenantID, id uuid.UUID) ([]projections.HistoryEntry, error) {
@@ -93,6 +91,8 @@ func (a *Audit) ConnectionHistory(ctx context.Context, tenantID, id uuid.UUID) (
 	return projections.StreamHistory(events)
 }
 
+// labelImports names the imports entries came from by their labels, read
+// from the imports' own streams (the log, not a read model that may lag).
 func (a *Audit) labelImports(ctx context.Context, tenantID uuid.UUID, entries []projections.HistoryEntry) error {
 	labels := map[uuid.UUID]string{}
 	for i := range entries {
