@@ -668,3 +668,26 @@ func (h onLog) Handle(_ context.Context, r slog.Record) error {
 }
 func (h onLog) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h onLog) WithGroup(string) slog.Handler      { return h }
+
+// A projector's transactions plan every query afresh (a plan cached while
+// the log was small would scan the whole backlog once a big import lands)
+// and commit without waiting for the disk (all of it is done again from the
+// log after a crash).
+func TestProjectorTransactionsPlanAfreshAndDoNotWaitForTheDisk(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	origin := domain.Origin{TenantID: uuid.New()}
+	res, err := commands.NewHandlers(store).RegisterClient.Handle(ctx, commands.RegisterClient{Origin: origin, Input: personInput("plans@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planning, commit string
+	p := &probe{before: func(ctx context.Context, tx pgx.Tx, _ []domain.RecordedEvent) error {
+		return tx.QueryRow(ctx, `SELECT current_setting('plan_cache_mode'), current_setting('synchronous_commit')`).Scan(&planning, &commit)
+	}}
+	project(t, pool, p, postgres.ProjectorConfig{}, origin.TenantID, res.Position)
+	if planning != "force_custom_plan" || commit != "off" {
+		t.Errorf("projector transaction: plan_cache_mode %q, synchronous_commit %q; want force_custom_plan, off", planning, commit)
+	}
+}
