@@ -104,12 +104,14 @@ func checkText(field, v string) *FieldError {
 	if !utf8.ValidString(v) {
 		return &FieldError{field, "invalid_text", "contains bytes that are not valid text (UTF-8)"}
 	}
+	n := 0 // characters, counted in the same pass
 	for _, r := range v {
 		if unicode.IsControl(r) {
 			return &FieldError{field, "invalid_text", "contains control characters"}
 		}
+		n++
 	}
-	if n := utf8.RuneCountInString(v); n > MaxTextLength {
+	if n > MaxTextLength {
 		return &FieldError{field, "too_long", "is " + strconv.Itoa(n) + " characters long; at most 255 are allowed"}
 	}
 	return nil
