@@ -277,7 +277,8 @@ func (st *byteStats) add(chunk []byte, skip int, final bool) int {
 		if n == 0 {
 			continue
 		}
-		switch c := byte(b); {
+		c := byte(b)
+		switch {
 		case c == 0:
 			st.nul += n
 		case isControl(c):
@@ -286,7 +287,7 @@ func (st *byteStats) add(chunk []byte, skip int, final bool) int {
 		case c != ' ' && c != '\t' && c != '\r' && c != '\n':
 			st.nonSpace = true
 		}
-		if c := byte(b); c >= 0x80 {
+		if c >= 0x80 {
 			high += n
 			w := cp125xWeights[c-0x80]
 			st.score1250 += float64(w[0]) * float64(n)

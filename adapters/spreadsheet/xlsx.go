@@ -129,14 +129,18 @@ type limitedReadCloser struct {
 // declares another encoding, in that one.
 func newXMLDecoder(r io.Reader) *xml.Decoder {
 	d := xml.NewDecoder(bufio.NewReaderSize(r, 64<<10))
-	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		enc, err := htmlindex.Get(label)
-		if err != nil {
-			return nil, fmt.Errorf("xml encoding %q: %w", label, err)
-		}
-		return transform.NewReader(in, enc.NewDecoder()), nil
-	}
+	d.CharsetReader = decodeCharset
 	return d
+}
+
+// decodeCharset reads in, written in the encoding an XML declaration
+// names, as UTF-8.
+func decodeCharset(label string, in io.Reader) (io.Reader, error) {
+	enc, err := htmlindex.Get(label)
+	if err != nil {
+		return nil, fmt.Errorf("xml encoding %q: %w", label, err)
+	}
+	return transform.NewReader(in, enc.NewDecoder()), nil
 }
 
 // readPart streams a small part through handle, one token at a time.

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/text/encoding/htmlindex"
-	"golang.org/x/text/transform"
 )
 
 // xmlScanner reads the elements of a worksheet part. A worksheet is a flat,
@@ -75,14 +73,13 @@ func newXMLScanner(r io.Reader) (*xmlScanner, error) {
 		br.Discard(3) //nolint:errcheck // the three bytes are buffered
 		head = head[3:]
 	}
-	if label := declaredEncoding(head); label != "" {
-		enc, err := htmlindex.Get(label)
+	// Like encoding/xml, any label but "utf-8" goes through its decoder.
+	if label := declaredEncoding(head); label != "" && !strings.EqualFold(label, "utf-8") {
+		in, err := decodeCharset(label, br)
 		if err != nil {
-			return nil, fmt.Errorf("xml encoding %q: %w", label, err)
+			return nil, err
 		}
-		if name, _ := htmlindex.Name(enc); name != "utf-8" {
-			br = bufio.NewReaderSize(transform.NewReader(br, enc.NewDecoder()), 64<<10)
-		}
+		br = bufio.NewReaderSize(in, 64<<10)
 	}
 	return &xmlScanner{r: br}, nil
 }
