@@ -250,10 +250,8 @@ type deferredDDL struct {
 // and writing each row to the WAL cost a third of the load. SET LOGGED
 // writes them to the WAL once, before the indexes, which it would rebuild.
 func finish(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, schema string, deferred deferredDDL) error {
-	for _, sql := range deferred.storage {
-		if _, err := pool.Exec(ctx, sql); err != nil {
-			return fmt.Errorf("complete the rebuilt tables: %w", err)
-		}
+	if err := execAll(ctx, pool, deferred.storage); err != nil {
+		return err
 	}
 	for _, table := range p.Tables() {
 		if _, err := pool.Exec(ctx, `ALTER TABLE `+pgx.Identifier{schema, table}.Sanitize()+` SET LOGGED`); err != nil {
@@ -290,7 +288,12 @@ func finish(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, s
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	for _, sql := range deferred.triggers {
+	return execAll(ctx, pool, deferred.triggers)
+}
+
+// execAll runs deferred statements one after the other.
+func execAll(ctx context.Context, pool *pgxpool.Pool, statements []string) error {
+	for _, sql := range statements {
 		if _, err := pool.Exec(ctx, sql); err != nil {
 			return fmt.Errorf("complete the rebuilt tables: %w", err)
 		}
