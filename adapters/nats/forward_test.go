@@ -325,8 +325,8 @@ func TestFailedPublishesEndTheRunAndNothingIsLost(t *testing.T) {
 	if _, err := js.CreateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	var logs strings.Builder
-	logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logs syncLog
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f := natsfwd.NewForwarder(store, natsfwd.Config{URL: url, SubjectPrefix: prefix, Stream: stream,
 		PollInterval: 20 * time.Millisecond, RetryInterval: 50 * time.Millisecond, MaxFailures: 2}, logger)
 	runCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -367,14 +367,21 @@ func TestFailedPublishesEndTheRunAndNothingIsLost(t *testing.T) {
 	}
 }
 
-// syncWriter serialises writes from the forwarder's goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// syncLog collects log lines written by the forwarder's goroutines, some
+// of which (the router's handler closing) still log after Run returns.
+type syncLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) {
+func (s *syncLog) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.w.Write(p)
+	return s.buf.Write(p)
+}
+
+func (s *syncLog) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }
