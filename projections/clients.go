@@ -18,10 +18,10 @@ import (
 // Clients maintains rm_clients: one row per client with its current state.
 //
 // A bulk import brings its events in large batches, so the projection
-// applies a batch set-based: the registrations of many clients become one
-// INSERT, their deletions or list additions one UPDATE each. Every other
-// event keeps its own statement; all of them go to the server in one round
-// trip.
+// applies a batch set-based: the clients it registers are folded in memory
+// and become one INSERT (client_rows.go); of the other clients, deletions
+// or list additions become one UPDATE each. Every other event keeps its own
+// statement; all of them go to the server in one round trip.
 type Clients struct{}
 
 func (Clients) Tables() []string { return []string{"rm_clients", "rm_client_counts"} }
@@ -40,12 +40,31 @@ func (Clients) Summaries() []string {
 func (Clients) StreamTypes() []string { return []string{domain.StreamClient} }
 
 func (Clients) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
+	rows, rest := foldNewClients(events)
 	var stmts statements
-	for _, wave := range waves(events) {
-		queueWave(&stmts, wave)
-	}
-	queueImportLinks(&stmts, events)
+	queueClientRows(&stmts, rows)
+	queueUpdates(&stmts, rest)
 	return stmts.send(ctx, tx)
+}
+
+// Load is Apply for a rebuild's fresh tables, where no client registered
+// in the batch can have a row: those rows go in with COPY.
+func (Clients) Load(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
+	rows, rest := foldNewClients(events)
+	if err := copyClientRows(ctx, tx, rows); err != nil {
+		return err
+	}
+	var stmts statements
+	queueUpdates(&stmts, rest)
+	return stmts.send(ctx, tx)
+}
+
+// queueUpdates queues the statements of events of clients that have a row.
+func queueUpdates(stmts *statements, events []domain.RecordedEvent) {
+	for _, wave := range waves(events) {
+		queueWave(stmts, wave)
+	}
+	queueImportLinks(stmts, events)
 }
 
 // queueImportLinks records on each client the imports that touched it (the
@@ -61,9 +80,6 @@ func queueImportLinks(stmts *statements, events []domain.RecordedEvent) {
 		l := link{e.TenantID, e.StreamID, e.ImportID}
 		if e.StreamType != domain.StreamClient || e.ImportID == uuid.Nil || seen[l] {
 			continue
-		}
-		if _, registered := e.Event.(domain.ClientRegistered); registered {
-			continue // inserted with its import (queueRegistrations)
 		}
 		seen[l] = true
 		tenants, clients, imports = append(tenants, l.tenant), append(clients, l.client), append(imports, l.imp)
@@ -111,11 +127,9 @@ func waves(events []domain.RecordedEvent) [][]domain.RecordedEvent {
 // queueWave queues the statements of one wave; its events are all of
 // different clients, so their order does not matter.
 func queueWave(stmts *statements, wave []domain.RecordedEvent) {
-	var registered, changed, deleted, addedToList []domain.RecordedEvent
+	var changed, deleted, addedToList []domain.RecordedEvent
 	for _, e := range wave {
 		switch e.Event.(type) {
-		case domain.ClientRegistered:
-			registered = append(registered, e)
 		case domain.ClientDetailsChanged:
 			changed = append(changed, e)
 		case domain.ClientDeleted:
@@ -126,7 +140,6 @@ func queueWave(stmts *statements, wave []domain.RecordedEvent) {
 			queueEvent(stmts, e)
 		}
 	}
-	queueRegistrations(stmts, registered)
 	queueDetailChanges(stmts, changed)
 	queueDeletions(stmts, deleted)
 	queueListAdditions(stmts, addedToList)
@@ -177,73 +190,98 @@ var eraseClientSet = func() string {
 	return set
 }()
 
-// insertClientsSQL inserts one row per element of its arrays: $1..$7 are
-// tenant, id, version, position, time, external refs and custom fields (as
-// JSON text), then one text array per domain.ClientFields entry, then the
-// origins and the imports (an empty string for none). The statement's text
-// never changes, whatever the number of clients. An existing row is left
-// alone, so a replayed registration changes nothing.
-var insertClientsSQL = buildInsertClients()
-
-func buildInsertClients() string {
-	cols := []string{"tenant_id", "id", "version", "position", "status", "created_at", "updated_at",
-		"external_refs", "sources", "custom_fields"}
-	values := []string{"r.tenant_id", "r.id", "r.version", "r.position", "'active'", "r.at", "r.at",
-		"r.refs::jsonb",
-		"ARRAY(SELECT x.ref->>'source' FROM jsonb_array_elements(r.refs::jsonb) WITH ORDINALITY AS x(ref, n) ORDER BY x.n)",
-		"r.custom::jsonb"}
-	params := []string{"$1::uuid[]", "$2::uuid[]", "$3::int[]", "$4::bigint[]", "$5::timestamptz[]", "$6::text[]", "$7::text[]"}
-	names := []string{"tenant_id", "id", "version", "position", "at", "refs", "custom"}
-	for i, f := range domain.ClientFields {
-		cols = append(cols, string(f))
-		values = append(values, fmt.Sprintf("r.f%d", i))
-		params = append(params, fmt.Sprintf("$%d::text[]", len(params)+1))
-		names = append(names, fmt.Sprintf("f%d", i))
+// insertClientRowsSQL inserts folded rows, one per element of its arrays
+// (clientRowColumns' order; the array columns as array literals, the JSON
+// ones as text). The statement's text never changes, whatever the number
+// of rows. A row that exists already (a batch applied again) is replaced
+// only if it is behind: the folded row holds the client's whole stream up
+// to its version.
+var insertClientRowsSQL = func() string {
+	var params, values, set []string
+	for i, col := range clientRowColumns {
+		typ, value := "text", "r."+col
+		switch col {
+		case "tenant_id", "id":
+			typ = "uuid"
+		case "version":
+			typ = "int"
+		case "position":
+			typ = "bigint"
+		case "created_at", "updated_at", "deleted_at":
+			typ = "timestamptz"
+		case "external_refs", "custom_fields", "contact_persons":
+			value += "::jsonb"
+		case "sources", "removed_at_source":
+			value += "::text[]"
+		case "list_ids", "import_ids":
+			value += "::uuid[]"
+		}
+		params = append(params, fmt.Sprintf("$%d::%s[]", i+1, typ))
+		values = append(values, value)
+		if col != "tenant_id" && col != "id" {
+			set = append(set, col+" = excluded."+col)
+		}
 	}
-	cols, values = append(cols, "origin"), append(values, "r.origin")
-	params, names = append(params, fmt.Sprintf("$%d::text[]", len(params)+1)), append(names, "origin")
-	// A client registered by an import links to it at once: a second
-	// write of each new row would cost as much as the first.
-	cols, values = append(cols, "import_ids"), append(values, "CASE WHEN r.import_id = '' THEN '{}'::uuid[] ELSE ARRAY[r.import_id::uuid] END")
-	params, names = append(params, fmt.Sprintf("$%d::text[]", len(params)+1)), append(names, "import_id")
-	return `INSERT INTO rm_clients (` + strings.Join(cols, ", ") + `)
+	cols := strings.Join(clientRowColumns, ", ")
+	return `INSERT INTO rm_clients (` + cols + `)
 		SELECT ` + strings.Join(values, ", ") + `
-		FROM unnest(` + strings.Join(params, ", ") + `) WITH ORDINALITY AS r(` + strings.Join(names, ", ") + `, n)
+		FROM unnest(` + strings.Join(params, ", ") + `) WITH ORDINALITY AS r(` + cols + `, n)
 		ORDER BY r.n
-		ON CONFLICT (tenant_id, id) DO NOTHING`
-}
+		ON CONFLICT (tenant_id, id) DO UPDATE SET ` + strings.Join(set, ", ") + `
+		WHERE rm_clients.version < excluded.version`
+}()
 
-func queueRegistrations(stmts *statements, events []domain.RecordedEvent) {
-	if len(events) == 0 {
+// queueClientRows queues the insert of the rows of the clients a batch
+// registers.
+func queueClientRows(stmts *statements, rows []*clientRow) {
+	if len(rows) == 0 {
 		return
 	}
-	keys := keysOf(events)
-	refs, custom, origins, imports := make([]string, len(events)), make([]string, len(events)), make([]string, len(events)), make([]string, len(events))
+	n := len(rows)
+	tenants, ids := make([][16]byte, n), make([][16]byte, n)
+	versions, positions := make([]int32, n), make([]int64, n)
+	created, updated, deleted := make([]time.Time, n), make([]time.Time, n), make([]*time.Time, n)
+	text := func() []string { return make([]string, n) }
+	status, refs, sources, custom, contacts, lists, imports, origins, removed, access :=
+		text(), text(), text(), text(), text(), text(), text(), text(), text(), text()
 	fields := make([][]string, len(domain.ClientFields))
 	for i := range fields {
-		fields[i] = make([]string, len(events))
+		fields[i] = text()
 	}
-	for i, e := range events {
-		ev, _ := e.Event.(domain.ClientRegistered) // queueWave sorted them by type
-		refs[i], custom[i] = registrationJSON(ev)
-		origins[i] = originOf(e, ev)
-		if e.ImportID != uuid.Nil {
-			imports[i] = e.ImportID.String()
-		}
-		for j, f := range domain.ClientFields {
-			v := ev.Details[f]
-			if f == domain.FieldKind && v == "" {
-				v = domain.KindPerson // an erased registration still needs a kind for the row
-			}
+	for i, r := range rows {
+		tenants[i], ids[i], versions[i], positions[i] = r.tenant, r.id, int32(r.version), r.position
+		created[i], updated[i], deleted[i] = r.createdAt, r.updatedAt, r.deletedAt
+		status[i], origins[i], access[i] = r.status, r.origin, r.accessStatus
+		refs[i], custom[i], contacts[i] = r.jsonText()
+		sources[i], removed[i] = arrayLiteral(r.sources, identity), arrayLiteral(r.removedAt, identity)
+		lists[i], imports[i] = arrayLiteral(r.lists, uuid.UUID.String), arrayLiteral(r.imports, uuid.UUID.String)
+		for j, v := range r.fields {
 			fields[j][i] = v
 		}
 	}
-	args := []any{keys.tenants, keys.ids, keys.versions, keys.positions, keys.times, refs, custom}
+	args := []any{tenants, ids, versions, positions, status}
 	for _, column := range fields {
 		args = append(args, column)
 	}
-	args = append(args, origins, imports)
-	stmts.add(describe(events), insertClientsSQL, args...)
+	args = append(args, refs, sources, custom, contacts, lists, created, updated, deleted, imports, origins, removed, access)
+	stmts.add(fmt.Sprintf("insert %d new clients", n), insertClientRowsSQL, args...)
+}
+
+func identity(s string) string { return s }
+
+// copyClientRows writes the rows of the clients a batch registers with
+// COPY, into tables that cannot hold them yet (a rebuild's).
+func copyClientRows(ctx context.Context, tx pgx.Tx, rows []*clientRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"rm_clients"}, clientRowColumns, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+		return rows[i].values(), nil
+	}))
+	if err != nil {
+		return fmt.Errorf("copy %d new clients: %w", len(rows), err)
+	}
+	return nil
 }
 
 // originOf says where a client came from, for the dashboard: by hand, from
@@ -258,23 +296,6 @@ func originOf(e domain.RecordedEvent, ev domain.ClientRegistered) string {
 		return "sync"
 	}
 	return "manual"
-}
-
-// registrationJSON returns the external refs and custom fields of a
-// registration as the JSON the row stores (never null).
-func registrationJSON(ev domain.ClientRegistered) (refs, custom string) {
-	r := ev.ExternalRefs
-	if r == nil {
-		r = []domain.ExternalRef{}
-	}
-	c := ev.CustomFields
-	if c == nil {
-		c = map[string]string{}
-	}
-	// Both are plain strings in structs and maps: marshalling cannot fail.
-	rawRefs, _ := json.Marshal(r)
-	rawCustom, _ := json.Marshal(c)
-	return string(rawRefs), string(rawCustom)
 }
 
 // The set-based updates join the rows with one element per event ($1..$5:

@@ -139,7 +139,10 @@ func assertReadModelMatchesLog(t *testing.T, pool *pgxpool.Pool, store *postgres
 			t.Fatalf("client %s missing from read model: %v", id, err)
 		}
 		wantStatus := "active"
-		if c.Deleted() {
+		switch {
+		case c.Erased():
+			wantStatus = "erased"
+		case c.Deleted():
 			wantStatus = "deleted"
 		}
 		got := map[string]string{"version": fmt.Sprint(view.Version), "status": view.Status, "email": view.Email,
@@ -396,6 +399,15 @@ func TestProjectorBatchGivesTheRowsOfOneEventAtATime(t *testing.T) {
 	s.in(o.TenantID)(s.h.ChangeClientDetails.Handle(ctx, commands.ChangeClientDetails{Origin: o, ClientID: id, ExpectedVersion: s.versions[id],
 		Input: domain.ClientInput{Details: map[domain.Field]string{domain.FieldCity: "Oostende"}}}))
 	s.in(o.TenantID)(s.h.AddClientToList.Handle(ctx, commands.AddClientToList{Origin: o, ClientID: id, ListID: l[1]}))
+	// A client with every other kind of event (from sources, from its app,
+	// by hand), and one erased, each saved in one append.
+	every, gone := clientWithEveryEvent(t), erasedClient(t)
+	position, err := store.Save(ctx, o, every, gone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.last.Position, s.lastOf = position, o.TenantID
+	clients[o.TenantID] = append(clients[o.TenantID], every.ID(), gone.ID())
 	// An erased client: its registration decodes without personal data.
 	erased := clients[tenants[1].TenantID][4]
 	if _, err := pool.Exec(ctx, `DELETE FROM subject_keys WHERE subject_id = $1`, erased); err != nil {
@@ -435,6 +447,74 @@ func TestProjectorBatchGivesTheRowsOfOneEventAtATime(t *testing.T) {
 	if oneByOne := clientRows(t, pool); oneByOne != inBatch {
 		t.Fatalf("read model differs:\nin one batch: %s\none by one:   %s", inBatch, oneByOne)
 	}
+
+	// A rebuild copies the clients it meets whole into its fresh table,
+	// then updates the others: the whole log in one batch, then in batches
+	// that cut through clients' streams.
+	for _, size := range []int{5000, 7} {
+		rebuilder := postgres.NewRebuilder(pool, testKeyring(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		rebuilder.BatchSize = size
+		if err := rebuilder.Rebuild(ctx, projections.Clients{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if rebuilt := clientRows(t, pool); rebuilt != inBatch {
+			t.Fatalf("read model differs:\nin one batch:                 %s\nrebuilt in batches of %4d: %s", inBatch, size, rebuilt)
+		}
+	}
+}
+
+// clientWithEveryEvent is a company brought by a source, synced from a
+// second one, removed at both and restored at one, invited to its app and
+// validated, given contacts and custom fields, deleted and restored.
+func clientWithEveryEvent(t *testing.T) *domain.Client {
+	t.Helper()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	fields := domain.NewCustomFieldSet(uuid.Nil)
+	segment, err := domain.NewCustomFieldDefinition("segment", domain.CustomText, nil)
+	must(err)
+	must(fields.Define(segment))
+	c, err := domain.RegisterFromSource(uuid.New(), domain.ExternalRef{Source: "adminpulse", ExternalID: "R-1"},
+		map[domain.Field]string{domain.FieldKind: domain.KindCompany, domain.FieldCompanyName: "Every Event", domain.FieldEmail: "every@example.com"})
+	must(err)
+	must(c.ChangeDetails(domain.ClientInput{Details: map[domain.Field]string{domain.FieldCity: "Namur"},
+		CustomFields: map[string]string{"segment": "gold"}}, fields))
+	must(c.SyncFromSource(domain.ExternalRef{Source: "erp", ExternalID: "E-1"}, map[domain.Field]string{domain.FieldPhone: "+32 81 00 00 00"}))
+	c.RemoveAtSource("adminpulse", "R-1")
+	c.RemoveAtSource("erp", "E-1")
+	must(c.SyncFromSource(domain.ExternalRef{Source: "erp", ExternalID: "E-1"}, nil))
+	must(c.Invite())
+	must(c.RegisterAppUser(uuid.New(), "every@example.com", "phone"))
+	must(c.ValidateAccess())
+	jan, piet := uuid.New(), uuid.New()
+	must(c.AddContactPerson(jan, map[string]string{"first_name": "Jan"}))
+	must(c.AddContactPerson(piet, map[string]string{"first_name": "Piet", "role": "boekhouder"}))
+	must(c.ChangeContactPerson(piet, map[string]string{"role": ""}))
+	must(c.RemoveContactPerson(jan))
+	must(c.ChangeDetails(domain.ClientInput{CustomFields: map[string]string{"segment": ""}}, fields))
+	must(c.Delete("dubbel"))
+	must(c.Restore())
+	return c
+}
+
+// erasedClient is a client with a contact, erased.
+func erasedClient(t *testing.T) *domain.Client {
+	t.Helper()
+	c, err := domain.RegisterClient(uuid.New(), personInput("gone@example.com"), domain.NewCustomFieldSet(uuid.Nil))
+	if err == nil {
+		err = c.AddContactPerson(uuid.New(), map[string]string{"first_name": "Jan"})
+	}
+	if err == nil {
+		err = c.Erase("request 7")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestProjectorSetsAsideThePoisonEventOfABatchAndAppliesTheRest(t *testing.T) {

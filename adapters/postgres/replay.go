@@ -73,6 +73,7 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 	}
 	// Reading and decoding the next batch overlaps with applying this one:
 	// the first is Go's work, the second the server's.
+	began := time.Now()
 	batches := make(chan replayBatch, 1)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -96,12 +97,16 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	if err := finish(ctx, pool, p, work, deferred); err != nil {
+	r.logger.Debug("rebuild loaded", "projection", p.Name(), "events", total, "took", time.Since(began))
+	began = time.Now()
+	if err := finish(ctx, pool, p, deferred, r.logger); err != nil {
 		return err
 	}
+	began = time.Now()
 	if err := r.swap(ctx, pool, p, cursor, live, work, trash); err != nil {
 		return err
 	}
+	r.logger.Debug("rebuild swapped in", "projection", p.Name(), "took", time.Since(began))
 	if _, err := r.pool.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{trash}.Sanitize()+` CASCADE; DROP SCHEMA `+pgx.Identifier{work}.Sanitize()); err != nil {
 		return fmt.Errorf("drop replaced tables: %w", err)
 	}
@@ -179,7 +184,7 @@ func (r *Rebuilder) liveSchema(ctx context.Context) (string, error) {
 	return schema, nil
 }
 
-// prepare makes empty unlogged copies of the projection's tables in the work
+// prepare makes empty copies of the projection's tables in the work
 // schema, with their columns, defaults, constraints, primary keys and
 // triggers. It returns the DDL run once the data is in: the other indexes
 // (building an index once costs less than maintaining it row by row) and,
@@ -194,12 +199,12 @@ func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live,
 		}
 		for _, table := range p.Tables() {
 			src, dst := pgx.Identifier{live, table}.Sanitize(), pgx.Identifier{work, table}.Sanitize()
-			if _, err := tx.Exec(ctx, `CREATE UNLOGGED TABLE `+dst+` (LIKE `+src+` INCLUDING ALL EXCLUDING INDEXES)`); err != nil {
+			if _, err := tx.Exec(ctx, `CREATE TABLE `+dst+` (LIKE `+src+` INCLUDING ALL EXCLUDING INDEXES)`); err != nil {
 				return fmt.Errorf("copy table %s: %w", table, err)
 			}
 			// LIKE leaves out storage parameters (rm_clients' fillfactor).
-			// They are set once the rows are in: the load fills the pages,
-			// and SET LOGGED, which rewrites the table, spaces them out.
+			// They are set once the rows are in: the load fills its pages,
+			// the rows written after the rebuild get the room they need.
 			var options string
 			if err := tx.QueryRow(ctx, `SELECT coalesce(array_to_string(reloptions, ', '), '') FROM pg_class WHERE oid = $1::regclass`,
 				src).Scan(&options); err != nil {
@@ -242,21 +247,18 @@ type deferredDDL struct {
 	storage, indexes, triggers []string
 }
 
-// finish makes the loaded tables crash-safe, then runs the deferred DDL and
-// the projection's summaries on both the rebuild's connections (the
-// largest index alone takes as long as the rest).
+// finish runs the deferred DDL and the projection's summaries on both the
+// rebuild's connections (the largest index alone takes as long as the
+// rest).
 //
-// The tables are loaded unlogged: a crashed rebuild starts over anyway,
-// and writing each row to the WAL cost a third of the load. SET LOGGED
-// writes them to the WAL once, before the indexes, which it would rebuild.
-func finish(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, schema string, deferred deferredDDL) error {
+// The tables are logged from the start. Loading them unlogged and logging
+// them with SET LOGGED once full cost more: COPY writes few WAL records,
+// and SET LOGGED rewrites the whole table.
+func finish(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, deferred deferredDDL, logger *slog.Logger) error {
+	began := time.Now()
+	defer func() { logger.Debug("rebuild indexed", "projection", p.Name(), "took", time.Since(began)) }()
 	if err := execAll(ctx, pool, deferred.storage); err != nil {
 		return err
-	}
-	for _, table := range p.Tables() {
-		if _, err := pool.Exec(ctx, `ALTER TABLE `+pgx.Identifier{schema, table}.Sanitize()+` SET LOGGED`); err != nil {
-			return fmt.Errorf("log the rebuilt %s: %w", table, err)
-		}
 	}
 	work := deferred.indexes
 	if s, ok := p.(projections.Summarized); ok {
@@ -347,9 +349,17 @@ func copiedDDL(ctx context.Context, tx pgx.Tx, live, work, table string) ([]ddl,
 }
 
 // applyBatch applies a decoded batch in a transaction of its own on pool
-// (whose search_path leads to the rebuild's tables).
+// (whose search_path leads to the rebuild's tables), through the
+// projection's Load when it has one: nothing but the rebuild writes these
+// tables before the swap.
 func (r *Rebuilder) applyBatch(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, b replayBatch) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if l, ok := p.(projections.Loader); ok {
+			if err := l.Load(ctx, tx, b.events); err != nil {
+				return fmt.Errorf("replay %s at position %d: %w", p.Name(), b.events[0].Position, err)
+			}
+			return nil
+		}
 		return applyReplayed(ctx, tx, p, b)
 	})
 }

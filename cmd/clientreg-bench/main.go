@@ -57,6 +57,7 @@ type options struct {
 	bigChild     string
 	cpuProfile   string
 	keep         bool
+	verbose      bool
 	// sync.go
 	skipSync        bool
 	syncRelations   int
@@ -80,6 +81,7 @@ func main() {
 	flag.IntVar(&o.bigRows, "big-import-rows", 1_000_000, "rows of the big-import memory benchmark (0 skips it)")
 	flag.StringVar(&o.bigChild, "big-import-child", "", "internal: run the big import against this database URL")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.BoolVar(&o.verbose, "v", false, "log at debug level (the phases of each rebuild, among others)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases the run creates (their names go to stderr), to look into them afterwards")
 	flag.BoolVar(&o.skipSync, "skip-sync", false, "skip the sync benchmark")
 	flag.IntVar(&o.syncRelations, "sync-relations", 50_000, "relations of the fake AdminPulse in the sync benchmark")
@@ -120,7 +122,11 @@ func run(ctx context.Context, o options) error {
 		return errors.New("-concurrency, -repeat and -events must be positive")
 	}
 	// The service logs warnings and errors only, to stderr; the table goes to stdout.
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
 
 	admin := strings.TrimSpace(os.Getenv("TEST_DATABASE_URL"))
