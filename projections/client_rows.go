@@ -213,19 +213,22 @@ var clientRowColumns = func() []string {
 // jsonText renders refs, custom fields and contacts as the JSON their
 // columns store (never null).
 func (r *clientRow) jsonText() (refs, custom, contacts string) {
-	rs := r.refs
-	if rs == nil {
-		rs = []domain.ExternalRef{}
-	}
-	cs := r.contacts
-	if cs == nil {
-		cs = []map[string]string{}
-	}
+	// Most clients have no references, custom fields or contacts.
+	refs, custom, contacts = "[]", "{}", "[]"
 	// Strings in structs, maps and slices: marshalling cannot fail.
-	rawRefs, _ := json.Marshal(rs)
-	rawCustom, _ := json.Marshal(r.custom)
-	rawContacts, _ := json.Marshal(cs)
-	return string(rawRefs), string(rawCustom), string(rawContacts)
+	if len(r.refs) > 0 {
+		raw, _ := json.Marshal(r.refs)
+		refs = string(raw)
+	}
+	if len(r.custom) > 0 {
+		raw, _ := json.Marshal(r.custom)
+		custom = string(raw)
+	}
+	if len(r.contacts) > 0 {
+		raw, _ := json.Marshal(r.contacts)
+		contacts = string(raw)
+	}
+	return refs, custom, contacts
 }
 
 // values are the row's values in clientRowColumns' order, as COPY takes

@@ -63,3 +63,49 @@ func checkRoundTrip(t *testing.T, key cipher.AEAD, subject uuid.UUID, event doma
 		}
 	}
 }
+
+// decodePlainDetails reads what it takes exactly as encoding/json does, and
+// leaves the rest to it.
+func TestDecodePlainDetailsReadsLikeEncodingJSON(t *testing.T) {
+	for _, in := range plainDetailsSamples() {
+		checkPlainDetails(t, []byte(in))
+	}
+	if !decodePlainDetails(&domain.ClientRegistered{}, []byte(`{"details":{"email":"a@b.be","first_name":"Zoë"}}`)) {
+		t.Error("details as encodeEvent writes them were left to encoding/json")
+	}
+}
+
+func FuzzDecodePlainDetails(f *testing.F) {
+	for _, in := range plainDetailsSamples() {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { checkPlainDetails(t, data) })
+}
+
+func plainDetailsSamples() []string {
+	return []string{
+		`{"details":{}}`, `{"details":{"email":"a@b.be","first_name":"Zoë"}}`, `{"details":{"a":"1","a":"2"}}`,
+		`{"details":{"a":"x\"y"}}`, `{"details":{"a":"\u00e9"}}`, `{"details":{"a":"}"}}`, `{"details":null}`,
+		`{"details":{"a":"1"},"custom_fields":{"b":"2"}}`, `{"custom_fields":{"b":"2"},"details":{"a":"1"}}`,
+		`{"details":{"a":"1"}}x`, `{"details":{"a":1}}`, `{ "details":{"a":"1"}}`, "{\"details\":{\"a\":\"\xff\"}}",
+		`{"details":{"a":"1"}`, `{"details":{"a":"1"}}}`, `{"changes":{"city":""}}`, `{"details":{"a":"tab	x"}}`,
+	}
+}
+
+func checkPlainDetails(t *testing.T, data []byte) {
+	t.Helper()
+	for _, newTarget := range []func() domain.Event{
+		func() domain.Event { return &domain.ClientRegistered{} },
+		func() domain.Event { return &domain.ClientDetailsChanged{} },
+	} {
+		want, got := newTarget(), newTarget()
+		if wantErr := json.Unmarshal(data, want); !decodePlainDetails(got, data) {
+			continue
+		} else if wantErr != nil {
+			t.Fatalf("decodePlainDetails took %q, which encoding/json refuses: %v", data, wantErr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("decodePlainDetails(%q) = %+v; encoding/json reads %+v", data, got, want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/adapters/service"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
@@ -68,6 +69,7 @@ func benchReplay(ctx context.Context, dbURL string, n int, logger *slog.Logger) 
 	}
 
 	fmt.Fprintf(os.Stderr, "replay: rebuilding every read model from %d events ...\n", res.events)
+	restoreGC := postgres.RaiseGCTargetForReplay() // as clientreg replay does
 	start = time.Now()
 	for _, p := range projections.All() {
 		began := time.Now()
@@ -77,6 +79,7 @@ func benchReplay(ctx context.Context, dbURL string, n int, logger *slog.Logger) 
 		fmt.Fprintf(os.Stderr, "replay: %s rebuilt in %s\n", p.Name(), time.Since(began).Round(time.Millisecond))
 	}
 	res.rebuild = time.Since(start)
+	restoreGC()
 	if err := svc.Pool.QueryRow(ctx, `SELECT count(*) FROM rm_clients`).Scan(&res.clients); err != nil {
 		return nil, err
 	}

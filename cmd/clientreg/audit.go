@@ -221,6 +221,7 @@ func replayCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer svc.Close()
+	defer postgres.RaiseGCTargetForReplay()()
 	for _, p := range todo {
 		var done, total atomic.Int64
 		start := time.Now()
