@@ -81,6 +81,9 @@ func queueImportLinks(stmts *statements, events []domain.RecordedEvent) {
 		if e.StreamType != domain.StreamClient || e.ImportID == uuid.Nil || seen[l] {
 			continue
 		}
+		if strings.HasPrefix(e.CausationID, domain.UndoCausationPrefix) {
+			continue // an undo only touches clients its import touched: linked already
+		}
 		seen[l] = true
 		tenants, clients, imports = append(tenants, l.tenant), append(clients, l.client), append(imports, l.imp)
 	}

@@ -234,3 +234,12 @@ func isPersonal(e domain.Event) bool {
 	_, ok := e.(domain.PersonalEvent)
 	return ok
 }
+
+// mayBeSealed tells whether a stored payload may hold a sealed part: a
+// personal event whose personal fields were all empty (an undo's deletion)
+// was stored without one, and decodes without its subject's key. Any
+// escape counts as a maybe: encoding/json would read "se\u0061led" as the
+// sealed key.
+func mayBeSealed(payload []byte) bool {
+	return bytes.Contains(payload, []byte(sealedKey)) || bytes.IndexByte(payload, '\\') >= 0
+}

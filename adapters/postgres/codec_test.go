@@ -109,3 +109,35 @@ func checkPlainDetails(t *testing.T, data []byte) {
 		}
 	}
 }
+
+// An undo's deletion has no personal field set: it is stored without a
+// sealed part and decodes without its subject's key, which a projector
+// then does not load. A deletion with a note needs the key.
+func TestAPersonalEventWithNothingPersonalNeedsNoKey(t *testing.T) {
+	key, err := newAEAD(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := uuid.New()
+	noKeys := subjectKeys{cache: map[uuid.UUID]cipher.AEAD{}}
+	for _, event := range []domain.ClientDeleted{{Cause: domain.DeletedByUndo}, {Cause: domain.DeletedByHand, Reason: "moved away"}} {
+		payload, err := encodeEvent(event, key, subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sealed := mayBeSealed(payload); sealed != (event.Reason != "") {
+			t.Errorf("%s: mayBeSealed = %v", payload, sealed)
+		}
+		env := domain.Envelope{EventName: event.EventName(), SchemaVersion: event.SchemaVersion(), StreamID: subject}
+		got, err := noKeys.decodePrefetched(payload, env)
+		switch {
+		case event.Reason == "" && (err != nil || got.Event != event || got.PersonalDataErased):
+			t.Errorf("%s without its key: %+v, %v", payload, got, err)
+		case event.Reason != "" && err == nil:
+			t.Errorf("%s decoded without its key: %+v", payload, got)
+		}
+	}
+	if !mayBeSealed([]byte(`{"se\u0061led":"x"}`)) {
+		t.Error("an escaped sealed key is taken as no sealed part")
+	}
+}

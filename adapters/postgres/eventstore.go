@@ -100,7 +100,7 @@ func scanStored(rows pgx.Rows, last ...any) ([]storedEvent, []subjectRef, error)
 			return nil, nil, fmt.Errorf("read events: %w", err)
 		}
 		all = append(all, e)
-		if len(subjects) == 0 || subjects[len(subjects)-1].subjectID != streamID {
+		if mayBeSealed(e.payload) && (len(subjects) == 0 || subjects[len(subjects)-1].subjectID != streamID) {
 			subjects = append(subjects, subjectRef{tenantID, streamID})
 		}
 	}
@@ -418,7 +418,7 @@ func (k *subjectKeys) decodeWith(payload []byte, env domain.Envelope,
 		return domain.RecordedEvent{}, fmt.Errorf("event %d: unknown type %s v%d", env.Position, env.EventName, env.SchemaVersion)
 	}
 	var key cipher.AEAD
-	if isPersonal(target) {
+	if isPersonal(target) && mayBeSealed(payload) {
 		var err error
 		if key, err = keyOf(env.TenantID, env.StreamID); err != nil {
 			return domain.RecordedEvent{}, err

@@ -317,7 +317,7 @@ func (d *decoding) wait() ([]domain.RecordedEvent, error) {
 func personalSubjects(msgs []*message.Message) []subjectRef {
 	var subjects []subjectRef
 	for _, msg := range msgs {
-		if s, ok := personalSubject(msg.Metadata); ok {
+		if s, ok := personalSubject(msg.Metadata); ok && mayBeSealed(msg.Payload) {
 			subjects = append(subjects, s)
 		}
 	}
