@@ -18,20 +18,41 @@ const sealedKey = "sealed"
 
 // encodeEvent turns an event into its stored payload. The fields the event
 // declares personal are moved into one sealed blob under the subject's key.
-// The JSON is assembled by hand from the event's own encoding: re-marshalling
-// maps of raw fields cost more than the database insert on large batches.
 func encodeEvent(e domain.Event, key cipher.AEAD, subjectID uuid.UUID) ([]byte, error) {
+	split, err := splitEvent(e)
+	if err != nil {
+		return nil, err
+	}
+	return split.seal(key, subjectID)
+}
+
+// splitPayload is an event's JSON with its personal fields taken out, still
+// in clear: personal is nil when the event has none to seal (a deletion
+// without a note), and then the event needs no key.
+type splitPayload struct {
+	name     string
+	raw      []byte
+	plain    map[string]json.RawMessage
+	personal []byte
+}
+
+// splitEvent marshals an event and takes out the fields it declares
+// personal. The payload is assembled by hand from the event's own encoding:
+// re-marshalling maps of raw fields cost more than the database insert on
+// large batches.
+func splitEvent(e domain.Event) (splitPayload, error) {
 	raw, err := json.Marshal(e)
 	if err != nil {
-		return nil, fmt.Errorf("marshal %s: %w", e.EventName(), err)
+		return splitPayload{}, fmt.Errorf("marshal %s: %w", e.EventName(), err)
 	}
+	out := splitPayload{name: e.EventName(), raw: raw}
 	pe, ok := e.(domain.PersonalEvent)
 	if !ok {
-		return raw, nil
+		return out, nil
 	}
 	fields := map[string]json.RawMessage{}
 	if err := json.Unmarshal(raw, &fields); err != nil {
-		return nil, fmt.Errorf("split %s: %w", e.EventName(), err)
+		return splitPayload{}, fmt.Errorf("split %s: %w", e.EventName(), err)
 	}
 	personal := []byte{'{'}
 	for _, name := range pe.PersonalFields() {
@@ -40,23 +61,34 @@ func encodeEvent(e domain.Event, key cipher.AEAD, subjectID uuid.UUID) ([]byte, 
 			delete(fields, name)
 		}
 	}
-	if len(personal) == 1 {
-		return raw, nil
+	if len(personal) > 1 {
+		out.plain, out.personal = fields, append(personal, '}')
 	}
-	personal = append(personal, '}')
-	sealed, err := seal(key, personal, subjectID[:])
+	return out, nil
+}
+
+// seal returns the stored payload: the plain fields, then the personal
+// ones sealed under key.
+func (s splitPayload) seal(key cipher.AEAD, subjectID uuid.UUID) ([]byte, error) {
+	if s.personal == nil {
+		return s.raw, nil
+	}
+	if key == nil {
+		return nil, fmt.Errorf("seal %s: no data key for subject %s", s.name, subjectID)
+	}
+	sealed, err := seal(key, s.personal, subjectID[:])
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(fields))
-	for name := range fields {
+	names := make([]string, 0, len(s.plain))
+	for name := range s.plain {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	out := make([]byte, 0, len(raw)+base64.StdEncoding.EncodedLen(len(sealed))+16)
+	out := make([]byte, 0, len(s.raw)+base64.StdEncoding.EncodedLen(len(sealed))+16)
 	out = append(out, '{')
 	for _, name := range names {
-		out = appendField(out, name, fields[name])
+		out = appendField(out, name, s.plain[name])
 	}
 	if len(out) > 1 {
 		out = append(out, ',')

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
-	"slices"
 	"strconv"
 	"time"
 
@@ -186,20 +185,36 @@ func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Orig
 // not touch reservations: callers claim unique values themselves. It
 // returns the position of the last event (0 when nothing was pending).
 func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Origin, changes []commands.RowChange) (int64, error) {
-	keys, err := s.dataKeys(ctx, tx, origin.TenantID, changes)
+	// Events are split first: only streams with personal data to seal need
+	// their key (an undo's deletions have none).
+	splits := make([][]splitPayload, len(changes))
+	sealing := map[uuid.UUID]bool{}
+	for i, ch := range changes {
+		for _, e := range ch.Aggregate.PendingEvents() {
+			split, err := splitEvent(e)
+			if err != nil {
+				return 0, err
+			}
+			splits[i] = append(splits[i], split)
+			if split.personal != nil {
+				sealing[ch.Aggregate.StreamID()] = true
+			}
+		}
+	}
+	keys, err := s.dataKeys(ctx, tx, origin.TenantID, changes, sealing)
 	if err != nil {
 		return 0, err
 	}
 	occurredAt := s.now().UTC().Format(time.RFC3339Nano)
 	var msgs []*message.Message
-	for _, ch := range changes {
+	for i, ch := range changes {
 		agg := ch.Aggregate
-		for i, e := range agg.PendingEvents() {
-			msg, err := s.newMessage(ctx, origin, ch.Row, agg, agg.Version()+i+1, e, keys[agg.StreamID()], occurredAt)
+		for j, e := range agg.PendingEvents() {
+			payload, err := splits[i][j].seal(keys[agg.StreamID()], agg.StreamID())
 			if err != nil {
 				return 0, err
 			}
-			msgs = append(msgs, msg)
+			msgs = append(msgs, s.newMessage(ctx, origin, ch.Row, agg, agg.Version()+j+1, e, payload, occurredAt))
 		}
 	}
 	if len(msgs) == 0 {
@@ -220,15 +235,15 @@ func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Or
 	return position, nil
 }
 
-// dataKeys finds the data key of every stream with personal events to
-// seal: new streams get a key, all created in one statement; existing ones
-// are loaded in one query. An erased subject takes no new personal data: a
-// new key would leave its older sealed events under the wrong key.
-func (s *EventStore) dataKeys(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, changes []commands.RowChange) (map[uuid.UUID]cipher.AEAD, error) {
+// dataKeys finds the data key of every stream with personal data to seal:
+// new streams get a key, all created in one statement; existing ones are
+// loaded in one query. An erased subject takes no new personal data: a new
+// key would leave its older sealed events under the wrong key.
+func (s *EventStore) dataKeys(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, changes []commands.RowChange, sealing map[uuid.UUID]bool) (map[uuid.UUID]cipher.AEAD, error) {
 	var fresh, known []uuid.UUID
 	for _, ch := range changes {
 		agg := ch.Aggregate
-		if !slices.ContainsFunc(agg.PendingEvents(), isPersonal) {
+		if !sealing[agg.StreamID()] {
 			continue
 		}
 		if agg.Version() == 0 {
@@ -259,14 +274,7 @@ func (s *EventStore) dataKeys(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID
 	return keys, nil
 }
 
-func (s *EventStore) newMessage(ctx context.Context, origin domain.Origin, row int, agg domain.Aggregate, version int, e domain.Event, key cipher.AEAD, occurredAt string) (*message.Message, error) {
-	if !isPersonal(e) {
-		key = nil
-	}
-	payload, err := encodeEvent(e, key, agg.StreamID())
-	if err != nil {
-		return nil, err
-	}
+func (s *EventStore) newMessage(ctx context.Context, origin domain.Origin, row int, agg domain.Aggregate, version int, e domain.Event, payload []byte, occurredAt string) *message.Message {
 	id := uuid.New().String()
 	msg := message.NewMessage(id, payload)
 	msg.SetContext(ctx)
@@ -292,7 +300,7 @@ func (s *EventStore) newMessage(ctx context.Context, origin domain.Origin, row i
 	if origin.SyncRunID != uuid.Nil {
 		msg.Metadata[MetaSyncRunID] = origin.SyncRunID.String()
 	}
-	return msg, nil
+	return msg
 }
 
 // syncReservations makes the reservation table hold exactly the aggregate's

@@ -37,11 +37,11 @@ func (s *EventStore) EncodeRows(ctx context.Context, origin domain.Origin, agg d
 				return nil, err
 			}
 		}
-		msg, err := s.newMessage(ctx, origin, 0, agg, agg.Version()+i+1, e, key, occurredAt)
+		payload, err := encodeEvent(e, key, agg.StreamID())
 		if err != nil {
 			return nil, err
 		}
-		msgs[i] = msg
+		msgs[i] = s.newMessage(ctx, origin, 0, agg, agg.Version()+i+1, e, payload, occurredAt)
 	}
 	q, err := logSchema{}.InsertQuery(wsql.InsertQueryParams{Topic: EventsTopic, Msgs: msgs})
 	if err != nil {
