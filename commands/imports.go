@@ -89,6 +89,10 @@ type ImportTx interface {
 	ClientMatcher
 	// LoadStreams reads whole client streams, for many clients at once.
 	LoadStreams(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error)
+	// LoadStreamsToUndo is LoadStreams for the import's undo: a client the
+	// import created and nothing touched since comes without its personal
+	// data (deleting it needs none).
+	LoadStreamsToUndo(ctx context.Context, importID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error)
 	// ImportedStreams lists the client streams an import wrote to.
 	ImportedStreams(ctx context.Context, importID uuid.UUID) ([]uuid.UUID, error)
 	// Reserve claims the unique values the aggregates now hold. An aggregate

@@ -73,7 +73,7 @@ func (h UndoImportHandler) Handle(ctx context.Context, cmd UndoImport) (UndoRepo
 
 func undoChunk(ctx context.Context, tx ImportTx, origin domain.Origin, custom *domain.CustomFieldSet,
 	ids []uuid.UUID, undone *domain.ImportUndone) error {
-	streams, err := tx.LoadStreams(ctx, ids)
+	streams, err := tx.LoadStreamsToUndo(ctx, origin.ImportID, ids)
 	if err != nil {
 		return err
 	}

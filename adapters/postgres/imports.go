@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -315,16 +316,23 @@ func (t *importTx) MatchClients(ctx context.Context, tenantID uuid.UUID, keys []
 // LoadStreams reads many client streams in one query, decoding each with
 // its subject's key (all keys loaded in one query too), on every CPU.
 func (t *importTx) LoadStreams(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error) {
-	keys, err := t.store.keys.subjectKeysOf(ctx, t.tx, t.tenantID, ids)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range ids {
-		if _, ok := keys[id]; !ok {
-			keys[id] = nil // erased: its personal fields read as empty
-		}
-	}
-	decoder := subjectKeys{keyring: t.store.keys, q: t.tx, cache: keys}
+	return t.loadStreams(ctx, ids, nil)
+}
+
+// LoadStreamsToUndo is LoadStreams for the undo of an import: a client the
+// import created and nothing touched since is read without its personal
+// data, sparing its key and its decryption. The undo deletes it, which
+// needs none.
+func (t *importTx) LoadStreamsToUndo(ctx context.Context, importID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error) {
+	registered := domain.ClientRegistered{}.EventName()
+	return t.loadStreams(ctx, ids, func(stream []domain.Envelope) bool {
+		return stream[0].EventName == registered && !slices.ContainsFunc(stream, func(e domain.Envelope) bool { return e.ImportID != importID })
+	})
+}
+
+// loadStreams reads the streams, then the keys of those that need them:
+// all but those whose envelopes keyless accepts, when given.
+func (t *importTx) loadStreams(ctx context.Context, ids []uuid.UUID, keyless func(stream []domain.Envelope) bool) (map[uuid.UUID][]domain.RecordedEvent, error) {
 	rows, err := t.tx.Query(ctx, `SELECT `+storedColumns+` FROM events
 		WHERE tenant_id = $1 AND stream_id = ANY($2) ORDER BY stream_id, stream_version`, t.tenantID, ids)
 	if err != nil {
@@ -334,6 +342,22 @@ func (t *importTx) LoadStreams(ctx context.Context, ids []uuid.UUID) (map[uuid.U
 	if err != nil {
 		return nil, err
 	}
+	needKeys := ids
+	if keyless != nil {
+		if needKeys, err = streamsNeedingKeys(stored, keyless); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := t.store.keys.subjectKeysOf(ctx, t.tx, t.tenantID, needKeys)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if _, ok := keys[id]; !ok {
+			keys[id] = nil // erased, or not needed: its personal fields read as empty
+		}
+	}
+	decoder := subjectKeys{keyring: t.store.keys, q: t.tx, cache: keys}
 	events, err := decoder.decodeStored(stored)
 	if err != nil {
 		return nil, err
@@ -343,6 +367,31 @@ func (t *importTx) LoadStreams(ctx context.Context, ids []uuid.UUID) (map[uuid.U
 		out[e.StreamID] = append(out[e.StreamID], e)
 	}
 	return out, nil
+}
+
+// streamsNeedingKeys reads the envelopes of stored (whole streams, one
+// after the other) and returns the streams keyless refuses.
+func streamsNeedingKeys(stored []storedEvent, keyless func(stream []domain.Envelope) bool) ([]uuid.UUID, error) {
+	var need []uuid.UUID
+	var stream []domain.Envelope
+	flush := func() {
+		if len(stream) > 0 && !keyless(stream) {
+			need = append(need, stream[0].StreamID)
+		}
+		stream = stream[:0]
+	}
+	for _, e := range stored {
+		env, err := envelopeOf(e.metadata, e.position)
+		if err != nil {
+			return nil, err
+		}
+		if len(stream) > 0 && stream[0].StreamID != env.StreamID {
+			flush()
+		}
+		stream = append(stream, env)
+	}
+	flush()
+	return need, nil
 }
 
 // ImportedStreams lists the client streams an import wrote to, in the order
