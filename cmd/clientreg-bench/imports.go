@@ -262,7 +262,7 @@ func (b *importBench) undo(ctx context.Context, id uuid.UUID) error {
 // caughtUp waits until every projection has applied the tenant's last event.
 func (b *importBench) caughtUp(ctx context.Context) error {
 	var head int64
-	if err := b.svc.Pool.QueryRow(ctx, `SELECT max("offset") FROM events WHERE tenant_id = $1`, b.tenant).Scan(&head); err != nil {
+	if err := b.svc.Pool.QueryRow(ctx, `SELECT "offset" FROM events WHERE tenant_id = $1 ORDER BY "offset" DESC LIMIT 1`, b.tenant).Scan(&head); err != nil {
 		return err
 	}
 	return b.svc.Reads.WaitForPosition(ctx, b.tenant, head, projections.Names(), 10*time.Minute)
