@@ -51,7 +51,7 @@ var clientFieldIndexes = func() map[domain.Field]int {
 // kindIndex is where fields holds the kind, which an erasure keeps.
 var kindIndex = clientFieldIndexes[domain.FieldKind]
 
-// registeredRow is the row of a registration, as queueRegistrations wrote it.
+// registeredRow is a client's row as its registration makes it.
 func registeredRow(e domain.RecordedEvent, ev domain.ClientRegistered) *clientRow {
 	r := &clientRow{tenant: e.TenantID, id: e.StreamID, status: StatusActive, createdAt: e.OccurredAt,
 		refs: slices.Clone(ev.ExternalRefs), custom: maps.Clone(ev.CustomFields), origin: originOf(e, ev),
@@ -160,8 +160,8 @@ func appendAbsent[T comparable](s []T, v T) []T {
 	return append(s, v)
 }
 
-// applyChanges sets new values and drops cleared ("") ones, as jsonb's
-// (set || new) - cleared does.
+// applyChanges sets new values and drops cleared ("") ones, as the SQL's
+// (object || set) - cleared does.
 func applyChanges(into, changes map[string]string) {
 	for k, v := range changes {
 		if v == "" {

@@ -386,20 +386,18 @@ func copiedDDL(ctx context.Context, tx pgx.Tx, live, work, table string) ([]ddl,
 // projection's Load when it has one: nothing but the rebuild writes these
 // tables before the swap.
 func (r *Rebuilder) applyBatch(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, b replayBatch) error {
+	apply := p.Apply
+	if l, ok := p.(projections.Loader); ok {
+		apply = l.Load
+	}
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if l, ok := p.(projections.Loader); ok {
-			if err := l.Load(ctx, tx, b.events); err != nil {
-				return fmt.Errorf("replay %s at position %d: %w", p.Name(), b.events[0].Position, err)
-			}
-			return nil
-		}
-		return applyReplayed(ctx, tx, p, b)
+		return applyReplayed(ctx, tx, p.Name(), apply, b)
 	})
 }
 
-func applyReplayed(ctx context.Context, tx pgx.Tx, p projections.Projection, b replayBatch) error {
-	if err := p.Apply(ctx, tx, b.events); err != nil {
-		return fmt.Errorf("replay %s at position %d: %w", p.Name(), b.events[0].Position, err)
+func applyReplayed(ctx context.Context, tx pgx.Tx, name string, apply func(context.Context, pgx.Tx, []domain.RecordedEvent) error, b replayBatch) error {
+	if err := apply(ctx, tx, b.events); err != nil {
+		return fmt.Errorf("replay %s at position %d: %w", name, b.events[0].Position, err)
 	}
 	return nil
 }
@@ -491,7 +489,7 @@ func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, p projections.
 			if len(b.events) == 0 {
 				break
 			}
-			if err := applyReplayed(ctx, tx, p, b); err != nil {
+			if err := applyReplayed(ctx, tx, p.Name(), p.Apply, b); err != nil {
 				return err
 			}
 			cursor = b.end
