@@ -231,32 +231,34 @@ func (r *clientRow) jsonText() (refs, custom, contacts string) {
 	return refs, custom, contacts
 }
 
-// values are the row's values in clientRowColumns' order, as COPY takes
-// them.
-func (r *clientRow) values() []any {
+// writeCopy writes the row in clientRowColumns' order.
+func (r *clientRow) writeCopy(c *binaryCopy) {
 	refs, custom, contacts := r.jsonText()
-	v := make([]any, 0, len(clientRowColumns))
-	v = append(v, [16]byte(r.tenant), [16]byte(r.id), int32(r.version), r.position, r.status)
+	c.row(len(clientRowColumns))
+	c.uuid(r.tenant)
+	c.uuid(r.id)
+	c.int4(int32(r.version))
+	c.int8(r.position)
+	c.text(r.status)
 	for _, f := range r.fields {
-		v = append(v, f)
+		c.text(f)
 	}
-	lists, imports := make([][16]byte, len(r.lists)), make([][16]byte, len(r.imports))
-	for i, id := range r.lists {
-		lists[i] = id
+	c.jsonb(refs)
+	c.textArray(r.sources)
+	c.jsonb(custom)
+	c.jsonb(contacts)
+	uuidArray(c, r.lists)
+	c.timestamptz(r.createdAt)
+	c.timestamptz(r.updatedAt)
+	if r.deletedAt != nil {
+		c.timestamptz(*r.deletedAt)
+	} else {
+		c.null()
 	}
-	for i, id := range r.imports {
-		imports[i] = id
-	}
-	return append(v, refs, nonNil(r.sources), custom, contacts, lists,
-		r.createdAt, r.updatedAt, r.deletedAt, imports, r.origin, nonNil(r.removedAt), r.accessStatus)
-}
-
-// nonNil keeps an empty text array from going out as NULL.
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
+	uuidArray(c, r.imports)
+	c.text(r.origin)
+	c.textArray(r.removedAt)
+	c.text(r.accessStatus)
 }
 
 // arrayLiteral writes values as a PostgreSQL array literal, each element

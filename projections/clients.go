@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -278,10 +279,12 @@ func copyClientRows(ctx context.Context, tx pgx.Tx, rows []*clientRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"rm_clients"}, clientRowColumns, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
-		return rows[i].values(), nil
-	}))
-	if err != nil {
+	c := newBinaryCopy(512 * len(rows))
+	for _, r := range rows {
+		r.writeCopy(c)
+	}
+	copySQL := `COPY rm_clients (` + strings.Join(clientRowColumns, ", ") + `) FROM STDIN BINARY`
+	if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(c.end()), copySQL); err != nil {
 		return fmt.Errorf("copy %d new clients: %w", len(rows), err)
 	}
 	return nil

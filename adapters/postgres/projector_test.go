@@ -465,7 +465,8 @@ func TestProjectorBatchGivesTheRowsOfOneEventAtATime(t *testing.T) {
 
 // clientWithEveryEvent is a company brought by a source, synced from a
 // second one, removed at both and restored at one, invited to its app and
-// validated, given contacts and custom fields, deleted and restored.
+// validated, given contacts and custom fields, deleted and restored, given
+// a custom field again.
 func clientWithEveryEvent(t *testing.T) *domain.Client {
 	t.Helper()
 	must := func(err error) {
@@ -498,6 +499,7 @@ func clientWithEveryEvent(t *testing.T) *domain.Client {
 	must(c.ChangeDetails(domain.ClientInput{CustomFields: map[string]string{"segment": ""}}, fields))
 	must(c.Delete("dubbel"))
 	must(c.Restore())
+	must(c.ChangeDetails(domain.ClientInput{CustomFields: map[string]string{"segment": "silver"}}, fields))
 	return c
 }
 
