@@ -137,7 +137,7 @@ func benchSync(ctx context.Context, dbURL string, n, callsPerMinute int, logger 
 }
 
 func printSync(w io.Writer, rs []syncResult, callsPerMinute int) {
-	fmt.Fprintf(w, "\n4. sync from a fake AdminPulse (pages of %d, calls limited to %d a minute)\n", adminpulse.PageSize, callsPerMinute)
+	fmt.Fprintf(w, "\n5. sync from a fake AdminPulse (pages of %d, calls limited to %d a minute)\n", adminpulse.PageSize, callsPerMinute)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "   run\ttime\tread models +\tclient events\tcreated\tupdated\tunchanged\tremoved\terrors\n")
 	for _, r := range rs {
