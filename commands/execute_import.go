@@ -332,15 +332,7 @@ func (r *importRun) loadMatched(ctx context.Context, chunk []domain.ImportRow, f
 	if err != nil {
 		return nil, err
 	}
-	clients := make(map[uuid.UUID]*domain.Client, len(streams))
-	for id, events := range streams {
-		c := domain.NewClient(id)
-		for _, e := range events {
-			c.Apply(e)
-		}
-		clients[id] = c
-	}
-	return clients, nil
+	return foldClients(streams), nil
 }
 
 // start takes a row's client into the pending set, with its contacts and lists.

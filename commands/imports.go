@@ -110,6 +110,24 @@ type ImportTx interface {
 	Progress(ctx context.Context, importID uuid.UUID, done, total int)
 }
 
+// foldClients folds each loaded client stream into its client.
+func foldClients(streams map[uuid.UUID][]domain.RecordedEvent) map[uuid.UUID]*domain.Client {
+	clients := make(map[uuid.UUID]*domain.Client, len(streams))
+	for id, events := range streams {
+		clients[id] = foldClient(id, events)
+	}
+	return clients
+}
+
+// foldClient folds a client's stream, in version order.
+func foldClient(id uuid.UUID, events []domain.RecordedEvent) *domain.Client {
+	c := domain.NewClient(id)
+	for _, e := range events {
+		c.Apply(e)
+	}
+	return c
+}
+
 // loadImport folds an import's stream.
 func loadImport(ctx context.Context, store EventStore, tenantID, id uuid.UUID) (*domain.Import, error) {
 	imp := domain.NewImport(id)

@@ -180,14 +180,7 @@ func (p *pageSync) load(ctx context.Context, items []*syncItem) error {
 	if err != nil {
 		return err
 	}
-	clients := make(map[uuid.UUID]*domain.Client, len(streams))
-	for id, events := range streams {
-		c := domain.NewClient(id)
-		for _, e := range events {
-			c.Apply(e)
-		}
-		clients[id] = c
-	}
+	clients := foldClients(streams)
 	for _, it := range items {
 		if !it.skip && it.clientID != uuid.Nil {
 			it.client = clients[it.clientID] // nil: the stream is gone; registered anew below
@@ -323,10 +316,7 @@ func (p *pageSync) removeUnseen(ctx context.Context) error {
 		var changes []RowChange
 		links := make([]SourceLink, 0, len(chunk))
 		for _, l := range chunk {
-			c := domain.NewClient(l.ClientID)
-			for _, e := range streams[l.ClientID] {
-				c.Apply(e)
-			}
+			c := foldClient(l.ClientID, streams[l.ClientID])
 			c.RemoveAtSource(p.source, l.ExternalID)
 			if n := len(c.PendingEvents()); n > 0 {
 				changes = append(changes, RowChange{Aggregate: c})

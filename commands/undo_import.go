@@ -82,10 +82,7 @@ func undoChunk(ctx context.Context, tx ImportTx, origin domain.Origin, custom *d
 	deleted := map[uuid.UUID]bool{}
 	for _, id := range ids {
 		events := streams[id]
-		c := domain.NewClient(id)
-		for _, e := range events {
-			c.Apply(e)
-		}
+		c := foldClient(id, events)
 		wasDeleted, kept, err := c.UndoImport(origin.ImportID, events, custom)
 		if err != nil {
 			var verr domain.ValidationErrors
