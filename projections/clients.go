@@ -273,6 +273,8 @@ func queueClientRows(stmts *statements, rows []*clientRow) {
 
 func identity(s string) string { return s }
 
+var copyClientRowsSQL = `COPY rm_clients (` + strings.Join(clientRowColumns, ", ") + `) FROM STDIN BINARY`
+
 // copyClientRows writes the rows of the clients a batch registers with
 // COPY, into tables that cannot hold them yet (a rebuild's).
 func copyClientRows(ctx context.Context, tx pgx.Tx, rows []*clientRow) error {
@@ -283,8 +285,7 @@ func copyClientRows(ctx context.Context, tx pgx.Tx, rows []*clientRow) error {
 	for _, r := range rows {
 		r.writeCopy(c)
 	}
-	copySQL := `COPY rm_clients (` + strings.Join(clientRowColumns, ", ") + `) FROM STDIN BINARY`
-	if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(c.end()), copySQL); err != nil {
+	if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(c.end()), copyClientRowsSQL); err != nil {
 		return fmt.Errorf("copy %d new clients: %w", len(rows), err)
 	}
 	return nil

@@ -343,8 +343,9 @@ func (t *importTx) loadStreams(ctx context.Context, ids []uuid.UUID, keyless fun
 		return nil, err
 	}
 	needKeys := ids
+	var envs []domain.Envelope // read once, when keyless needs them
 	if keyless != nil {
-		if needKeys, err = streamsNeedingKeys(stored, keyless); err != nil {
+		if envs, needKeys, err = streamsNeedingKeys(stored, keyless); err != nil {
 			return nil, err
 		}
 	}
@@ -358,7 +359,14 @@ func (t *importTx) loadStreams(ctx context.Context, ids []uuid.UUID, keyless fun
 		}
 	}
 	decoder := subjectKeys{keyring: t.store.keys, q: t.tx, cache: keys}
-	events, err := decoder.decodeStored(stored)
+	var events []domain.RecordedEvent
+	if envs == nil {
+		events, err = decoder.decodeStored(stored)
+	} else {
+		events, err = decodeEach(len(stored), func(i int) (domain.RecordedEvent, error) {
+			return decoder.decodePrefetched(stored[i].payload, envs[i])
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -370,28 +378,25 @@ func (t *importTx) loadStreams(ctx context.Context, ids []uuid.UUID, keyless fun
 }
 
 // streamsNeedingKeys reads the envelopes of stored (whole streams, one
-// after the other) and returns the streams keyless refuses.
-func streamsNeedingKeys(stored []storedEvent, keyless func(stream []domain.Envelope) bool) ([]uuid.UUID, error) {
-	var need []uuid.UUID
-	var stream []domain.Envelope
-	flush := func() {
-		if len(stream) > 0 && !keyless(stream) {
-			need = append(need, stream[0].StreamID)
+// after the other) and returns them with the streams keyless refuses.
+func streamsNeedingKeys(stored []storedEvent, keyless func(stream []domain.Envelope) bool) (envs []domain.Envelope, need []uuid.UUID, err error) {
+	envs = make([]domain.Envelope, len(stored))
+	start := 0
+	for i, e := range stored {
+		if envs[i], err = envelopeOf(e.metadata, e.position); err != nil {
+			return nil, nil, err
 		}
-		stream = stream[:0]
+		if envs[i].StreamID != envs[start].StreamID {
+			if !keyless(envs[start:i]) {
+				need = append(need, envs[start].StreamID)
+			}
+			start = i
+		}
 	}
-	for _, e := range stored {
-		env, err := envelopeOf(e.metadata, e.position)
-		if err != nil {
-			return nil, err
-		}
-		if len(stream) > 0 && stream[0].StreamID != env.StreamID {
-			flush()
-		}
-		stream = append(stream, env)
+	if len(envs) > 0 && !keyless(envs[start:]) {
+		need = append(need, envs[start].StreamID)
 	}
-	flush()
-	return need, nil
+	return envs, need, nil
 }
 
 // ImportedStreams lists the client streams an import wrote to, in the order
