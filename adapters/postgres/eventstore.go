@@ -112,7 +112,7 @@ func scanStored(rows pgx.Rows, last ...any) ([]storedEvent, []subjectRef, error)
 // decodeStored decodes rows of the log on every CPU. The keys must have
 // been prefetched.
 func (k *subjectKeys) decodeStored(all []storedEvent) ([]domain.RecordedEvent, error) {
-	return decodeEach(len(all), func(i int) (domain.RecordedEvent, error) {
+	return inParallel(len(all), func(i int) (domain.RecordedEvent, error) {
 		env, err := envelopeOf(all[i].metadata, all[i].position)
 		if err != nil {
 			return domain.RecordedEvent{}, err
@@ -180,6 +180,10 @@ func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Orig
 	return position, nil
 }
 
+// largeAppend is the number of events above which an append gets more
+// memory to sort them.
+const largeAppend = 1000
+
 // AppendInTx writes the pending events of many aggregates in one statement,
 // each event naming the import row it came from when there is one. It does
 // not touch reservations: callers claim unique values themselves. It
@@ -187,18 +191,27 @@ func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Orig
 func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Origin, changes []commands.RowChange) (int64, error) {
 	// Events are split first: only streams with personal data to seal need
 	// their key (an undo's deletions have none).
-	splits := make([][]splitPayload, len(changes))
-	sealing := map[uuid.UUID]bool{}
+	type pendingEvent struct {
+		change, index int
+		event         domain.Event
+	}
+	var pending []pendingEvent
 	for i, ch := range changes {
-		for _, e := range ch.Aggregate.PendingEvents() {
-			split, err := splitEvent(e)
-			if err != nil {
-				return 0, err
-			}
-			splits[i] = append(splits[i], split)
-			if split.personal != nil {
-				sealing[ch.Aggregate.StreamID()] = true
-			}
+		for j, e := range ch.Aggregate.PendingEvents() {
+			pending = append(pending, pendingEvent{change: i, index: j, event: e})
+		}
+	}
+	if len(pending) == 0 {
+		return 0, nil
+	}
+	splits, err := inParallel(len(pending), func(i int) (splitPayload, error) { return splitEvent(pending[i].event) })
+	if err != nil {
+		return 0, err
+	}
+	sealing := map[uuid.UUID]bool{}
+	for i, p := range pending {
+		if splits[i].personal != nil {
+			sealing[changes[p.change].Aggregate.StreamID()] = true
 		}
 	}
 	keys, err := s.dataKeys(ctx, tx, origin.TenantID, changes, sealing)
@@ -206,21 +219,26 @@ func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Or
 		return 0, err
 	}
 	occurredAt := s.now().UTC().Format(time.RFC3339Nano)
-	var msgs []*message.Message
-	for i, ch := range changes {
+	msgs, err := inParallel(len(pending), func(i int) (*message.Message, error) {
+		p, ch := pending[i], changes[pending[i].change]
 		agg := ch.Aggregate
-		for j, e := range agg.PendingEvents() {
-			payload, err := splits[i][j].seal(keys[agg.StreamID()], agg.StreamID())
-			if err != nil {
-				return 0, err
-			}
-			msgs = append(msgs, s.newMessage(ctx, origin, ch.Row, agg, agg.Version()+j+1, e, payload, occurredAt))
+		payload, err := splits[i].seal(keys[agg.StreamID()], agg.StreamID())
+		if err != nil {
+			return nil, err
 		}
-	}
-	if len(msgs) == 0 {
-		return 0, nil
+		return s.newMessage(ctx, origin, ch.Row, agg, agg.Version()+p.index+1, p.event, payload, occurredAt), nil
+	})
+	if err != nil {
+		return 0, err
 	}
 
+	if len(msgs) > largeAppend {
+		// The insert sorts the batch into its order; at the default
+		// work_mem a large one spilled to disk (a tenth of its time).
+		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+			return 0, fmt.Errorf("prepare a large append: %w", err)
+		}
+	}
 	publisher, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: logSchema{}}, s.logger)
 	if err != nil {
 		return 0, fmt.Errorf("create publisher: %w", err)

@@ -363,7 +363,7 @@ func (t *importTx) loadStreams(ctx context.Context, ids []uuid.UUID, keyless fun
 	if envs == nil {
 		events, err = decoder.decodeStored(stored)
 	} else {
-		events, err = decodeEach(len(stored), func(i int) (domain.RecordedEvent, error) {
+		events, err = inParallel(len(stored), func(i int) (domain.RecordedEvent, error) {
 			return decoder.decodePrefetched(stored[i].payload, envs[i])
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -324,45 +323,16 @@ func personalSubjects(msgs []*message.Message) []subjectRef {
 	return subjects
 }
 
-// decodeWorkerMin is the fewest events worth a goroutine of their own.
-const decodeWorkerMin = 64
-
 // decodeAll decodes msgs on every CPU: JSON and AES-GCM are most of the
 // projector's own CPU time. The keys must have been prefetched.
 func decodeAll(keys *subjectKeys, msgs []*message.Message) ([]domain.RecordedEvent, error) {
-	return decodeEach(len(msgs), func(i int) (domain.RecordedEvent, error) {
+	return inParallel(len(msgs), func(i int) (domain.RecordedEvent, error) {
 		env, err := envelopeFrom(msgs[i].Metadata, positionOf(msgs[i]))
 		if err != nil {
 			return domain.RecordedEvent{}, err
 		}
 		return keys.decodePrefetched(msgs[i].Payload, env)
 	})
-}
-
-// decodeEach runs decode(i) for every i below n on every CPU and returns
-// the events in order.
-func decodeEach(n int, decode func(i int) (domain.RecordedEvent, error)) ([]domain.RecordedEvent, error) {
-	events := make([]domain.RecordedEvent, n)
-	workers := max(1, min(runtime.GOMAXPROCS(0), n/decodeWorkerMin))
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < n; i += workers {
-				e, err := decode(i)
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				events[i] = e
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return events, nil
 }
 
 // applyOne applies one event in its own savepoint, retrying it, and sets it

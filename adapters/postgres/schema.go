@@ -79,23 +79,27 @@ func (s logSchema) InsertQuery(params wsql.InsertQueryParams) (wsql.Query, error
 	tenants, streamTypes, streams, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	imports := make([]string, n)
 	versions := make([]int32, n)
-	var buf []byte
-	for i, msg := range params.Msgs {
+	// Each message fills its own index: the metadata JSON is built on every CPU.
+	_, err := inParallel(n, func(i int) (struct{}, error) {
+		msg := params.Msgs[i]
 		md := msg.Metadata
 		version, err := strconv.ParseInt(md.Get(MetaStreamVersion), 10, 32)
 		if err != nil {
-			return wsql.Query{}, fmt.Errorf("message %s has no stream version: %w", msg.UUID, err)
+			return struct{}{}, fmt.Errorf("message %s has no stream version: %w", msg.UUID, err)
 		}
 		for _, key := range []string{MetaTenantID, MetaStreamType, MetaStreamID, MetaEventType} {
 			if md.Get(key) == "" {
-				return wsql.Query{}, fmt.Errorf("message %s has no %s in its metadata", msg.UUID, key)
+				return struct{}{}, fmt.Errorf("message %s has no %s in its metadata", msg.UUID, key)
 			}
 		}
-		buf = appendMetadataJSON(buf[:0], md)
-		ids[i], payloads[i], metadata[i] = msg.UUID, string(msg.Payload), string(buf)
+		ids[i], payloads[i], metadata[i] = msg.UUID, string(msg.Payload), string(appendMetadataJSON(nil, md))
 		tenants[i], streamTypes[i], streams[i], types[i] = md.Get(MetaTenantID), md.Get(MetaStreamType), md.Get(MetaStreamID), md.Get(MetaEventType)
 		versions[i] = int32(version)
 		imports[i] = md.Get(MetaImportID)
+		return struct{}{}, nil
+	})
+	if err != nil {
+		return wsql.Query{}, err
 	}
 	return wsql.Query{Query: insertQuery, Args: []any{ids, payloads, metadata, tenants, streamTypes, streams, versions, types, imports}}, nil
 }
