@@ -179,3 +179,19 @@ func change[A domain.Aggregate](ctx context.Context, store EventStore, origin do
 	}
 	return retryOnConflict(ctx, attempt)
 }
+
+// inBackground starts fn on another goroutine; the function it returns
+// waits for fn's result.
+func inBackground[T any](fn func() (T, error)) func() (T, error) {
+	done := make(chan struct{})
+	var v T
+	var err error
+	go func() {
+		defer close(done)
+		v, err = fn()
+	}()
+	return func() (T, error) {
+		<-done
+		return v, err
+	}
+}

@@ -91,7 +91,10 @@ type ImportTx interface {
 	LoadStreams(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error)
 	// LoadStreamsToUndo is LoadStreams for the import's undo: a client the
 	// import created and nothing touched since comes without its personal
-	// data (deleting it needs none).
+	// data (deleting it needs none). It reads what is committed, outside
+	// the transaction, and may run while the transaction writes: an undo
+	// never reads a stream it wrote, and writing a stream read stale is a
+	// concurrency conflict.
 	LoadStreamsToUndo(ctx context.Context, importID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error)
 	// ImportedStreams lists the client streams an import wrote to.
 	ImportedStreams(ctx context.Context, importID uuid.UUID) ([]uuid.UUID, error)

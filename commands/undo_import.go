@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -51,12 +52,37 @@ func (h UndoImportHandler) Handle(ctx context.Context, cmd UndoImport) (UndoRepo
 			return err
 		}
 		var undone domain.ImportUndone
-		for start := 0; start < len(ids); start += importChunk {
-			chunk := ids[start:min(start+importChunk, len(ids))]
-			if err := undoChunk(ctx, tx, origin, custom, chunk, &undone); err != nil {
+		chunks := slices.Collect(slices.Chunk(ids, importChunk))
+		// The next chunk is read while this one is written.
+		load := func(chunk []uuid.UUID) func() (map[uuid.UUID][]domain.RecordedEvent, error) {
+			return inBackground(func() (map[uuid.UUID][]domain.RecordedEvent, error) {
+				return tx.LoadStreamsToUndo(ctx, cmd.ImportID, chunk)
+			})
+		}
+		var next func() (map[uuid.UUID][]domain.RecordedEvent, error)
+		if len(chunks) > 0 {
+			next = load(chunks[0])
+		}
+		defer func() {
+			if next != nil {
+				_, _ = next() // a read still running ends before the transaction does
+			}
+		}()
+		done := 0
+		for i, chunk := range chunks {
+			streams, err := next()
+			next = nil
+			if err != nil {
 				return err
 			}
-			tx.Progress(ctx, cmd.ImportID, start+len(chunk), len(ids))
+			if i+1 < len(chunks) {
+				next = load(chunks[i+1])
+			}
+			if err := undoChunk(ctx, tx, origin, custom, chunk, streams, &undone); err != nil {
+				return err
+			}
+			done += len(chunk)
+			tx.Progress(ctx, cmd.ImportID, done, len(ids))
 		}
 		if err := imp.Undo(undone.Deleted, undone.Restored, undone.Kept); err != nil {
 			return err
@@ -72,11 +98,7 @@ func (h UndoImportHandler) Handle(ctx context.Context, cmd UndoImport) (UndoRepo
 }
 
 func undoChunk(ctx context.Context, tx ImportTx, origin domain.Origin, custom *domain.CustomFieldSet,
-	ids []uuid.UUID, undone *domain.ImportUndone) error {
-	streams, err := tx.LoadStreamsToUndo(ctx, origin.ImportID, ids)
-	if err != nil {
-		return err
-	}
+	ids []uuid.UUID, streams map[uuid.UUID][]domain.RecordedEvent, undone *domain.ImportUndone) error {
 	var aggs []domain.Aggregate
 	rows := map[uuid.UUID]int{}
 	deleted := map[uuid.UUID]bool{}

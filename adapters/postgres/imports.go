@@ -316,24 +316,25 @@ func (t *importTx) MatchClients(ctx context.Context, tenantID uuid.UUID, keys []
 // LoadStreams reads many client streams in one query, decoding each with
 // its subject's key (all keys loaded in one query too), on every CPU.
 func (t *importTx) LoadStreams(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error) {
-	return t.loadStreams(ctx, ids, nil)
+	return t.loadStreams(ctx, t.tx, ids, nil)
 }
 
 // LoadStreamsToUndo is LoadStreams for the undo of an import: a client the
 // import created and nothing touched since is read without its personal
 // data, sparing its key and its decryption. The undo deletes it, which
-// needs none.
+// needs none. It reads committed events on a connection of its own, so it
+// may run while the transaction writes.
 func (t *importTx) LoadStreamsToUndo(ctx context.Context, importID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error) {
 	registered := domain.ClientRegistered{}.EventName()
-	return t.loadStreams(ctx, ids, func(stream []domain.Envelope) bool {
+	return t.loadStreams(ctx, t.pool, ids, func(stream []domain.Envelope) bool {
 		return stream[0].EventName == registered && !slices.ContainsFunc(stream, func(e domain.Envelope) bool { return e.ImportID != importID })
 	})
 }
 
 // loadStreams reads the streams, then the keys of those that need them:
 // all but those whose envelopes keyless accepts, when given.
-func (t *importTx) loadStreams(ctx context.Context, ids []uuid.UUID, keyless func(stream []domain.Envelope) bool) (map[uuid.UUID][]domain.RecordedEvent, error) {
-	rows, err := t.tx.Query(ctx, `SELECT `+storedColumns+` FROM events
+func (t *importTx) loadStreams(ctx context.Context, q keyQuerier, ids []uuid.UUID, keyless func(stream []domain.Envelope) bool) (map[uuid.UUID][]domain.RecordedEvent, error) {
+	rows, err := q.Query(ctx, `SELECT `+storedColumns+` FROM events
 		WHERE tenant_id = $1 AND stream_id = ANY($2) ORDER BY stream_id, stream_version`, t.tenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read streams: %w", err)
@@ -349,7 +350,7 @@ func (t *importTx) loadStreams(ctx context.Context, ids []uuid.UUID, keyless fun
 			return nil, err
 		}
 	}
-	keys, err := t.store.keys.subjectKeysOf(ctx, t.tx, t.tenantID, needKeys)
+	keys, err := t.store.keys.subjectKeysOf(ctx, q, t.tenantID, needKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +359,7 @@ func (t *importTx) loadStreams(ctx context.Context, ids []uuid.UUID, keyless fun
 			keys[id] = nil // erased, or not needed: its personal fields read as empty
 		}
 	}
-	decoder := subjectKeys{keyring: t.store.keys, q: t.tx, cache: keys}
+	decoder := subjectKeys{keyring: t.store.keys, q: q, cache: keys}
 	var events []domain.RecordedEvent
 	if envs == nil {
 		events, err = decoder.decodeStored(stored)
