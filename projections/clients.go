@@ -30,11 +30,14 @@ func (Clients) Tables() []string { return []string{"rm_clients", "rm_client_coun
 func (Clients) Name() string { return "clients" }
 
 // Summaries fills rm_client_counts from rm_clients, as its triggers would
-// have, from the same keys (migration 0005).
+// have, from the same keys, expanding each group of alike rows once
+// (migrations 0005 and 0011).
 func (Clients) Summaries() []string {
 	return []string{`INSERT INTO rm_client_counts (tenant_id, dimension, key, n)
-		SELECT c.tenant_id, k.dimension, k.key, count(*)
-		FROM rm_clients c, rm_client_count_keys(c.status, c.origin, c.language, c.list_ids) k
+		SELECT g.tenant_id, k.dimension, k.key, sum(g.n)::bigint
+		FROM (SELECT tenant_id, status, origin, language, list_ids, count(*) AS n
+		      FROM rm_clients GROUP BY 1, 2, 3, 4, 5) AS g,
+		     rm_client_count_keys(g.status, g.origin, g.language, g.list_ids) k
 		GROUP BY 1, 2, 3`}
 }
 
