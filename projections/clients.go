@@ -51,16 +51,17 @@ func (Clients) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEve
 	return stmts.send(ctx, tx)
 }
 
-// Load is Apply for a rebuild's fresh tables, where no client registered
-// in the batch can have a row: those rows go in with COPY.
-func (Clients) Load(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
+// Load is the first pass of a rebuild into fresh tables that have no
+// index yet: the rows of the clients registered in the batch, folded with
+// their events in it, go in with COPY. The events of clients registered in
+// earlier batches are returned: they need to find their row, which the
+// rebuild applies once the primary key is built.
+func (Clients) Load(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) ([]domain.RecordedEvent, error) {
 	rows, rest := foldNewClients(events)
 	if err := copyClientRows(ctx, tx, rows); err != nil {
-		return err
+		return nil, err
 	}
-	var stmts statements
-	queueUpdates(&stmts, rest)
-	return stmts.send(ctx, tx)
+	return rest, nil
 }
 
 // queueUpdates queues the statements of events of clients that have a row.

@@ -87,50 +87,57 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 	if progress != nil {
 		progress(0, total)
 	}
-	// Reading a batch, decoding the one before and applying the one before
-	// that overlap: the first and last are mostly the server's work, the
-	// second Go's.
 	began := time.Now()
-	fetched, batches := make(chan fetchedBatch, 1), make(chan replayBatch, 1)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(fetched)
-		return r.readAll(gctx, pool, p, total, fetched)
-	})
-	g.Go(func() error {
-		defer close(batches)
-		for f := range fetched {
-			b, err := f.decode()
+	var cursor logCursor
+	var done int64
+	report := func(n int) {
+		if done += int64(n); progress != nil {
+			progress(done, max(total, done))
+		}
+	}
+	read := func(ctx context.Context, out chan<- fetchedBatch) error { return r.readAll(ctx, pool, p, total, out) }
+	var later []int64 // positions of the events a Loader left for the second pass
+	err = r.replay(ctx, read, func(ctx context.Context, b replayBatch) error {
+		if l, ok := p.(projections.Loader); ok {
+			rest, err := r.load(ctx, pool, p.Name(), l, b)
 			if err != nil {
 				return err
 			}
-			select {
-			case batches <- b:
-			case <-gctx.Done():
-				return gctx.Err()
+			for _, e := range rest {
+				later = append(later, e.Position)
 			}
-		}
-		return nil
-	})
-	var cursor logCursor
-	g.Go(func() error {
-		var done int64
-		for b := range batches {
-			if err := r.applyBatch(gctx, pool, p, b); err != nil {
+			report(len(b.events) - len(rest))
+		} else {
+			if err := r.applyBatch(ctx, pool, p, b); err != nil {
 				return err
 			}
-			cursor, done = b.end, done+int64(len(b.events))
-			if progress != nil {
-				progress(done, max(total, done))
-			}
+			report(len(b.events))
 		}
+		cursor = b.end
 		return nil
 	})
-	if err := g.Wait(); err != nil {
+	if err != nil {
 		return err
 	}
-	r.logger.Debug("rebuild loaded", "projection", p.Name(), "events", total, "took", time.Since(began))
-	began = time.Now()
+	if err := execAll(ctx, pool, deferred.keys); err != nil {
+		return err
+	}
+	r.logger.Debug("rebuild loaded", "projection", p.Name(), "events", total, "left_for_later", len(later), "took", time.Since(began))
+	if len(later) > 0 {
+		began = time.Now()
+		read := func(ctx context.Context, out chan<- fetchedBatch) error { return r.readPositions(ctx, pool, later, out) }
+		err := r.replay(ctx, read, func(ctx context.Context, b replayBatch) error {
+			if err := r.applyBatch(ctx, pool, p, b); err != nil {
+				return err
+			}
+			report(len(b.events))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		r.logger.Debug("rebuild applied the rest", "projection", p.Name(), "events", len(later), "took", time.Since(began))
+	}
 	if err := finish(ctx, pool, p, deferred, r.logger); err != nil {
 		return err
 	}
@@ -172,6 +179,70 @@ func (r *Rebuilder) rebuildPool(ctx context.Context, live, work string) (*pgxpoo
 type replayBatch struct {
 	events []domain.RecordedEvent
 	end    logCursor
+}
+
+// replay runs a pipeline over the batches read reads: reading a batch,
+// decoding the one before and applying the one before that overlap (the
+// first and last are mostly the server's work, the second Go's).
+func (r *Rebuilder) replay(ctx context.Context, read func(context.Context, chan<- fetchedBatch) error,
+	apply func(context.Context, replayBatch) error) error {
+	fetched, batches := make(chan fetchedBatch, 1), make(chan replayBatch, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(fetched)
+		return read(gctx, fetched)
+	})
+	g.Go(func() error {
+		defer close(batches)
+		for f := range fetched {
+			b, err := f.decode()
+			if err != nil {
+				return err
+			}
+			select {
+			case batches <- b:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	g.Go(func() error {
+		for b := range batches {
+			if err := apply(gctx, b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// readPositions reads the events at positions (in log order), a batch at
+// a time, with the keys that decode them.
+func (r *Rebuilder) readPositions(ctx context.Context, pool *pgxpool.Pool, positions []int64, out chan<- fetchedBatch) error {
+	for chunk := range slices.Chunk(positions, r.BatchSize) {
+		rows, err := pool.Query(ctx, `SELECT `+storedColumns+`, transaction_id::text::bigint FROM events
+			WHERE "offset" = ANY($1) ORDER BY events.transaction_id, events."offset"`, chunk)
+		if err != nil {
+			return fmt.Errorf("read events to replay: %w", err)
+		}
+		b := fetchedBatch{keys: subjectKeys{keyring: r.keys, q: pool}}
+		var subjects []subjectRef
+		var tx int64
+		if b.stored, subjects, err = scanStored(rows, &tx); err != nil {
+			return err
+		}
+		if err := b.keys.prefetch(ctx, subjects); err != nil {
+			return err
+		}
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // readAll reads the projection's events in batches, with the keys that
@@ -225,6 +296,7 @@ func (r *Rebuilder) liveSchema(ctx context.Context) (string, error) {
 func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live, work, trash string) (deferredDDL, error) {
 	var deferred deferredDDL
 	_, summarized := p.(projections.Summarized)
+	_, loader := p.(projections.Loader)
 	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		w, t := pgx.Identifier{work}.Sanitize(), pgx.Identifier{trash}.Sanitize()
 		if _, err := tx.Exec(ctx, `DROP SCHEMA IF EXISTS `+w+` CASCADE; DROP SCHEMA IF EXISTS `+t+` CASCADE; CREATE SCHEMA `+w); err != nil {
@@ -255,6 +327,9 @@ func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live,
 				case d.index:
 					deferred.indexes = append(deferred.indexes, d.sql)
 					continue
+				case d.primary && loader:
+					deferred.keys = append(deferred.keys, d.sql)
+					continue
 				case d.trigger && summarized:
 					deferred.triggers = append(deferred.triggers, d.sql)
 					continue
@@ -272,12 +347,13 @@ func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live,
 type ddl struct {
 	sql string
 	// index: an index other than the primary key, built once the rows are in.
-	index, trigger bool
+	index, primary, trigger bool
 }
 
-// deferredDDL is what a rebuild runs on its tables once they are loaded.
+// deferredDDL is what a rebuild runs on its tables once they are loaded:
+// a Loader's primary keys after its first pass, the rest at the end.
 type deferredDDL struct {
-	storage, indexes, triggers []string
+	keys, storage, indexes, triggers []string
 }
 
 // finish runs the deferred DDL and the projection's summaries on both the
@@ -359,8 +435,8 @@ func copiedDDL(ctx context.Context, tx pgx.Tx, live, work, table string) ([]ddl,
 			out = append(out, ddl{sql: sql, index: true})
 			return nil
 		}
-		out = append(out, ddl{sql: sql}, ddl{sql: `ALTER TABLE ` + pgx.Identifier{work, table}.Sanitize() + ` ADD CONSTRAINT ` +
-			pgx.Identifier{constraint}.Sanitize() + ` PRIMARY KEY USING INDEX ` + pgx.Identifier{name}.Sanitize()})
+		out = append(out, ddl{sql: sql, primary: true}, ddl{sql: `ALTER TABLE ` + pgx.Identifier{work, table}.Sanitize() + ` ADD CONSTRAINT ` +
+			pgx.Identifier{constraint}.Sanitize() + ` PRIMARY KEY USING INDEX ` + pgx.Identifier{name}.Sanitize(), primary: true})
 		return nil
 	})
 	if err != nil {
@@ -381,18 +457,24 @@ func copiedDDL(ctx context.Context, tx pgx.Tx, live, work, table string) ([]ddl,
 	return out, nil
 }
 
-// applyBatch applies a decoded batch in a transaction of its own on pool
-// (whose search_path leads to the rebuild's tables), through the
-// projection's Load when it has one: nothing but the rebuild writes these
-// tables before the swap.
+// applyBatch applies a decoded batch in a transaction of its own on pool,
+// whose search_path leads to the rebuild's tables.
 func (r *Rebuilder) applyBatch(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, b replayBatch) error {
-	apply := p.Apply
-	if l, ok := p.(projections.Loader); ok {
-		apply = l.Load
-	}
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		return applyReplayed(ctx, tx, p.Name(), apply, b)
+		return applyReplayed(ctx, tx, p.Name(), p.Apply, b)
 	})
+}
+
+// load is applyBatch through a Loader's first pass; it returns the events
+// left for the second.
+func (r *Rebuilder) load(ctx context.Context, pool *pgxpool.Pool, name string, l projections.Loader, b replayBatch) (rest []domain.RecordedEvent, err error) {
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		return applyReplayed(ctx, tx, name, func(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
+			rest, err = l.Load(ctx, tx, events)
+			return err
+		}, b)
+	})
+	return rest, err
 }
 
 func applyReplayed(ctx context.Context, tx pgx.Tx, name string, apply func(context.Context, pgx.Tx, []domain.RecordedEvent) error, b replayBatch) error {
