@@ -125,7 +125,9 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 	r.logger.Debug("rebuild loaded", "projection", p.Name(), "events", total, "left_for_later", len(later), "took", time.Since(began))
 	if len(later) > 0 {
 		began = time.Now()
-		read := func(ctx context.Context, out chan<- fetchedBatch) error { return r.readPositions(ctx, pool, later, out) }
+		read := func(ctx context.Context, out chan<- fetchedBatch) error {
+			return r.readPositions(ctx, pool, later, out)
+		}
 		err := r.replay(ctx, read, func(ctx context.Context, b replayBatch) error {
 			if err := r.applyBatch(ctx, pool, p, b); err != nil {
 				return err
