@@ -7,7 +7,7 @@ package postgres
 // BenchmarkAppendBatch10k goes through EventStore.Save; BenchmarkCopyFrom10k
 // is the ceiling: pgx CopyFrom of the very rows the store's schema adapter
 // builds, into a table with the events columns and no constraint, index or
-// trigger. BenchmarkAppendBatch10kPhases splits Save's time into its steps.
+// trigger.
 
 import (
 	"context"
