@@ -70,8 +70,7 @@ func (h UndoImportHandler) Handle(ctx context.Context, cmd UndoImport) (UndoRepo
 		}()
 		done := 0
 		for i, chunk := range chunks {
-			streams, err := next()
-			next = nil
+			streams, err := next() // waiting again, in the defer, returns at once
 			if err != nil {
 				return err
 			}

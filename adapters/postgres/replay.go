@@ -97,9 +97,10 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 	}
 	read := func(ctx context.Context, out chan<- fetchedBatch) error { return r.readAll(ctx, pool, p, total, out) }
 	var later []int64 // positions of the events a Loader left for the second pass
+	loader, isLoader := p.(projections.Loader)
 	err = r.replay(ctx, read, func(ctx context.Context, b replayBatch) error {
-		if l, ok := p.(projections.Loader); ok {
-			rest, err := r.load(ctx, pool, p.Name(), l, b)
+		if isLoader {
+			rest, err := r.load(ctx, pool, p.Name(), loader, b)
 			if err != nil {
 				return err
 			}
@@ -229,13 +230,8 @@ func (r *Rebuilder) readPositions(ctx context.Context, pool *pgxpool.Pool, posit
 		if err != nil {
 			return fmt.Errorf("read events to replay: %w", err)
 		}
-		b := fetchedBatch{keys: subjectKeys{keyring: r.keys, q: pool}}
-		var subjects []subjectRef
-		var tx int64
-		if b.stored, subjects, err = scanStored(rows, &tx); err != nil {
-			return err
-		}
-		if err := b.keys.prefetch(ctx, subjects); err != nil {
+		b, err := r.scanBatch(ctx, pool, rows, logCursor{})
+		if err != nil {
 			return err
 		}
 		select {
@@ -530,13 +526,20 @@ func (r *Rebuilder) fetch(ctx context.Context, q keyQuerier, p projections.Proje
 	if err != nil {
 		return fetchedBatch{}, fmt.Errorf("read events to replay: %w", err)
 	}
+	return r.scanBatch(ctx, q, rows, cursor)
+}
+
+// scanBatch reads rows of storedColumns and transaction ids (in log order)
+// into a batch that ends at the last of them (at cursor when there is
+// none), with the keys that decode them.
+func (r *Rebuilder) scanBatch(ctx context.Context, q keyQuerier, rows pgx.Rows, cursor logCursor) (fetchedBatch, error) {
 	b := fetchedBatch{end: cursor, keys: subjectKeys{keyring: r.keys, q: q}}
-	var subjects []subjectRef
-	if b.stored, subjects, err = scanStored(rows, &b.end.tx); err != nil {
+	stored, subjects, err := scanStored(rows, &b.end.tx)
+	if err != nil {
 		return fetchedBatch{}, err
 	}
-	if len(b.stored) > 0 {
-		b.end.offset = b.stored[len(b.stored)-1].position
+	if b.stored = stored; len(stored) > 0 {
+		b.end.offset = stored[len(stored)-1].position
 	}
 	return b, b.keys.prefetch(ctx, subjects)
 }
