@@ -117,18 +117,12 @@ func BenchmarkAppendBatch10k(b *testing.B) {
 
 // bareTable has the events columns and nothing else; its defaults are the
 // same per-row work the store's INSERT does (sequence, xact id, now()).
-const bareTable = `CREATE TABLE bench_events_copy (
-    "offset" BIGSERIAL, uuid VARCHAR(36), payload JSON, metadata JSON,
-    transaction_id xid8 DEFAULT pg_current_xact_id(), tenant_id UUID,
-    stream_type TEXT, stream_id UUID, stream_version INTEGER, event_type TEXT,
-    recorded_at TIMESTAMPTZ DEFAULT now())`
-
 func BenchmarkCopyFrom10k(b *testing.B) {
 	for _, k := range benchKinds {
 		b.Run(k.name, func(b *testing.B) {
 			ctx := context.Background()
 			store, pool := newBenchStore(b)
-			if _, err := pool.Exec(ctx, bareTable); err != nil {
+			if _, err := pool.Exec(ctx, BareEventsTable); err != nil {
 				b.Fatal(err)
 			}
 			origin := benchOrigin()

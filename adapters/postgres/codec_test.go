@@ -26,6 +26,9 @@ func TestDecodeEventReadsWhatEncodeEventWrote(t *testing.T) {
 	for _, event := range []domain.ClientRegistered{
 		{Details: details, ExternalRefs: []domain.ExternalRef{{Source: "erp", ExternalID: "42"}}},
 		{Details: details},
+		// Members whose strings hold what a value's end looks like.
+		{Details: map[domain.Field]string{domain.FieldCity: `}],{"x":[`, domain.FieldLastName: `\"}`},
+			CustomFields: map[string]string{`a"}`: `\\`}, ExternalRefs: []domain.ExternalRef{{Source: `e{rp"`, ExternalID: "4,2]"}}},
 	} {
 		checkRoundTrip(t, key, subject, event)
 	}
@@ -61,6 +64,57 @@ func checkRoundTrip(t *testing.T, key cipher.AEAD, subject uuid.UUID, event doma
 		if err != nil || !erased || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s, key erased: decoded %+v (erased %v, %v), want %+v", name, got, erased, err, want)
 		}
+	}
+}
+
+// eachMember cuts what json.Marshal writes of an object into the members
+// encoding/json reads in it; anything else must merely not crash it.
+func TestEachMemberCutsWhatEncodingJSONReads(t *testing.T) {
+	for _, in := range memberSamples() {
+		checkMembers(t, []byte(in))
+	}
+}
+
+func FuzzEachMember(f *testing.F) {
+	for _, in := range memberSamples() {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { checkMembers(t, data) })
+}
+
+func memberSamples() []string {
+	return []string{
+		`{}`, `{"a":1}`, `{"a":"x","b":{"c":[1,{"d":"}"}]},"e":null,"f":true,"g":-1.5e3}`,
+		`{"a":"\"}{","b":"\\"}`, `{"a":[],"b":{},"c":[[[]]]}`, `{"a\"b":"c"}`,
+		`{"a":1`, `"a":1}`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":"x}`, `{"a":{"b":1}`, `[1]`, ``,
+	}
+}
+
+func checkMembers(t *testing.T, data []byte) {
+	t.Helper()
+	type cut struct{ name, member []byte }
+	var cuts []cut
+	cutErr := eachMember(data, func(name, member []byte) { cuts = append(cuts, cut{name, member}) })
+	var want map[string]json.RawMessage
+	var compact bytes.Buffer
+	if json.Unmarshal(data, &want) != nil || want == nil || json.Compact(&compact, data) != nil || !bytes.Equal(compact.Bytes(), data) {
+		return // not what json.Marshal writes of an object
+	}
+	if cutErr != nil {
+		t.Fatalf("eachMember(%q): %v", data, cutErr)
+	}
+	got := map[string]json.RawMessage{}
+	for _, c := range cuts {
+		var one map[string]json.RawMessage
+		var name string
+		if json.Unmarshal([]byte("{"+string(c.member)+"}"), &one) != nil || len(one) != 1 ||
+			json.Unmarshal([]byte(`"`+string(c.name)+`"`), &name) != nil || one[name] == nil {
+			t.Fatalf("eachMember(%q) cut the member %q named %q", data, c.member, c.name)
+		}
+		got[name] = one[name]
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("eachMember(%q) cut %q; encoding/json reads %q", data, got, want)
 	}
 }
 

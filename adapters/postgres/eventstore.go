@@ -180,10 +180,6 @@ func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Orig
 	return position, nil
 }
 
-// largeAppend is the number of events above which an append gets more
-// memory to sort them.
-const largeAppend = 1000
-
 // AppendInTx writes the pending events of many aggregates in one statement,
 // each event naming the import row it came from when there is one. It does
 // not touch reservations: callers claim unique values themselves. It
@@ -232,14 +228,7 @@ func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Or
 		return 0, err
 	}
 
-	if len(msgs) > largeAppend {
-		// The insert sorts the batch into its order; at the default
-		// work_mem a large one spilled to disk (a tenth of its time).
-		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
-			return 0, fmt.Errorf("prepare a large append: %w", err)
-		}
-	}
-	publisher, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: logSchema{}}, s.logger)
+	publisher, err := wsql.NewPublisher(newLogWriter(tx), wsql.PublisherConfig{SchemaAdapter: logSchema{}}, s.logger)
 	if err != nil {
 		return 0, fmt.Errorf("create publisher: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -45,17 +46,6 @@ const (
 	MetaPosition = "position"
 )
 
-// insertQuery writes a whole batch in one statement whose text never
-// changes: one array per column, unnested in order. Statement size and
-// planning cost do not grow with the batch, and there is no limit on the
-// number of events per statement.
-const insertQuery = `INSERT INTO events
-	(uuid, payload, metadata, tenant_id, stream_type, stream_id, stream_version, event_type, import_id, transaction_id)
-	SELECT u, p::json, m::json, t::uuid, st, s::uuid, v, et, nullif(i, '')::uuid, pg_current_xact_id()
-	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[])
-		WITH ORDINALITY AS x(u, p, m, t, st, s, v, et, i, n)
-	ORDER BY n`
-
 // logSchema is Watermill's schema adapter for the events table: Watermill's
 // own columns plus the event-store columns, filled from each message's
 // envelope metadata. The table itself is created by migrations.
@@ -73,56 +63,48 @@ func (s logSchema) SchemaInitializingQueries(wsql.SchemaInitializingQueriesParam
 	return nil, nil
 }
 
+// InsertQuery hands the publisher the whole batch as a COPY, which the
+// executor it is created on (logWriter) streams through pgx's CopyFrom.
 func (s logSchema) InsertQuery(params wsql.InsertQueryParams) (wsql.Query, error) {
-	n := len(params.Msgs)
-	ids, payloads, metadata := make([]string, n), make([]string, n), make([]string, n)
-	tenants, streamTypes, streams, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	imports := make([]string, n)
-	versions := make([]int32, n)
-	// Each message fills its own index: the metadata JSON is built on every CPU.
-	_, err := inParallel(n, func(i int) (struct{}, error) {
-		msg := params.Msgs[i]
-		md := msg.Metadata
-		version, err := strconv.ParseInt(md.Get(MetaStreamVersion), 10, 32)
-		if err != nil {
-			return struct{}{}, fmt.Errorf("message %s has no stream version: %w", msg.UUID, err)
-		}
-		for _, key := range []string{MetaTenantID, MetaStreamType, MetaStreamID, MetaEventType} {
-			if md.Get(key) == "" {
-				return struct{}{}, fmt.Errorf("message %s has no %s in its metadata", msg.UUID, key)
-			}
-		}
-		ids[i], payloads[i], metadata[i] = msg.UUID, string(msg.Payload), string(appendMetadataJSON(nil, md))
-		tenants[i], streamTypes[i], streams[i], types[i] = md.Get(MetaTenantID), md.Get(MetaStreamType), md.Get(MetaStreamID), md.Get(MetaEventType)
-		versions[i] = int32(version)
-		imports[i] = md.Get(MetaImportID)
-		return struct{}{}, nil
-	})
-	if err != nil {
-		return wsql.Query{}, err
-	}
-	return wsql.Query{Query: insertQuery, Args: []any{ids, payloads, metadata, tenants, streamTypes, streams, versions, types, imports}}, nil
+	return wsql.Query{Query: copyStatement, Args: []any{&eventRows{msgs: params.Msgs}}}, nil
 }
 
 // appendMetadataJSON encodes metadata as a JSON object, keys sorted like
 // encoding/json does, without its reflection cost (it dominated large
-// batches).
+// batches). The envelope's keys are looked up in their sorted order;
+// only metadata with other keys has its keys sorted.
 func appendMetadataJSON(buf []byte, md message.Metadata) []byte {
-	keys := make([]string, 0, len(md))
-	for k := range md {
-		keys = append(keys, k)
+	if out, written := appendObject(buf, envelopeKeys, md); written == len(md) {
+		return out
 	}
-	slices.Sort(keys)
+	out, _ := appendObject(buf, slices.Sorted(maps.Keys(md)), md)
+	return out
+}
+
+// envelopeKeys are the metadata keys the store writes, sorted.
+var envelopeKeys = slices.Sorted(slices.Values([]string{
+	MetaEventID, MetaEventType, MetaSchemaVersion, MetaTenantID, MetaStreamType, MetaStreamID, MetaStreamVersion,
+	MetaOccurredAt, MetaActor, MetaCorrelationID, MetaCausationID, MetaImportID, MetaImportRow, MetaSyncRunID,
+}))
+
+// appendObject appends the JSON object of md's values under keys, in
+// their order, and says how many of them md had.
+func appendObject(buf []byte, keys []string, md message.Metadata) (_ []byte, written int) {
 	buf = append(buf, '{')
-	for i, k := range keys {
-		if i > 0 {
+	for _, k := range keys {
+		v, ok := md[k]
+		if !ok {
+			continue
+		}
+		if written > 0 {
 			buf = append(buf, ',')
 		}
+		written++
 		buf = appendJSONString(buf, k)
 		buf = append(buf, ':')
-		buf = appendJSONString(buf, md[k])
+		buf = appendJSONString(buf, v)
 	}
-	return append(buf, '}')
+	return append(buf, '}'), written
 }
 
 func appendJSONString(buf []byte, s string) []byte {

@@ -63,24 +63,6 @@ type appendResult struct {
 	storeRuns, copyRuns []time.Duration
 }
 
-// copyTable has the events table's columns and nothing else: no primary key,
-// no unique constraint, no index, no trigger, no NOT NULL/CHECK. Its
-// defaults are the same per-row work the store's INSERT asks for (a
-// sequence value, pg_current_xact_id(), now()).
-const copyTable = `CREATE TABLE bench_events_copy (
-    "offset"        BIGSERIAL,
-    uuid            VARCHAR(36),
-    payload         JSON,
-    metadata        JSON,
-    transaction_id  xid8 DEFAULT pg_current_xact_id(),
-    tenant_id       UUID,
-    stream_type     TEXT,
-    stream_id       UUID,
-    stream_version  INTEGER,
-    event_type      TEXT,
-    recorded_at     TIMESTAMPTZ DEFAULT now()
-)`
-
 func benchAppend(ctx context.Context, dbURL string, o options) ([]appendResult, error) {
 	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
@@ -90,7 +72,7 @@ func benchAppend(ctx context.Context, dbURL string, o options) ([]appendResult, 
 	if err := migrations.Apply(ctx, pool); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	if _, err := pool.Exec(ctx, copyTable); err != nil {
+	if _, err := pool.Exec(ctx, postgres.BareEventsTable); err != nil {
 		return nil, fmt.Errorf("create copy table: %w", err)
 	}
 	masterKey := make([]byte, 32)
