@@ -48,6 +48,9 @@ func (r *eventRows) Values() ([]any, error) { return eventRow(r.msgs[r.next-1]) 
 
 func (r *eventRows) Err() error { return nil }
 
+// String is what a trace log of the publisher's query shows of the batch.
+func (r *eventRows) String() string { return strconv.Itoa(len(r.msgs)) + " events" }
+
 // eventRow is the row of one message: Watermill's columns and the
 // event-store columns, taken from its envelope metadata.
 func eventRow(msg *message.Message) ([]any, error) {

@@ -71,7 +71,7 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 50, "concurrent HTTP clients")
 	flag.IntVar(&o.poolMaxConns, "pool-max-conns", 60, "pool_max_conns put in the service's DATABASE_URL (0: leave it to service.New)")
 	flag.IntVar(&o.events, "events", 10_000, "events in the one batch of the append benchmark")
-	flag.IntVar(&o.repeat, "repeat", 5, "measured repetitions of each append benchmark (the median is reported)")
+	flag.IntVar(&o.repeat, "repeat", 9, "measured repetitions of each append benchmark (the median is reported)")
 	flag.BoolVar(&o.skipHTTP, "skip-http", false, "skip the HTTP benchmark")
 	flag.BoolVar(&o.skipAppend, "skip-append", false, "skip the append benchmark")
 	flag.BoolVar(&o.skipImport, "skip-import", false, "skip the import benchmarks")
