@@ -288,3 +288,78 @@ func TestSwappingEmailsConcurrentlyNeverFailsInternally(t *testing.T) {
 		}
 	}
 }
+
+// A batch goes into the log as its caller gave it: every event in the
+// order of its changes, in the appending transaction, naming its import
+// and row, and the position returned is its last event's.
+func TestAppendWritesABatchInOrderInItsTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	origin := domain.Origin{TenantID: uuid.New(), Actor: "test", ImportID: uuid.New()}
+	fields := domain.NewCustomFieldSet(origin.TenantID)
+	var changes []commands.RowChange
+	for row := 2; row <= 4; row++ {
+		c, err := domain.RegisterClient(uuid.New(), personInput(fmt.Sprintf("row%d@example.com", row)), fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.ChangeDetails(domain.ClientInput{Details: map[domain.Field]string{domain.FieldCity: "Namur"}}, fields); err != nil {
+			t.Fatal(err)
+		}
+		changes = append(changes, commands.RowChange{Row: row, Aggregate: c})
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	position, err := store.AppendInTx(ctx, tx, origin, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var txID string
+	if err := tx.QueryRow(ctx, `SELECT pg_current_xact_id()::text`).Scan(&txID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	rows, err := pool.Query(ctx, `SELECT "offset", transaction_id::text, stream_id, stream_version, event_type, import_id,
+		metadata->>'import_row' FROM events WHERE tenant_id = $1 ORDER BY "offset"`, origin.TenantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	var last int64
+	for rows.Next() {
+		var offset int64
+		var tx, eventType, row string
+		var stream, importID uuid.UUID
+		var version int
+		if err := rows.Scan(&offset, &tx, &stream, &version, &eventType, &importID, &row); err != nil {
+			t.Fatal(err)
+		}
+		if tx != txID || importID != origin.ImportID || offset <= last {
+			t.Errorf("event at %d: transaction %s (want %s), import %s (want %s), after %d", offset, tx, txID, importID, origin.ImportID, last)
+		}
+		last = offset
+		got = append(got, fmt.Sprintf("%s/%d %s row %s", stream, version, eventType, row))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, ch := range changes {
+		want = append(want, fmt.Sprintf("%s/1 ClientRegistered row %d", ch.Aggregate.StreamID(), ch.Row),
+			fmt.Sprintf("%s/2 ClientDetailsChanged row %d", ch.Aggregate.StreamID(), ch.Row))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("log holds\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if position != last {
+		t.Errorf("append returned position %d, its last event is at %d", position, last)
+	}
+}
