@@ -37,6 +37,7 @@ type Handlers struct {
 	RegisterClient       RegisterClientHandler
 	ChangeClientDetails  ChangeClientDetailsHandler
 	DeleteClient         DeleteClientHandler
+	DetachClient         DetachClientHandler
 	RestoreClient        RestoreClientHandler
 	AddContactPerson     AddContactPersonHandler
 	ChangeContactPerson  ChangeContactPersonHandler
@@ -55,6 +56,7 @@ func NewHandlers(store EventStore) Handlers {
 		RegisterClient:       RegisterClientHandler{store},
 		ChangeClientDetails:  ChangeClientDetailsHandler{store},
 		DeleteClient:         DeleteClientHandler{store},
+		DetachClient:         DetachClientHandler{store},
 		RestoreClient:        RestoreClientHandler{store},
 		AddContactPerson:     AddContactPersonHandler{store},
 		ChangeContactPerson:  ChangeContactPersonHandler{store},

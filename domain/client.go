@@ -126,9 +126,13 @@ func (c *Client) ChangeDetails(in ClientInput, fields *CustomFieldSet) error {
 }
 
 // Delete removes the client from the active registry, releasing its email.
+// A client its ERP manages is deleted at the ERP, not here.
 func (c *Client) Delete(reason string) error {
 	if c.deleted {
 		return ErrClientDeleted
+	}
+	if source := c.ManagedBy(); source != "" {
+		return &ManagedBySourceError{Source: source}
 	}
 	reason = strings.TrimSpace(reason)
 	if err := checkText("reason", reason); err != nil {

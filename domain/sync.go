@@ -95,6 +95,7 @@ type sourceState struct {
 	removedAt map[string]bool // sources that no longer have the client
 	access    string          // app access status
 	appEmail  string
+	detached  map[string]bool // sources an admin detached the client from (client_ownership.go)
 }
 
 // RegisterFromSource creates a client a source brought, linked to its
@@ -121,7 +122,7 @@ func RegisterFromSource(id uuid.UUID, ref ExternalRef, details map[Field]string)
 // source leaves the registry's value alone (fields only the registry knows
 // stay). A client deleted by hand is left alone: the office decided.
 func (c *Client) SyncFromSource(ref ExternalRef, details map[Field]string) error {
-	if c.deleted {
+	if c.deleted || c.detachedFrom(ref.Source) {
 		return nil
 	}
 	refs, errs := normalizeRefs([]ExternalRef{ref})
@@ -160,7 +161,7 @@ func (c *Client) SyncFromSource(ref ExternalRef, details map[Field]string) error
 // RemoveAtSource flags the client as gone from the source; nothing else
 // changes. Already flagged (or deleted here) records nothing.
 func (c *Client) RemoveAtSource(source, externalID string) {
-	if c.deleted || c.src.removedAt[source] {
+	if c.deleted || c.src.removedAt[source] || c.detachedFrom(source) {
 		return
 	}
 	c.record(ClientRemovedAtSource{Source: source, ExternalID: externalID})
@@ -181,6 +182,8 @@ func (c *Client) whenSource(e Event) {
 		c.src.removedAt[e.Source] = true
 	case ClientRestoredAtSource:
 		delete(c.src.removedAt, e.Source)
+	case ClientDetachedFromSource:
+		c.whenDetached(e)
 	case InvitationSent:
 		if c.src.access == "" || c.src.access == AccessNotInvited {
 			c.src.access = AccessInvited

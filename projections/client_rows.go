@@ -125,6 +125,10 @@ func (r *clientRow) apply(e domain.RecordedEvent) {
 		r.removedAt = appendAbsent(r.removedAt, ev.Source)
 	case domain.ClientRestoredAtSource:
 		r.removedAt = slices.DeleteFunc(r.removedAt, func(s string) bool { return s == ev.Source })
+	case domain.ClientDetachedFromSource:
+		r.refs = slices.DeleteFunc(r.refs, func(ref domain.ExternalRef) bool { return ref.Source == ev.Source })
+		r.sources = slices.DeleteFunc(r.sources, func(s string) bool { return s == ev.Source })
+		r.removedAt = slices.DeleteFunc(r.removedAt, func(s string) bool { return s == ev.Source })
 	case domain.InvitationSent:
 		if r.accessStatus == domain.AccessNotInvited {
 			r.accessStatus = domain.AccessInvited

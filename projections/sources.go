@@ -19,6 +19,10 @@ func queueSourceEvent(stmts *statements, e domain.RecordedEvent) {
 			ELSE array_append(removed_at_source, $6) END`, ev.Source)
 	case domain.ClientRestoredAtSource:
 		updateClient(stmts, e, `removed_at_source = array_remove(removed_at_source, $6)`, ev.Source)
+	case domain.ClientDetachedFromSource:
+		updateClient(stmts, e, `external_refs = coalesce((SELECT jsonb_agg(r ORDER BY n)
+				FROM jsonb_array_elements(external_refs) WITH ORDINALITY AS x(r, n) WHERE r->>'source' <> $6), '[]'),
+			sources = array_remove(sources, $6), removed_at_source = array_remove(removed_at_source, $6)`, ev.Source)
 	case domain.InvitationSent:
 		updateClient(stmts, e, `access_status = CASE WHEN access_status = 'not_invited' THEN 'invited' ELSE access_status END`)
 	case domain.AppUserRegistered:

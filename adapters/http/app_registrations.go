@@ -13,6 +13,7 @@ import (
 type AppDeps struct {
 	Commands commands.AppHandlers
 	Repo     commands.AppRegistrationRepository
+	Access   commands.AppAccessQuery
 }
 
 // SetApp plugs the app routes' dependencies in.

@@ -34,6 +34,7 @@ func toAPIError(err error) *apiError {
 		conf *domain.ConflictError
 		dup  *domain.DuplicateError
 		src  *commands.SourceError
+		own  *domain.ManagedBySourceError
 	)
 	switch {
 	case errors.As(err, &api):
@@ -50,6 +51,12 @@ func toAPIError(err error) *apiError {
 			details["existing_id"] = dup.OwnerID
 		}
 		return &apiError{http.StatusConflict, "duplicate", dup.Field + " is already used by another record", details}
+	case errors.As(err, &own):
+		return &apiError{http.StatusConflict, "managed_by_source",
+			"this client is managed by its source (" + own.Source + "): delete it there; an admin can detach it to manage it here",
+			map[string]string{"source": own.Source}}
+	case errors.Is(err, domain.ErrNotManagedBySource):
+		return newError(http.StatusConflict, "not_managed_by_source", "this client is not managed by a source; there is nothing to detach")
 	case errors.Is(err, domain.ErrClientNotFound):
 		return newError(http.StatusNotFound, "client_not_found", "no such client")
 	case errors.Is(err, domain.ErrListNotFound):

@@ -98,7 +98,7 @@ func (s *Server) Handler() http.Handler {
 	r.With(limitBody).Delete("/v1/sources/{connectionID}/clients/{externalID}", s.pushClient)
 
 	r.Route("/v1", func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(s.authenticate, confineAppRole)
 		// Uploads stream to disk under the tenant's own file limit, so they
 		// skip the JSON body limit (and the idempotency cache, which would
 		// hold the whole body: an analysis changes nothing in the registry).
@@ -134,6 +134,7 @@ func (s *Server) jsonRoutes(r chi.Router) {
 	r.Get("/imports/{id}/{file}", s.rejectedRows)
 	r.Get("/templates/{name}", s.template)
 	r.Get("/app-registrations", s.pendingAppRegistrations)
+	r.Get("/app-access", s.appAccess) // app_access.go: editor or app role
 
 	r.Group(func(r chi.Router) {
 		r.Use(requireRole(postgres.RoleEditor), s.idempotent)
@@ -159,6 +160,7 @@ func (s *Server) jsonRoutes(r chi.Router) {
 		r.Post("/imports/{id}/execute", s.executeImport)
 		r.Post("/imports/{id}/undo", s.undoImport)
 		r.Post("/clients/{id}/erase", s.eraseClient)
+		r.Post("/clients/{id}/detach", s.detachClient)
 		r.Delete("/connections/{id}", s.revokeConnection)
 		r.Post("/connections/{id}/sync", s.syncConnection)
 	})

@@ -20,13 +20,16 @@ const (
 	RoleAdmin  = "admin"
 	RoleEditor = "editor"
 	RoleViewer = "viewer"
+	// RoleApp is the office app's backend: it may ask GET /v1/app-access
+	// and nothing else.
+	RoleApp = "app"
 )
 
 var (
 	ErrTenantNotFound = errors.New("tenant not found")
 	ErrTenantExists   = errors.New("tenant already exists")
 	ErrInvalidToken   = errors.New("invalid or revoked token")
-	ErrInvalidRole    = errors.New("role must be admin, editor or viewer")
+	ErrInvalidRole    = errors.New("role must be admin, editor, viewer or app")
 )
 
 // tokenPrefix makes a leaked token recognisable to secret scanners.
@@ -115,7 +118,7 @@ func (t *Tenants) Authenticate(ctx context.Context, token string) (Principal, er
 }
 
 func insertToken(ctx context.Context, q querier, tenantID uuid.UUID, role string) (string, error) {
-	if role != RoleAdmin && role != RoleEditor && role != RoleViewer {
+	if role != RoleAdmin && role != RoleEditor && role != RoleViewer && role != RoleApp {
 		return "", fmt.Errorf("%w: %q", ErrInvalidRole, role)
 	}
 	secret := make([]byte, 32)

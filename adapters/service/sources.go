@@ -83,5 +83,6 @@ func (s *Service) wireConnections(cfg Config) {
 	s.API.SetConnections(apihttp.ConnectionDeps{Commands: s.ConnectionCmds, Store: s.Store, Repo: s.Connections,
 		Wake: s.SyncScheduler.Wake})
 	apps := postgres.NewAppRegistrations(s.Pool, s.Store)
-	s.API.SetApp(apihttp.AppDeps{Commands: commands.NewAppHandlers(s.Store, apps), Repo: apps})
+	s.API.SetApp(apihttp.AppDeps{Commands: commands.NewAppHandlers(s.Store, apps), Repo: apps,
+		Access: commands.NewAppAccessQuery(s.Store, apps)})
 }

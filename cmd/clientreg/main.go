@@ -31,7 +31,7 @@ commands:
   createdb                                  create the database DATABASE_URL names, if missing
   bootstrap --token-file PATH [--tenant N]  migrate; create a first tenant if there is none
   tenant create NAME                        create a tenant; prints its admin token last
-  token create --tenant NAME --role ROLE    create a token (admin, editor, viewer)
+  token create --tenant NAME --role ROLE    create a token (admin, editor, viewer, app)
   import FILE --tenant NAME [--dry-run] [--mode create_only|create_and_update]
          [--list NAME]... [--lang fr] [--layout clients|contacts]
          [--format F] [--encoding E] [--delimiter D] [--sheet S]
@@ -286,11 +286,11 @@ func tenantCommand(ctx context.Context, args []string, stdout io.Writer) error {
 
 func tokenCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) < 1 || args[0] != "create" {
-		return errors.New("usage: clientreg token create --tenant NAME --role admin|editor|viewer")
+		return errors.New("usage: clientreg token create --tenant NAME --role admin|editor|viewer|app")
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	tenant := fs.String("tenant", "", "tenant name")
-	role := fs.String("role", postgres.RoleViewer, "admin, editor or viewer")
+	role := fs.String("role", postgres.RoleViewer, "admin, editor, viewer or app")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
