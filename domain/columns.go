@@ -181,6 +181,7 @@ var headerWords = map[string][5]string{
 	string(FieldPostalCode):  {"Postal code", "Code postal", "Postcode", "Postleitzahl", "PSČ"},
 	string(FieldCity):        {"City", "Localité", "Gemeente", "Ort", "Město"},
 	string(FieldCountry):     {"Country", "Pays", "Land", "Land", "Země"},
+	string(FieldNotes):       {"Notes", "Remarques", "Opmerkingen", "Bemerkungen", "Poznámka"},
 	"external_id":            {"External ID", "Référence externe", "Externe referentie", "Externe ID", "Externí ID"},
 	"source":                 {"Source", "Source", "Bron", "Quelle", "Zdroj"},
 	"contact":                {"Contact", "Contact", "Contactpersoon", "Kontakt", "Kontakt"},
@@ -229,146 +230,12 @@ func ColumnHeader(c Column, lang string) string {
 	return c.Key()
 }
 
-// headerAliases are the headers people actually write, per column, in
-// English, French, Dutch, German and Czech. They are compared after
+// headerAliases are the headers people actually write, per column key,
+// from aliases.tsv: English, French, Dutch, German and Czech, and the
+// headers of well-known exports (Google Contacts, Outlook, Mailchimp,
+// HubSpot, Odoo, Teamleader, Exact Online, vCard). They are compared after
 // NormalizeHeader, so case, accents, spaces and punctuation do not matter.
-//
-// Some common headers are deliberately left out because they would put
-// values in the wrong field without anyone noticing:
-//   - "Genre" (French for gender, M/F) is not the client kind;
-//   - "Oslovení" (Czech salutation, "Dear Mr X") is not a display name;
-//   - "IČO" (Czech company registration number) is not a VAT number;
-//     "DIČ" is, so only that one maps;
-//   - "Postbus" / "Boîte postale" is a PO box, not the box of an address;
-//   - "č.p." (Czech house number) reads as "cp", which in French is the
-//     postal code ("CP"); the French use is far more common here.
-//
-// "Name", "Naam" and "Nom" map to the last name: next to a first-name column
-// (the usual case) that is what they hold. Where such a column holds a full
-// name or a company name instead, the analysis shows the mapping and the
-// missing first name or company name, so the mistake is visible before
-// anything is imported.
-var headerAliases = map[string][]string{
-	string(FieldKind): {
-		"kind", "type", "client type", "type of client", "customer type",
-		"type de client", "type client", "personne ou société",
-		"soort", "klanttype", "type klant", "soort klant", "persoon of bedrijf",
-		"art", "kundentyp", "kundenart", "person oder firma",
-		"typ", "typ klienta", "druh", "druh klienta", "osoba nebo firma",
-	},
-	string(FieldFirstName): {
-		"first name", "firstname", "given name", "forename",
-		"prénom",
-		"voornaam", "roepnaam",
-		"vorname",
-		"jméno", "křestní jméno",
-	},
-	string(FieldLastName): {
-		"last name", "lastname", "surname", "family name", "name",
-		"nom", "nom de famille",
-		"achternaam", "familienaam", "naam",
-		"nachname", "familienname",
-		"příjmení",
-	},
-	string(FieldCompanyName): {
-		"company", "company name", "organisation", "organization", "business name",
-		"société", "nom de la société", "entreprise", "nom de l'entreprise", "raison sociale",
-		"bedrijf", "bedrijfsnaam", "naam bedrijf", "onderneming", "naam onderneming", "organisatie",
-		"firma", "firmenname", "unternehmen", "name der firma",
-		"společnost", "název firmy", "název společnosti",
-	},
-	string(FieldDisplayName): {
-		"display name", "displayname",
-		"affichage", "nom d'affichage", "nom affiché",
-		"weergavenaam", "weergave naam",
-		"anzeigename",
-		"zobrazované jméno", "zobrazovaný název",
-	},
-	string(FieldEmail): {
-		"email", "e-mail", "mail", "email address", "e-mail address",
-		"courriel", "adresse e-mail", "adresse email", "adresse mail", "adresse électronique",
-		"e-mailadres", "emailadres", "mailadres",
-		"e-mail-adresse", "emailadresse", "mailadresse",
-		"e-mailová adresa", "emailová adresa",
-	},
-	string(FieldLanguage): {
-		"language", "lang", "language code", "correspondence language",
-		"langue", "code langue", "langue de correspondance",
-		"taal", "taalcode", "correspondentietaal",
-		"sprache", "sprachcode", "korrespondenzsprache",
-		"jazyk", "kód jazyka", "jazyk korespondence",
-	},
-	string(FieldPhone): {
-		"phone", "phone number", "telephone", "telephone number", "tel", "mobile", "mobile phone", "cell phone",
-		"téléphone", "tél", "numéro de téléphone", "n° de téléphone", "gsm", "portable",
-		"telefoon", "telefoonnummer", "tel nr", "telnr", "gsm-nummer", "mobiel", "mobiel nummer",
-		"telefon", "telefonnummer", "handy", "handynummer", "mobil", "mobilnummer",
-		"telefonní číslo", "mobilní telefon",
-	},
-	string(FieldVATNumber): {
-		"vat", "vat number", "vat no", "vat nr", "vat id", "enterprise number", "vat/enterprise number",
-		"tva", "n° tva", "no tva", "numéro de tva", "numéro tva", "numéro d'entreprise", "n° d'entreprise",
-		"numéro bce", "bce", "tva/btw",
-		"btw", "btw-nummer", "btw nr", "btw-nr", "ondernemingsnummer", "kbo", "kbo-nummer", "btw/tva",
-		"ust-idnr", "ust-id", "umsatzsteuer-id", "umsatzsteuer-identifikationsnummer",
-		"dič", "daňové identifikační číslo",
-	},
-	string(FieldStreet): {
-		"street", "street name", "address", "street address",
-		"rue", "nom de rue", "adresse",
-		"straat", "straatnaam", "adres",
-		"straße", "strasse",
-		"ulice", "adresa",
-	},
-	string(FieldHouseNumber): {
-		"number", "house number", "housenumber", "street number", "no", "nr",
-		"numéro", "n°", "numéro de maison", "n° de rue",
-		"huisnummer", "huisnr", "nummer",
-		"hausnummer", "hausnr",
-		"číslo popisné", "číslo domu",
-	},
-	string(FieldBox): {
-		"box", "box number", "apartment",
-		"boîte", "bte", "bt", "numéro de boîte",
-		"bus", "busnummer", "bus nr", "busnr",
-	},
-	string(FieldPostalCode): {
-		"postal code", "postcode", "post code", "zip", "zip code", "zipcode",
-		"code postal", "cp", "c.p.",
-		"postnummer",
-		"postleitzahl", "plz",
-		"psč", "poštovní směrovací číslo",
-	},
-	string(FieldCity): {
-		"city", "town", "municipality", "locality",
-		"ville", "localité", "commune",
-		"gemeente", "stad", "woonplaats", "plaats",
-		"ort", "stadt", "wohnort", "gemeinde",
-		"město", "obec",
-	},
-	string(FieldCountry): {
-		"country", "country code",
-		"pays", "code pays",
-		"land", "landcode",
-		"ländercode",
-		"stát", "země",
-	},
-	"external_id": {
-		"external id", "externalid", "id", "reference", "ref", "client id", "customer id",
-		"client number", "customer number", "client reference",
-		"référence", "réf", "id externe", "référence client", "numéro de client", "n° client", "numéro client", "code client",
-		"referentie", "klantnummer", "klantnr", "klant id", "klantcode", "klantreferentie",
-		"kundennummer", "kunden-nr", "kundennr", "kunden-id", "referenz",
-		"číslo klienta", "číslo zákazníka", "id klienta",
-	},
-	"source": {
-		"source", "origin",
-		"origine",
-		"bron", "herkomst",
-		"quelle", "herkunft",
-		"zdroj", "původ",
-	},
-}
+var headerAliases = aliasesByKey(aliasTable)
 
 // contactPrefixes introduce a contact person column: "Contact 2 e-mail".
 var contactPrefixes = []string{
@@ -408,6 +275,7 @@ var (
 	contactField      = buildContactFields()
 	normalizedPrefix  = buildContactPrefixes()
 	contactRoleHeader = normalizedSet(contactRoleAliases)
+	headerRanks       = aliasRanks(aliasTable)
 )
 
 func buildClientHeaders() map[string]Column {

@@ -84,8 +84,8 @@ func TestParseColumnKeyRefusesWhatKeyNeverWrites(t *testing.T) {
 func TestTemplateColumnsOrder(t *testing.T) {
 	cols := TemplateColumns(LayoutClients)
 	want := []string{"kind", "first_name", "last_name", "company_name", "display_name", "email", "language",
-		"phone", "vat_number", "street", "house_number", "box", "postal_code", "city", "country", "external_id",
-		"contact1_first_name", "contact1_last_name", "contact1_email", "contact1_phone", "contact1_role", "contact2_first_name"}
+		"phone", "vat_number", "street", "house_number", "box", "postal_code", "city", "country", "notes",
+		"external_id", "contact1_first_name", "contact1_last_name", "contact1_email", "contact1_phone", "contact1_role"}
 	if len(cols) != len(ClientFields)+1+MaxContactsPerRow*5 {
 		t.Fatalf("clients template has %d columns", len(cols))
 	}
@@ -99,7 +99,7 @@ func TestTemplateColumnsOrder(t *testing.T) {
 	}
 	contacts := TemplateColumns(LayoutContacts)
 	if len(contacts) != len(ClientFields)+1+5 || contacts[len(contacts)-1].Key() != "contact_role" ||
-		contacts[16].Key() != "contact_first_name" {
+		contacts[17].Key() != "contact_first_name" {
 		t.Errorf("contacts template = %v", keys(contacts))
 	}
 }
@@ -262,14 +262,14 @@ func TestMatchHeaderRealHeaders(t *testing.T) {
 func TestMatchHeaderDoesNotGuess(t *testing.T) {
 	unknown := map[Layout][]string{
 		LayoutClients: {
-			"", "   ", "---", "Notes", "Remarque", "Opmerking", "Bemerkung", "Poznámka",
+			"", "   ", "---",
 			"Genre", "Oslovení", "IČO", "Postbus", "Date of birth", "Geboortedatum", "vip",
 			"Contact", "Contact 1", "Contact email", "Contact 7 email", "Contact 0 email",
 			"Contact 1 VAT", "Fonction", "Role", "E-mail 2", "Téléphone 2", "Email contact",
 			"custom:", "Full name", "Jméno a příjmení", "Status", "Name 2",
 		},
 		LayoutContacts: {
-			"Contact 1 email", "contact1_email", "Contact", "Contact VAT", "Notes",
+			"Contact 1 email", "contact1_email", "Contact", "Contact VAT",
 		},
 	}
 	for layout, headers := range unknown {

@@ -29,13 +29,14 @@ const (
 	FieldPostalCode  Field = "postal_code"
 	FieldCity        Field = "city"
 	FieldCountry     Field = "country"
+	FieldNotes       Field = "notes" // free text, several lines; not searched
 )
 
 // ClientFields lists every detail field in display order.
 var ClientFields = []Field{
 	FieldKind, FieldFirstName, FieldLastName, FieldCompanyName, FieldDisplayName,
 	FieldEmail, FieldLanguage, FieldPhone, FieldVATNumber,
-	FieldStreet, FieldHouseNumber, FieldBox, FieldPostalCode, FieldCity, FieldCountry,
+	FieldStreet, FieldHouseNumber, FieldBox, FieldPostalCode, FieldCity, FieldCountry, FieldNotes,
 }
 
 // IsClientField reports whether name is a known detail field.
@@ -106,13 +107,13 @@ func checkText(field, v string) *FieldError {
 	}
 	n := 0 // characters, counted in the same pass
 	for _, r := range v {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) && !(r == '\n' && IsMultiLine(field)) {
 			return &FieldError{field, "invalid_text", "contains control characters"}
 		}
 		n++
 	}
-	if n > MaxTextLength {
-		return &FieldError{field, "too_long", "is " + strconv.Itoa(n) + " characters long; at most 255 are allowed"}
+	if limit := MaxLength(field); n > limit {
+		return &FieldError{field, "too_long", "is " + strconv.Itoa(n) + " characters long; at most " + strconv.Itoa(limit) + " are allowed"}
 	}
 	return nil
 }

@@ -127,13 +127,26 @@ func MapColumns(first []string, opts MappingOptions, custom *CustomFieldSet) (Im
 		if prev, dup := seen[key]; dup {
 			params := map[string]string{"header": h, "column": ColumnLetter(i), "first_column": ColumnLetter(prev), "field": key}
 			// The same header twice is ambiguous: refuse. Two headers for
-			// one field (Tél and GSM) is common: the first one wins.
+			// one field (Tél and GSM) is common: the one ranked first in
+			// aliases.tsv (a business phone before a mobile, a mobile
+			// before a home phone) is imported, else the first column;
+			// the other is kept aside.
 			if NormalizeHeader(first[prev]) == NormalizeHeader(h) {
 				return ImportMapping{}, nil, &RefusedError{Code: "duplicate_header",
 					Detail: "columns " + ColumnLetter(prev) + " and " + ColumnLetter(i) + " have the same header", Params: params}
 			}
-			issues = append(issues, ImportIssue{Row: 1, Column: ColumnLetter(i), Header: h, Field: key,
-				Code: "duplicate_field_column", Warning: true, Params: params})
+			aside, kept, code := i, prev, "duplicate_field_column"
+			if rp, ri := HeaderRank(first[prev]), HeaderRank(h); rp != ri {
+				code = "kept_aside"
+				if ri < rp {
+					aside, kept = prev, i
+					m.columns[prev], m.columns[i] = nil, &col
+					seen[key] = i
+				}
+			}
+			issues = append(issues, ImportIssue{Row: 1, Column: ColumnLetter(aside), Header: first[aside], Field: key,
+				Code: code, Warning: true, Params: map[string]string{"header": first[aside], "column": ColumnLetter(aside),
+					"first_column": ColumnLetter(kept), "first_header": first[kept], "field": key}})
 			continue
 		}
 		seen[key] = i
@@ -275,9 +288,14 @@ func (m ImportMapping) Read(number int, cells []string, custom *CustomFieldSet) 
 		if col == nil || i >= len(cells) || strings.TrimSpace(cells[i]) == "" {
 			continue
 		}
-		raw := cells[i]
+		raw, joined := CellText(col.fieldName(), cells[i])
 		issue := func(fe *FieldError, field string) ImportIssue {
 			return m.issue(number, i, field, raw, fe)
+		}
+		if joined {
+			iss := issue(&FieldError{Code: "line_breaks_joined"}, col.Key())
+			iss.Warning = true
+			row.Issues = append(row.Issues, iss)
 		}
 		switch col.Kind {
 		case ColumnClient:
@@ -353,6 +371,7 @@ func (m ImportMapping) Read(number int, cells []string, custom *CustomFieldSet) 
 	if e := row.Client.Details[FieldEmail]; e != "" {
 		row.EmailKey = EmailKey(e)
 	}
+	m.restoreMobileZeros(&row, contacts)
 	for _, n := range slices.Sorted(maps.Keys(contacts)) {
 		c := contacts[n]
 		if c["first_name"] == "" && c["last_name"] == "" {
@@ -382,7 +401,7 @@ func (m ImportMapping) issue(number, col int, field, raw string, fe *FieldError)
 		value = string([]rune(raw)[:maxIssueValue]) + "…"
 		params["value"] = value
 		params["length"] = strconv.Itoa(n)
-		params["max"] = strconv.Itoa(MaxTextLength)
+		params["max"] = strconv.Itoa(MaxLength(field))
 	}
 	return ImportIssue{Row: number, Column: ColumnLetter(col), Header: m.header(col), Field: field,
 		Value: value, Code: fe.Code, Params: params}

@@ -72,6 +72,7 @@ func (f *clientFold) current() ClientView {
 	v.Phone, v.VATNumber = d[domain.FieldPhone], d[domain.FieldVATNumber]
 	v.Address = Address{Street: d[domain.FieldStreet], HouseNumber: d[domain.FieldHouseNumber], Box: d[domain.FieldBox],
 		PostalCode: d[domain.FieldPostalCode], City: d[domain.FieldCity], Country: d[domain.FieldCountry]}
+	v.Notes = d[domain.FieldNotes]
 	v.ExternalRefs = c.ExternalRefs()
 	if v.ExternalRefs == nil {
 		v.ExternalRefs = []domain.ExternalRef{}
@@ -248,6 +249,7 @@ func FlattenClient(v ClientView) map[string]string {
 	put("address.postal_code", v.Address.PostalCode)
 	put("address.city", v.Address.City)
 	put("address.country", v.Address.Country)
+	put("notes", v.Notes)
 	for name, val := range v.CustomFields {
 		put("custom_fields."+name, val)
 	}

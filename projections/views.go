@@ -24,6 +24,7 @@ type ClientView struct {
 	Phone          string               `json:"phone"`
 	VATNumber      string               `json:"vat_number"`
 	Address        Address              `json:"address"`
+	Notes          string               `json:"notes"`
 	ExternalRefs   []domain.ExternalRef `json:"external_refs"`
 	CustomFields   map[string]string    `json:"custom_fields"`
 	ContactPersons []map[string]string  `json:"contact_persons"`

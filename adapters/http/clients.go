@@ -24,6 +24,7 @@ type clientBody struct {
 	Phone        *string              `json:"phone"`
 	VATNumber    *string              `json:"vat_number"`
 	Address      *addressBody         `json:"address"`
+	Notes        *string              `json:"notes"`
 	ExternalRefs []domain.ExternalRef `json:"external_refs"`
 	CustomFields map[string]string    `json:"custom_fields"`
 }
@@ -53,6 +54,7 @@ func (b clientBody) input() domain.ClientInput {
 	set(domain.FieldLanguage, b.Language)
 	set(domain.FieldPhone, b.Phone)
 	set(domain.FieldVATNumber, b.VATNumber)
+	set(domain.FieldNotes, b.Notes)
 	if a := b.Address; a != nil {
 		set(domain.FieldStreet, a.Street)
 		set(domain.FieldHouseNumber, a.HouseNumber)

@@ -52,7 +52,9 @@ var shown = map[string][]string{
 	"client_not_found": {"value"}, "existing_client_skipped": {"value"}, "not_imported": {"reason"},
 	"unknown_column": {"column", "header"}, "duplicate_header": {"column", "header", "first_column", "field"},
 	"duplicate_field_column": {"column", "header", "first_column"},
-	"no_email_column":        {}, "unknown_column_key": {"value"},
+	"kept_aside":             {"column", "header", "first_column", "field"},
+	"line_breaks_joined":     {"field", "value"}, "phone_zero_restored": {"value"}, "header_row": {"row"},
+	"no_email_column": {}, "unknown_column_key": {"value"},
 	"too_many_rows": {"limit"}, "file_too_large": {"limit"}, "too_many_columns": {"limit"}, "empty_file": {},
 	"no_rows": {}, "binary_content": {}, "invalid_encoding": {}, "malformed_csv": {"row"}, "unbalanced_quotes": {"row"},
 	"unsupported_format": {}, "password_protected": {}, "corrupt_workbook": {}, "workbook_too_large": {"limit"},
@@ -178,7 +180,7 @@ func TestMessageExamples(t *testing.T) {
 // Every field of the registry has words in every language.
 func TestFieldWordsComplete(t *testing.T) {
 	keys := []string{"kind", "first_name", "last_name", "company_name", "display_name", "email", "language", "phone",
-		"vat_number", "street", "house_number", "box", "postal_code", "city", "country", "external_id", "source",
+		"vat_number", "street", "house_number", "box", "postal_code", "city", "country", "notes", "external_id", "source",
 		"contact1_first_name", "contact6_last_name", "contact3_email", "contact2_phone", "contact4_role", "contact_role"}
 	for _, lang := range Languages {
 		seen := map[string]string{}

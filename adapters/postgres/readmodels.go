@@ -31,7 +31,7 @@ var ErrInvalidCursor = errors.New("invalid cursor")
 const clientColumns = `id, version, position, status, kind, first_name, last_name, company_name, display_name,
 	email, language, phone, vat_number, street, house_number, box, postal_code, city, country,
 	external_refs, custom_fields, contact_persons, list_ids, created_at, updated_at, deleted_at, sort_name,
-	removed_at_source, access_status`
+	removed_at_source, access_status, notes`
 
 func scanClient(row pgx.Row) (projections.ClientView, string, error) {
 	var c projections.ClientView
@@ -40,7 +40,7 @@ func scanClient(row pgx.Row) (projections.ClientView, string, error) {
 	err := row.Scan(&c.ID, &c.Version, &c.Position, &c.Status, &c.Kind, &c.FirstName, &c.LastName, &c.CompanyName,
 		&c.DisplayName, &c.Email, &c.Language, &c.Phone, &c.VATNumber, &a.Street, &a.HouseNumber, &a.Box,
 		&a.PostalCode, &a.City, &a.Country, &c.ExternalRefs, &c.CustomFields, &c.ContactPersons, &c.Lists,
-		&c.CreatedAt, &c.UpdatedAt, &c.DeletedAt, &sortName, &c.RemovedAtSource, &c.AccessStatus)
+		&c.CreatedAt, &c.UpdatedAt, &c.DeletedAt, &sortName, &c.RemovedAtSource, &c.AccessStatus, &c.Notes)
 	return c, sortName, err
 }
 

@@ -219,6 +219,8 @@ func addValidations(f *excelize.File, cols []templateColumn, t templateTexts) er
 				dv.SetInput(title, t.languagePrompt)
 				dv.SetError(excelize.DataValidationErrorStyleWarning, title, t.languageError)
 			}
+		case c.column.Kind == domain.ColumnClient && c.column.Field == domain.FieldNotes:
+			continue // notes take up to 4,000 characters; the import checks them
 		case customType(c) == domain.CustomChoice && len(c.custom.Options) > 0:
 			dv, err = listValidation(f, c.custom.Options, &lists)
 			if err == nil {

@@ -1,0 +1,68 @@
+package service_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/clientreg/clientreg/adapters/postgres"
+)
+
+// A Belgian Excel "CSV UTF-8": BOM, ";", quoted cells holding line breaks
+// (Alt+Enter) and ";". Nothing in it is an error.
+const excelDutchCSV = "\ufeffVoornaam;Achternaam;E-mail;Straat;Postcode;Gemeente;GSM;Opmerkingen\r\n" +
+	"Jan;Peeters;jan@example.be;\"Kerkstraat 7\nbus 2\";9000;Gent;475123456;\"Belt liever 's avonds;\nspreekt Frans.\"\r\n" +
+	"\"Anne\nMarie\";Claes;anne@example.be;\"Grote Markt 1\r\nbus 3; achterdeur\";2000;Antwerpen;0496 12 34 56;\r\n" +
+	"Piet;Smet;piet@example.be;Dorpstraat 3;8500;Kortrijk;;\"Klant sinds 2019.\"\r\n"
+
+func TestMultiLineCellsAndNotesOverHTTP(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	tokens := a.tenant("kantoor")
+	admin := tokens[postgres.RoleAdmin]
+
+	an := a.upload(admin, "klanten.csv", []byte(excelDutchCSV), "lang", "nl").expect(t, http.StatusCreated)
+	if an.str("summary", "valid") != "3" || an.str("summary", "invalid") != "0" || an.str("summary", "warnings") != "2" {
+		t.Fatalf("analysis %s", an.raw)
+	}
+	var warnings []string
+	for _, e := range an.list("errors") {
+		warnings = append(warnings, field(e, "row")+field(e, "column")+" "+field(e, "code"))
+		if field(e, "code") == "line_breaks_joined" && !strings.Contains(field(e, "message"), "Anne Marie") {
+			t.Errorf("the warning does not show the joined value: %v", e)
+		}
+	}
+	if got := strings.Join(warnings, ", "); got != "2G phone_zero_restored, 3A line_breaks_joined" {
+		t.Errorf("warnings %s", got)
+	}
+	done := a.execute(admin, an.str("id"), map[string]any{})
+	if done.str("counts", "created") != "3" {
+		t.Fatalf("execution %s", done.raw)
+	}
+	pos := done.str("position")
+	jan := a.do("GET", "/v1/clients?q=peeters&min_position="+pos, admin, nil).expect(t, 200).items()
+	if len(jan) != 1 {
+		t.Fatalf("search peeters: %v", jan)
+	}
+	addr, _ := jan[0]["address"].(map[string]any)
+	if field(addr, "street") != "Kerkstraat 7\nbus 2" || field(jan[0], "notes") != "Belt liever 's avonds;\nspreekt Frans." ||
+		field(jan[0], "phone") != "0475123456" {
+		t.Errorf("client %v", jan[0])
+	}
+	// Notes are shown, not searched.
+	if n := len(a.do("GET", "/v1/clients?q="+url.QueryEscape("avonds"), admin, nil).expect(t, 200).items()); n != 0 {
+		t.Errorf("a search for a note's word found %d clients", n)
+	}
+
+	// Through the API: notes of several lines, up to 4,000 characters.
+	created := a.do("POST", "/v1/clients", admin, map[string]any{"first_name": "Lea", "last_name": "Maes",
+		"email": "lea@example.be", "notes": "Eerste regel\nTweede regel"}).expect(t, http.StatusCreated)
+	got := a.do("GET", "/v1/clients/"+created.str("id")+"?min_position="+created.str("position"), admin, nil).expect(t, 200)
+	if got.str("notes") != "Eerste regel\nTweede regel" {
+		t.Errorf("notes read back %q", got.str("notes"))
+	}
+	tooLong := a.do("PATCH", "/v1/clients/"+created.str("id"), admin, map[string]any{"notes": strings.Repeat("x", 4001)}, "If-Match", "1")
+	tooLong.expect(t, http.StatusUnprocessableEntity)
+	a.do("PATCH", "/v1/clients/"+created.str("id"), admin, map[string]any{"notes": strings.Repeat("x", 4000)}, "If-Match", "1").expect(t, 200)
+}
