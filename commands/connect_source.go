@@ -44,6 +44,8 @@ type ConnectSourceHandler struct {
 	repo    ConnectionRepository
 	oauth   OAuthFlow
 	checker SourceChecker
+	// scheduled wakes the scheduler: the first run starts right away.
+	scheduled *Wakeup
 }
 
 func (h ConnectSourceHandler) Handle(ctx context.Context, cmd ConnectSource) (ConnectResult, error) {
@@ -87,6 +89,7 @@ func (h ConnectSourceHandler) Handle(ctx context.Context, cmd ConnectSource) (Co
 	if err != nil {
 		return ConnectResult{}, err
 	}
+	h.scheduled.Notify()
 	out.Result = Result{ID: conn.StreamID(), Version: conn.Version() + len(conn.PendingEvents()), Position: pos}
 	out.Status = conn.Status()
 	return out, nil
@@ -110,9 +113,10 @@ type AuthorizeSource struct {
 }
 
 type AuthorizeSourceHandler struct {
-	store EventStore
-	repo  ConnectionRepository
-	oauth OAuthFlow
+	store     EventStore
+	repo      ConnectionRepository
+	oauth     OAuthFlow
+	scheduled *Wakeup
 }
 
 func (h AuthorizeSourceHandler) Handle(ctx context.Context, cmd AuthorizeSource) (Result, error) {
@@ -142,6 +146,7 @@ func (h AuthorizeSourceHandler) Handle(ctx context.Context, cmd AuthorizeSource)
 	if err != nil {
 		return Result{}, err
 	}
+	h.scheduled.Notify()
 	return Result{ID: id, Version: conn.Version() + len(conn.PendingEvents()), Position: pos}, nil
 }
 
@@ -180,8 +185,9 @@ type SyncNow struct {
 }
 
 type SyncNowHandler struct {
-	store EventStore
-	repo  ConnectionRepository
+	store     EventStore
+	repo      ConnectionRepository
+	scheduled *Wakeup
 }
 
 func (h SyncNowHandler) Handle(ctx context.Context, cmd SyncNow) error {
@@ -195,5 +201,9 @@ func (h SyncNowHandler) Handle(ctx context.Context, cmd SyncNow) error {
 	if conn.Provider() == domain.ProviderERP {
 		return domain.ErrNotPulled
 	}
-	return h.repo.ScheduleNow(ctx, cmd.Origin.TenantID, cmd.ConnectionID)
+	if err := h.repo.ScheduleNow(ctx, cmd.Origin.TenantID, cmd.ConnectionID); err != nil {
+		return err
+	}
+	h.scheduled.Notify()
+	return nil
 }

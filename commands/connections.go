@@ -96,6 +96,8 @@ type ConnectionHandlers struct {
 	SyncNow   SyncNowHandler
 	Run       RunSyncHandler
 	Push      PushClientHandler
+	// Scheduled wakes the sync scheduler when a run is asked for.
+	Scheduled *Wakeup
 }
 
 // ConnectionDeps is what the connection handlers need from the adapters.
@@ -120,11 +122,13 @@ func NewConnectionHandlers(d ConnectionDeps) ConnectionHandlers {
 	if d.Interval <= 0 {
 		d.Interval = 15 * time.Minute
 	}
+	scheduled := NewWakeup()
 	return ConnectionHandlers{
-		Connect:   ConnectSourceHandler{store: d.Store, repo: d.Repo, oauth: d.OAuth, checker: d.Checker},
-		Authorize: AuthorizeSourceHandler{store: d.Store, repo: d.Repo, oauth: d.OAuth},
+		Scheduled: scheduled,
+		Connect:   ConnectSourceHandler{store: d.Store, repo: d.Repo, oauth: d.OAuth, checker: d.Checker, scheduled: scheduled},
+		Authorize: AuthorizeSourceHandler{store: d.Store, repo: d.Repo, oauth: d.OAuth, scheduled: scheduled},
 		Revoke:    RevokeConnectionHandler{store: d.Store, repo: d.Repo},
-		SyncNow:   SyncNowHandler{store: d.Store, repo: d.Repo},
+		SyncNow:   SyncNowHandler{store: d.Store, repo: d.Repo, scheduled: scheduled},
 		Run:       RunSyncHandler{store: d.Store, repo: d.Repo, syncs: d.Syncs, sources: d.Sources, interval: d.Interval, now: d.Now},
 		Push:      PushClientHandler{store: d.Store, repo: d.Repo, syncs: d.Syncs, push: d.Pushes, now: d.Now},
 	}

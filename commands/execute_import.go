@@ -21,8 +21,9 @@ type ExecuteImport struct {
 }
 
 type ExecuteImportHandler struct {
-	store EventStore
-	repo  ImportRepository
+	store  EventStore
+	repo   ImportRepository
+	queued *Wakeup
 }
 
 // Handle records the request and queues it; a worker runs it (RunImport).
@@ -54,6 +55,7 @@ func (h ExecuteImportHandler) Handle(ctx context.Context, cmd ExecuteImport) (Re
 	if err != nil {
 		return Result{}, err
 	}
+	h.queued.Notify()
 	return Result{ID: imp.StreamID(), Version: imp.Version() + len(imp.PendingEvents()), Position: pos}, nil
 }
 

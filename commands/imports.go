@@ -74,6 +74,8 @@ type ImportRepository interface {
 	QueueExecution(ctx context.Context, origin domain.Origin, imp *domain.Import) (int64, error)
 	// RejectedRows lists the rows the analysis found errors in.
 	RejectedRows(ctx context.Context, tenantID, importID uuid.UUID) (map[int]bool, error)
+	// RejectedReasons gives the errors of every row not imported, in row order.
+	RejectedReasons(ctx context.Context, tenantID, importID uuid.UUID) (map[int][]domain.ImportIssue, error)
 	// InTransaction runs fn in one transaction: all of it commits or nothing.
 	InTransaction(ctx context.Context, tenantID uuid.UUID, fn func(ImportTx) error) error
 }
@@ -182,16 +184,23 @@ type ImportHandlers struct {
 	// Erase belongs here because an erasure must find the client in the
 	// files imports keep.
 	Erase EraseClientHandler
+	// Rejected gives back the rows an import left out.
+	Rejected ExportRejectedRowsHandler
+	// Queued wakes the import worker when an execution is queued.
+	Queued *Wakeup
 }
 
 // NewImportHandlers wires the import handlers to the event store, the
 // import storage and the reader of uploaded files.
 func NewImportHandlers(store EventStore, repo ImportRepository, files FileOpener) ImportHandlers {
+	queued := NewWakeup()
 	return ImportHandlers{
-		Analyze: AnalyzeImportHandler{store: store, repo: repo, opener: files},
-		Execute: ExecuteImportHandler{store: store, repo: repo},
-		Run:     RunImportHandler{store: store, repo: repo, opener: files, now: time.Now},
-		Undo:    UndoImportHandler{store: store, repo: repo},
-		Erase:   EraseClientHandler{store: store, repo: repo, opener: files},
+		Queued:   queued,
+		Analyze:  AnalyzeImportHandler{store: store, repo: repo, opener: files},
+		Execute:  ExecuteImportHandler{store: store, repo: repo, queued: queued},
+		Run:      RunImportHandler{store: store, repo: repo, opener: files, now: time.Now},
+		Undo:     UndoImportHandler{store: store, repo: repo},
+		Erase:    EraseClientHandler{store: store, repo: repo, opener: files},
+		Rejected: ExportRejectedRowsHandler{store: store, repo: repo, opener: files},
 	}
 }

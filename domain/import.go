@@ -19,6 +19,8 @@ var (
 	// ErrImportFileErased: the uploaded file was removed because it held
 	// personal data of a client whose data was erased.
 	ErrImportFileErased = errors.New("import file was removed by an erasure")
+	// ErrImportHasNoFile: a refused file is not kept, so it has no rows to give back.
+	ErrImportHasNoFile = errors.New("a refused import has no file")
 )
 
 // StreamImport is the stream type of imports.

@@ -3,14 +3,14 @@ package http
 import (
 	"net/http"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/domain"
 )
 
 // confineAppRole keeps the app role to the one question it exists for:
 // whatever route is added later, an app token is refused there.
 func confineAppRole(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if principalFrom(r.Context()).Role == postgres.RoleApp && !(r.Method == http.MethodGet && r.URL.Path == "/v1/app-access") {
+		if principalFrom(r.Context()).Role == domain.RoleApp && !(r.Method == http.MethodGet && r.URL.Path == "/v1/app-access") {
 			writeError(w, r, newError(http.StatusForbidden, "forbidden", "an app token may only ask GET /v1/app-access"))
 			return
 		}
@@ -20,7 +20,7 @@ func confineAppRole(next http.Handler) http.Handler {
 
 // appAccess answers the app's backend: granted, pending_validation or none.
 func (s *Server) appAccess(w http.ResponseWriter, r *http.Request) {
-	if role := principalFrom(r.Context()).Role; role != postgres.RoleApp && roleRank[role] < roleRank[postgres.RoleEditor] {
+	if p := principalFrom(r.Context()); p.Role != domain.RoleApp && !p.Can(domain.RoleEditor) {
 		writeError(w, r, newError(http.StatusForbidden, "forbidden", "this needs the editor or app role"))
 		return
 	}

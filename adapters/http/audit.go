@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/projections"
 )
@@ -102,9 +101,9 @@ func (s *Server) eraseClient(w http.ResponseWriter, r *http.Request) {
 
 // eventFilter reads the feed's query parameters; after comes from the
 // query or, for a reconnecting event stream, from Last-Event-ID.
-func eventFilter(r *http.Request) (postgres.EventFilter, error) {
+func eventFilter(r *http.Request) (projections.EventFilter, error) {
 	q := r.URL.Query()
-	var f postgres.EventFilter
+	var f projections.EventFilter
 	after := q.Get("after")
 	if id := r.Header.Get("Last-Event-ID"); id != "" {
 		after = id

@@ -16,8 +16,6 @@ type ConnectionDeps struct {
 	Commands commands.ConnectionHandlers
 	Store    commands.EventStore
 	Repo     commands.ConnectionRepository
-	// Wake tells the sync scheduler a run was asked for.
-	Wake func()
 }
 
 // SetConnections plugs the connection routes' dependencies in.
@@ -53,9 +51,6 @@ func (s *Server) connectSource(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if d.Wake != nil {
-		d.Wake() // the first run starts right away
-	}
 	w.Header().Set("Location", "/v1/connections/"+res.ID.String())
 	// The ERP secret is shown once: keep it out of caches.
 	w.Header().Set("Cache-Control", "no-store")
@@ -79,9 +74,6 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, r, err)
 		return
-	}
-	if d.Wake != nil {
-		d.Wake()
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": res.ID, "status": domain.ConnectionActive, "version": res.Version, "position": res.Position})
 }
@@ -109,9 +101,6 @@ func (s *Server) syncConnection(w http.ResponseWriter, r *http.Request) {
 	if err := d.Commands.SyncNow.Handle(r.Context(), commands.SyncNow{Origin: origin(r), ConnectionID: id}); err != nil {
 		writeError(w, r, err)
 		return
-	}
-	if d.Wake != nil {
-		d.Wake()
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"id": id, "status": "scheduled"})
 }

@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
+	"github.com/clientreg/clientreg/projections"
 )
 
 // apiError is the one error shape of the API.
@@ -26,7 +26,49 @@ func newError(status int, code, message string) *apiError {
 	return &apiError{Status: status, Code: code, Message: message}
 }
 
-// toAPIError is the one place that maps errors to HTTP statuses.
+// sentinelErrors is the one table of the errors the API names: each
+// sentinel, wherever it was wrapped, answers with its status and code.
+var sentinelErrors = []struct {
+	err     error
+	status  int
+	code    string
+	message string
+}{
+	{domain.ErrClientNotFound, http.StatusNotFound, "client_not_found", "no such client"},
+	{domain.ErrListNotFound, http.StatusNotFound, "list_not_found", "no such list"},
+	{domain.ErrContactNotFound, http.StatusNotFound, "contact_person_not_found", "no such contact person"},
+	{domain.ErrClientDeleted, http.StatusConflict, "client_deleted", "the client is deleted; restore it first"},
+	{domain.ErrNotManagedBySource, http.StatusConflict, "not_managed_by_source", "this client is not managed by a source; there is nothing to detach"},
+	{domain.ErrClientNotDeleted, http.StatusConflict, "client_not_deleted", "the client is not deleted"},
+	{domain.ErrPersonalDataErased, http.StatusGone, "personal_data_erased", "this client's personal data was erased; it cannot take new data"},
+	{context.Canceled, 499, "request_canceled", "the request was canceled"},
+	{domain.ErrListDeleted, http.StatusConflict, "list_deleted", "the list is deleted"},
+	{domain.ErrImportNotFound, http.StatusNotFound, "import_not_found", "no such import"},
+	{domain.ErrImportAlreadyExecuted, http.StatusConflict, "import_already_executed", "this import was already executed; analyse the file again to import it once more"},
+	{domain.ErrImportRunning, http.StatusConflict, "import_running", "this import is running; wait for it to finish"},
+	{domain.ErrImportNotExecuted, http.StatusConflict, "import_not_executed", "this import was not executed, so there is nothing to undo"},
+	{domain.ErrImportFileErased, http.StatusGone, "import_file_erased", "the uploaded file was removed because it held personal data of an erased client"},
+	{domain.ErrImportHasNoFile, http.StatusConflict, "no_file", "a refused file has no rows to hand back"},
+	{domain.ErrImportAlreadyUndone, http.StatusConflict, "import_already_undone", "this import was already undone"},
+	{commands.ErrProviderNotConfigured, http.StatusUnprocessableEntity, "provider_not_configured", "this provider is not configured on this server"},
+	{domain.ErrConnectionNotFound, http.StatusNotFound, "connection_not_found", "no such connection"},
+	{domain.ErrConnectionRevoked, http.StatusConflict, "connection_revoked", "the connection is revoked; connect the source again"},
+	{domain.ErrConnectionNotActive, http.StatusConflict, "connection_not_authorized", "the connection waits for the provider's consent"},
+	{domain.ErrConnectionExists, http.StatusConflict, "connection_exists", "this provider is already connected; revoke that connection first"},
+	{domain.ErrSyncAlreadyRunning, http.StatusConflict, "sync_running", "a sync of this connection is running"},
+	{domain.ErrNotPulled, http.StatusConflict, "not_pulled", "this source pushes its clients; it is not synced from here"},
+	{domain.ErrInvalidOAuthState, http.StatusBadRequest, "invalid_oauth_state", "this authorization link is unknown, used or expired; start the connection again"},
+	{domain.ErrNoAppRegistration, http.StatusConflict, "no_app_registration", "the client has not registered in the app yet"},
+	{domain.ErrInvalidToken, http.StatusUnauthorized, "unauthorized", "the API token is invalid or revoked"},
+	{projections.ErrInvalidCursor, http.StatusBadRequest, "invalid_cursor", "the cursor is not one this API returned"},
+	{projections.ErrNoSuchPosition, http.StatusBadRequest, "invalid_min_position", "there is no event at min_position"},
+	{projections.ErrPositionNotReached, http.StatusServiceUnavailable, "position_not_reached", "the read models have not caught up with min_position yet; retry shortly"},
+	{commands.ErrIdempotencyKeyReused, http.StatusUnprocessableEntity, "idempotency_key_reused", "this Idempotency-Key was used for a different request"},
+	{commands.ErrIdempotencyInProgress, http.StatusConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still running"},
+}
+
+// toAPIError is the one place that maps errors to HTTP statuses: the
+// errors that carry details first, then the table of sentinels.
 func toAPIError(err error) *apiError {
 	var (
 		api  *apiError
@@ -55,70 +97,15 @@ func toAPIError(err error) *apiError {
 		return &apiError{http.StatusConflict, "managed_by_source",
 			"this client is managed by its source (" + own.Source + "): delete it there; an admin can detach it to manage it here",
 			map[string]string{"source": own.Source}}
-	case errors.Is(err, domain.ErrNotManagedBySource):
-		return newError(http.StatusConflict, "not_managed_by_source", "this client is not managed by a source; there is nothing to detach")
-	case errors.Is(err, domain.ErrClientNotFound):
-		return newError(http.StatusNotFound, "client_not_found", "no such client")
-	case errors.Is(err, domain.ErrListNotFound):
-		return newError(http.StatusNotFound, "list_not_found", "no such list")
-	case errors.Is(err, domain.ErrContactNotFound):
-		return newError(http.StatusNotFound, "contact_person_not_found", "no such contact person")
-	case errors.Is(err, domain.ErrClientDeleted):
-		return newError(http.StatusConflict, "client_deleted", "the client is deleted; restore it first")
-	case errors.Is(err, domain.ErrClientNotDeleted):
-		return newError(http.StatusConflict, "client_not_deleted", "the client is not deleted")
-	case errors.Is(err, domain.ErrPersonalDataErased):
-		return newError(http.StatusGone, "personal_data_erased", "this client's personal data was erased; it cannot take new data")
-	case errors.Is(err, context.Canceled):
-		return newError(499, "request_canceled", "the request was canceled")
-	case errors.Is(err, domain.ErrListDeleted):
-		return newError(http.StatusConflict, "list_deleted", "the list is deleted")
-	case errors.Is(err, domain.ErrImportNotFound):
-		return newError(http.StatusNotFound, "import_not_found", "no such import")
-	case errors.Is(err, domain.ErrImportAlreadyExecuted):
-		return newError(http.StatusConflict, "import_already_executed", "this import was already executed; analyse the file again to import it once more")
-	case errors.Is(err, domain.ErrImportRunning):
-		return newError(http.StatusConflict, "import_running", "this import is running; wait for it to finish")
-	case errors.Is(err, domain.ErrImportNotExecuted):
-		return newError(http.StatusConflict, "import_not_executed", "this import was not executed, so there is nothing to undo")
-	case errors.Is(err, domain.ErrImportFileErased):
-		return newError(http.StatusGone, "import_file_erased", "the uploaded file was removed because it held personal data of an erased client")
-	case errors.Is(err, domain.ErrImportAlreadyUndone):
-		return newError(http.StatusConflict, "import_already_undone", "this import was already undone")
-	// Connections and syncs (issue 5).
 	case errors.As(err, &src):
 		return newError(http.StatusUnprocessableEntity, "source_refused", src.Message)
-	case errors.Is(err, commands.ErrProviderNotConfigured):
-		return newError(http.StatusUnprocessableEntity, "provider_not_configured", "this provider is not configured on this server")
-	case errors.Is(err, domain.ErrConnectionNotFound):
-		return newError(http.StatusNotFound, "connection_not_found", "no such connection")
-	case errors.Is(err, domain.ErrConnectionRevoked):
-		return newError(http.StatusConflict, "connection_revoked", "the connection is revoked; connect the source again")
-	case errors.Is(err, domain.ErrConnectionNotActive):
-		return newError(http.StatusConflict, "connection_not_authorized", "the connection waits for the provider's consent")
-	case errors.Is(err, domain.ErrConnectionExists):
-		return newError(http.StatusConflict, "connection_exists", "this provider is already connected; revoke that connection first")
-	case errors.Is(err, domain.ErrSyncAlreadyRunning):
-		return newError(http.StatusConflict, "sync_running", "a sync of this connection is running")
-	case errors.Is(err, domain.ErrNotPulled):
-		return newError(http.StatusConflict, "not_pulled", "this source pushes its clients; it is not synced from here")
-	case errors.Is(err, domain.ErrInvalidOAuthState):
-		return newError(http.StatusBadRequest, "invalid_oauth_state", "this authorization link is unknown, used or expired; start the connection again")
 	case errors.Is(err, domain.ErrUnauthenticatedPush):
 		return newError(http.StatusUnauthorized, "push_unauthenticated", "signature, timestamp or replay check failed: "+pushFailure(err))
-	case errors.Is(err, domain.ErrNoAppRegistration):
-		return newError(http.StatusConflict, "no_app_registration", "the client has not registered in the app yet")
-	case errors.Is(err, postgres.ErrInvalidCursor):
-		return newError(http.StatusBadRequest, "invalid_cursor", "the cursor is not one this API returned")
-	case errors.Is(err, postgres.ErrNoSuchPosition):
-		return newError(http.StatusBadRequest, "invalid_min_position", "there is no event at min_position")
-	case errors.Is(err, postgres.ErrPositionNotReached):
-		return newError(http.StatusServiceUnavailable, "position_not_reached",
-			"the read models have not caught up with min_position yet; retry shortly")
-	case errors.Is(err, postgres.ErrIdempotencyKeyReused):
-		return newError(http.StatusUnprocessableEntity, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
-	case errors.Is(err, postgres.ErrIdempotencyInProgress):
-		return newError(http.StatusConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still running")
+	}
+	for _, s := range sentinelErrors {
+		if errors.Is(err, s.err) {
+			return newError(s.status, s.code, s.message)
+		}
 	}
 	return newError(http.StatusInternalServerError, "internal", "something went wrong on our side")
 }

@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -18,20 +19,25 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clientreg/clientreg/adapters/i18n"
-	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/adapters/spreadsheet"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
 )
 
+// ImportStore is what the import endpoints read beside the read models:
+// the tenant's limits, the stored file, a running import's progress.
+type ImportStore interface {
+	Limits(ctx context.Context, tenantID uuid.UUID) (commands.ImportLimits, error)
+	OpenFile(ctx context.Context, tenantID, importID uuid.UUID) (io.ReaderAt, int64, io.Closer, error)
+	Progress(ctx context.Context, tenantID, importID uuid.UUID) (*projections.ImportProgress, error)
+}
+
 // ImportDeps is what the import endpoints need besides the read models.
 type ImportDeps struct {
 	Commands commands.ImportHandlers
-	Store    *postgres.Imports
+	Store    ImportStore
 	Files    commands.FileOpener
-	// Wake tells the import worker a job was queued.
-	Wake func()
 }
 
 // issuesPerPage is how many issues an analysis answer carries; the rest
@@ -269,9 +275,6 @@ func (s *Server) executeImport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if s.imports.Wake != nil {
-		s.imports.Wake()
-	}
 	w.Header().Set("Location", "/v1/imports/"+id.String())
 	writeJSON(w, http.StatusAccepted, map[string]any{"id": id, "status": domain.ImportStatusRunning, "version": res.Version, "position": res.Position})
 }
@@ -434,70 +437,26 @@ func (s *Server) rejectedRows(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, newError(http.StatusNotFound, "route_not_found", "use rejected.csv or rejected.xlsx"))
 		return
 	}
-	ctx := r.Context()
-	tenantID := principalFrom(ctx).TenantID
-	v, err := s.reads.Import(ctx, tenantID, id)
+	rejected, err := s.imports.Commands.Rejected.Handle(r.Context(),
+		commands.ExportRejectedRows{TenantID: principalFrom(r.Context()).TenantID, ImportID: id})
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	var analysis domain.ImportAnalyzed
-	if v.Status == domain.ImportStatusRefused || json.Unmarshal(v.Analysis, &analysis) != nil {
-		writeError(w, r, newError(http.StatusConflict, "no_file", "a refused file has no rows to hand back"))
-		return
-	}
-	reasons, err := s.reads.RejectedReasons(ctx, tenantID, id)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	content, size, closer, err := s.imports.Store.OpenFile(ctx, tenantID, id)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	defer closer.Close()
-	rows, _, err := s.imports.Files.Open(content, size, analysis.FileName, commands.FileOptions{Format: analysis.File.Format,
-		Encoding: analysis.File.Encoding, Delimiter: analysis.File.Delimiter, Sheet: analysis.File.Sheet})
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	defer rows.Close()
-	var header []string
-	if analysis.HasHeader {
-		first, err := rows.Next()
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		header = first.Cells
-	}
+	defer rejected.Close()
 	lang := messageLang(r)
-	seq := func(yield func(spreadsheet.RejectedRow, error) bool) {
-		for {
-			row, err := rows.Next()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				yield(spreadsheet.RejectedRow{}, err)
-				return
-			}
-			issues, ok := reasons[row.Number]
-			if !ok {
-				continue
-			}
-			msgs := make([]string, len(issues))
-			for i, iss := range issues {
+	rows := func(yield func(spreadsheet.RejectedRow, error) bool) {
+		for row, err := range rejected.Rows {
+			msgs := make([]string, len(row.Issues))
+			for i, iss := range row.Issues {
 				msgs[i] = i18n.IssueMessage(lang, iss)
 			}
-			if !yield(spreadsheet.RejectedRow{Number: row.Number, Cells: row.Cells, Reason: strings.Join(msgs, " ")}, nil) {
+			if !yield(spreadsheet.RejectedRow{Number: row.Number, Cells: row.Cells, Reason: strings.Join(msgs, " ")}, err) || err != nil {
 				return
 			}
 		}
 	}
-	writeRejected(w, format, analysis.FileName, header, i18n.Message(lang, "rejected_reason_header", nil), seq)
+	writeRejected(w, format, rejected.FileName, rejected.Header, i18n.Message(lang, "rejected_reason_header", nil), rows)
 }
 
 func writeRejected(w http.ResponseWriter, format, fileName string, header []string, reasonHeader string, rows iter.Seq2[spreadsheet.RejectedRow, error]) {

@@ -11,7 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 )
 
@@ -26,8 +26,8 @@ const (
 // MaxBodyBytes bounds every request body.
 const MaxBodyBytes = 1 << 20
 
-func principalFrom(ctx context.Context) postgres.Principal {
-	p, _ := ctx.Value(principalKey).(postgres.Principal)
+func principalFrom(ctx context.Context) domain.Principal {
+	p, _ := ctx.Value(principalKey).(domain.Principal)
 	return p
 }
 
@@ -106,9 +106,6 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		p, err := s.tenants.Authenticate(r.Context(), strings.TrimSpace(token))
 		if err != nil {
-			if err == postgres.ErrInvalidToken {
-				err = newError(http.StatusUnauthorized, "unauthorized", "the API token is invalid or revoked")
-			}
 			writeError(w, r, err)
 			return
 		}
@@ -116,13 +113,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-var roleRank = map[string]int{postgres.RoleViewer: 1, postgres.RoleEditor: 2, postgres.RoleAdmin: 3}
-
 // requireRole lets through principals with at least the given role.
 func requireRole(role string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if roleRank[principalFrom(r.Context()).Role] < roleRank[role] {
+			if !principalFrom(r.Context()).Can(role) {
 				writeError(w, r, newError(http.StatusForbidden, "forbidden", "this needs the "+role+" role"))
 				return
 			}
@@ -187,7 +182,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		if rec.status >= 300 {
 			err = s.idempotency.Release(ctx, claim)
 		} else {
-			err = s.idempotency.Complete(ctx, claim, postgres.StoredResponse{
+			err = s.idempotency.Complete(ctx, claim, commands.StoredResponse{
 				Status: rec.status, Body: rec.body.Bytes(),
 				ETag: w.Header().Get("ETag"), Location: w.Header().Get("Location")})
 		}

@@ -19,7 +19,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
@@ -36,8 +35,7 @@ type ReadModels interface {
 	ProjectionStatus(ctx context.Context, groups []string) ([]projections.Status, error)
 	Import(ctx context.Context, tenantID, id uuid.UUID) (projections.ImportView, error)
 	Imports(ctx context.Context, tenantID uuid.UUID, f projections.ImportFilter) (projections.ImportPage, error)
-	ImportIssues(ctx context.Context, tenantID, importID uuid.UUID, cursor string, limit int, errorsOnly bool) (postgres.IssuePage, error)
-	RejectedReasons(ctx context.Context, tenantID, importID uuid.UUID) (map[int][]domain.ImportIssue, error)
+	ImportIssues(ctx context.Context, tenantID, importID uuid.UUID, cursor string, limit int, errorsOnly bool) (projections.IssuePage, error)
 	Stats(ctx context.Context, tenantID uuid.UUID) (projections.Stats, error)
 }
 
@@ -47,7 +45,22 @@ type AuditLog interface {
 	ClientAsOf(ctx context.Context, tenantID, id uuid.UUID, at time.Time) (projections.ClientView, error)
 	ImportHistory(ctx context.Context, tenantID, id uuid.UUID) ([]projections.HistoryEntry, error)
 	ConnectionHistory(ctx context.Context, tenantID, id uuid.UUID) ([]projections.HistoryEntry, error)
-	Events(ctx context.Context, tenantID uuid.UUID, f postgres.EventFilter) (postgres.EventPage, error)
+	Events(ctx context.Context, tenantID uuid.UUID, f projections.EventFilter) (projections.EventPage, error)
+}
+
+// Authenticator resolves an API token to the principal it acts as
+// (domain.ErrInvalidToken when it is unknown or revoked).
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (domain.Principal, error)
+}
+
+// IdempotencyStore remembers the first answer to each (tenant, key).
+type IdempotencyStore interface {
+	// Claim takes the key for a request; it returns the stored answer when
+	// the same request already completed.
+	Claim(ctx context.Context, tenantID uuid.UUID, key string, requestHash []byte) (*commands.IdempotencyClaim, *commands.StoredResponse, error)
+	Complete(ctx context.Context, c *commands.IdempotencyClaim, resp commands.StoredResponse) error
+	Release(ctx context.Context, c *commands.IdempotencyClaim) error
 }
 
 // Health reports readiness beyond the database: are the projectors running.
@@ -61,8 +74,8 @@ type Server struct {
 	commands    commands.Handlers
 	reads       ReadModels
 	audit       AuditLog
-	tenants     *postgres.Tenants
-	idempotency *postgres.Idempotency
+	tenants     Authenticator
+	idempotency IdempotencyStore
 	health      Health
 	imports     ImportDeps
 	conns       *ConnectionDeps // connections.go; nil: no connection routes
@@ -76,7 +89,7 @@ type Server struct {
 }
 
 // NewServer builds the API.
-func NewServer(cmds commands.Handlers, imports ImportDeps, reads ReadModels, audit AuditLog, tenants *postgres.Tenants, idem *postgres.Idempotency, health Health, logger *slog.Logger) *Server {
+func NewServer(cmds commands.Handlers, imports ImportDeps, reads ReadModels, audit AuditLog, tenants Authenticator, idem IdempotencyStore, health Health, logger *slog.Logger) *Server {
 	return &Server{commands: cmds, imports: imports, reads: reads, audit: audit, tenants: tenants, streamsDone: make(chan struct{}), idempotency: idem, health: health, logger: logger,
 		ReadYourWritesTimeout: 5 * time.Second}
 }
@@ -102,7 +115,7 @@ func (s *Server) Handler() http.Handler {
 		// Uploads stream to disk under the tenant's own file limit, so they
 		// skip the JSON body limit (and the idempotency cache, which would
 		// hold the whole body: an analysis changes nothing in the registry).
-		r.With(requireRole(postgres.RoleEditor)).Post("/imports", s.analyzeImport)
+		r.With(requireRole(domain.RoleEditor)).Post("/imports", s.analyzeImport)
 		r.Group(func(r chi.Router) {
 			r.Use(limitBody)
 			s.jsonRoutes(r)
@@ -137,7 +150,7 @@ func (s *Server) jsonRoutes(r chi.Router) {
 	r.Get("/app-access", s.appAccess) // app_access.go: editor or app role
 
 	r.Group(func(r chi.Router) {
-		r.Use(requireRole(postgres.RoleEditor), s.idempotent)
+		r.Use(requireRole(domain.RoleEditor), s.idempotent)
 		r.Post("/clients", s.registerClient)
 		r.Patch("/clients/{id}", s.changeClient)
 		r.Delete("/clients/{id}", s.deleteClient)
@@ -155,7 +168,7 @@ func (s *Server) jsonRoutes(r chi.Router) {
 		r.Post("/app-registrations", s.registerAppUser)
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(requireRole(postgres.RoleAdmin), s.idempotent)
+		r.Use(requireRole(domain.RoleAdmin), s.idempotent)
 		r.Post("/custom-fields", s.defineCustomField)
 		r.Post("/imports/{id}/execute", s.executeImport)
 		r.Post("/imports/{id}/undo", s.undoImport)
@@ -164,11 +177,11 @@ func (s *Server) jsonRoutes(r chi.Router) {
 		r.Delete("/connections/{id}", s.revokeConnection)
 		r.Post("/connections/{id}/sync", s.syncConnection)
 	})
-	r.With(requireRole(postgres.RoleAdmin)).Get("/connections", s.listConnections)
-	r.With(requireRole(postgres.RoleAdmin)).Get("/connections/{id}/history", s.connectionHistory)
+	r.With(requireRole(domain.RoleAdmin)).Get("/connections", s.listConnections)
+	r.With(requireRole(domain.RoleAdmin)).Get("/connections/{id}/history", s.connectionHistory)
 	// Not through the idempotency cache: the answer holds a secret (the ERP
 	// secret, the OAuth2 state), which must not be stored in clear.
-	r.With(requireRole(postgres.RoleAdmin)).Post("/connections", s.connectSource)
+	r.With(requireRole(domain.RoleAdmin)).Post("/connections", s.connectSource)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -114,31 +114,13 @@ func (a *Audit) labelImports(ctx context.Context, tenantID uuid.UUID, entries []
 	return nil
 }
 
-// EventFilter selects a tenant's events for the feed. After is the
-// position of the last event the reader has; 0 starts at the beginning.
-type EventFilter struct {
-	After    int64
-	Limit    int
-	Types    []string
-	StreamID *uuid.UUID
-	Actor    string
-	Since    time.Time
-}
-
-// EventPage is one page of the feed; NextAfter resumes after it (it is
-// After again when the page is empty).
-type EventPage struct {
-	Items     []projections.FeedEvent `json:"items"`
-	NextAfter int64                   `json:"next_after"`
-}
-
 // Events pages through the tenant's events in the order every projection
 // sees them: by transaction, then position, and only once every older
 // transaction has finished. A long import's events become visible when it
 // commits, after events with higher positions maybe, and a reader that
 // resumes after the last position it got still receives them: the cursor
 // stands for (transaction of that event, position), not the position alone.
-func (a *Audit) Events(ctx context.Context, tenantID uuid.UUID, f EventFilter) (EventPage, error) {
+func (a *Audit) Events(ctx context.Context, tenantID uuid.UUID, f projections.EventFilter) (projections.EventPage, error) {
 	args := []any{tenantID, f.After, clampLimit(f.Limit)}
 	where := ""
 	arg := func(v any) string {
@@ -166,17 +148,17 @@ func (a *Audit) Events(ctx context.Context, tenantID uuid.UUID, f EventFilter) (
 		ORDER BY e.transaction_id, e."offset"
 		LIMIT $3`, args...)
 	if err != nil {
-		return EventPage{}, fmt.Errorf("read events: %w", err)
+		return projections.EventPage{}, fmt.Errorf("read events: %w", err)
 	}
 	events, err := a.store.decodeRows(ctx, rows)
 	if err != nil {
-		return EventPage{}, err
+		return projections.EventPage{}, err
 	}
-	page := EventPage{Items: make([]projections.FeedEvent, 0, len(events)), NextAfter: f.After}
+	page := projections.EventPage{Items: make([]projections.FeedEvent, 0, len(events)), NextAfter: f.After}
 	for _, e := range events {
 		item, err := projections.FeedEventOf(e)
 		if err != nil {
-			return EventPage{}, err
+			return projections.EventPage{}, err
 		}
 		page.Items = append(page.Items, item)
 		page.NextAfter = e.Position

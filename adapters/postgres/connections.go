@@ -313,7 +313,7 @@ func (s *Connections) RunFinished(ctx context.Context, tenantID, id uuid.UUID, n
 // AwaitClients waits until the clients projection has position.
 func (s *Connections) AwaitClients(ctx context.Context, tenantID uuid.UUID, position int64) error {
 	err := NewReadModels(s.pool).WaitForPosition(ctx, tenantID, position, []string{projections.Clients{}.Name()}, time.Minute)
-	if errors.Is(err, ErrPositionNotReached) {
+	if errors.Is(err, projections.ErrPositionNotReached) {
 		return &commands.SourceError{Message: "the registry is still catching up with recent changes; the next run continues"}
 	}
 	return err

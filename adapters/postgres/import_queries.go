@@ -84,12 +84,6 @@ func (r *ReadModels) Imports(ctx context.Context, tenantID uuid.UUID, f projecti
 	return page, nil
 }
 
-// IssuePage is one page of an import's issues in row order.
-type IssuePage struct {
-	Items      []projections.IssueView
-	NextCursor string
-}
-
 type issueCursor struct {
 	Row   int    `json:"r"`
 	Phase string `json:"p"`
@@ -98,12 +92,12 @@ type issueCursor struct {
 
 // ImportIssues pages through an import's issues (analysis and execution)
 // in row order; errorsOnly leaves warnings out.
-func (r *ReadModels) ImportIssues(ctx context.Context, tenantID, importID uuid.UUID, cursor string, limit int, errorsOnly bool) (IssuePage, error) {
+func (r *ReadModels) ImportIssues(ctx context.Context, tenantID, importID uuid.UUID, cursor string, limit int, errorsOnly bool) (projections.IssuePage, error) {
 	limit = clampLimit(limit)
 	after := issueCursor{Row: -1}
 	if cursor != "" {
 		if err := decodeCursor(cursor, &after); err != nil {
-			return IssuePage{}, err
+			return projections.IssuePage{}, err
 		}
 	}
 	rows, err := r.pool.Query(ctx, `SELECT phase, seq, severity, row, col, header, field, value, code, params FROM import_issues
@@ -111,21 +105,21 @@ func (r *ReadModels) ImportIssues(ctx context.Context, tenantID, importID uuid.U
 		AND (NOT $6 OR severity = 'error')
 		ORDER BY row, phase, seq LIMIT $7`, tenantID, importID, after.Row, after.Phase, after.Seq, errorsOnly, limit+1)
 	if err != nil {
-		return IssuePage{}, fmt.Errorf("list import issues: %w", err)
+		return projections.IssuePage{}, fmt.Errorf("list import issues: %w", err)
 	}
 	defer rows.Close()
-	var page IssuePage
+	var page projections.IssuePage
 	for rows.Next() {
 		var v projections.IssueView
 		var severity string
 		if err := rows.Scan(&v.Phase, &v.Seq, &severity, &v.Row, &v.Column, &v.Header, &v.Field, &v.Value, &v.Code, &v.Params); err != nil {
-			return IssuePage{}, fmt.Errorf("list import issues: %w", err)
+			return projections.IssuePage{}, fmt.Errorf("list import issues: %w", err)
 		}
 		v.Warning = severity == "warning"
 		page.Items = append(page.Items, v)
 	}
 	if err := rows.Err(); err != nil {
-		return IssuePage{}, fmt.Errorf("list import issues: %w", err)
+		return projections.IssuePage{}, fmt.Errorf("list import issues: %w", err)
 	}
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
@@ -133,26 +127,6 @@ func (r *ReadModels) ImportIssues(ctx context.Context, tenantID, importID uuid.U
 		page.NextCursor = encodeCursor(issueCursor{Row: last.Row, Phase: last.Phase, Seq: last.Seq})
 	}
 	return page, nil
-}
-
-// RejectedReasons gives, for every row not imported, the codes and params
-// of its errors in row order: what the rejected-rows export writes.
-func (r *ReadModels) RejectedReasons(ctx context.Context, tenantID, importID uuid.UUID) (map[int][]domain.ImportIssue, error) {
-	rows, err := r.pool.Query(ctx, `SELECT row, col, header, field, value, code, params FROM import_issues
-		WHERE tenant_id = $1 AND import_id = $2 AND severity = 'error' ORDER BY row, phase, seq`, tenantID, importID)
-	if err != nil {
-		return nil, fmt.Errorf("read rejected rows: %w", err)
-	}
-	defer rows.Close()
-	out := map[int][]domain.ImportIssue{}
-	for rows.Next() {
-		var i domain.ImportIssue
-		if err := rows.Scan(&i.Row, &i.Column, &i.Header, &i.Field, &i.Value, &i.Code, &i.Params); err != nil {
-			return nil, fmt.Errorf("read rejected rows: %w", err)
-		}
-		out[i.Row] = append(out[i.Row], i)
-	}
-	return out, rows.Err()
 }
 
 func encodeCursor(v any) string {
@@ -163,7 +137,7 @@ func encodeCursor(v any) string {
 func decodeCursor(s string, v any) error {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || json.Unmarshal(b, v) != nil {
-		return ErrInvalidCursor
+		return projections.ErrInvalidCursor
 	}
 	return nil
 }

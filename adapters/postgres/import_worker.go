@@ -27,22 +27,14 @@ type ImportWorker struct {
 	imports *Imports
 	runner  ImportRunner
 	logger  *slog.Logger
-	wake    chan struct{}
+	queued  *commands.Wakeup
 	poll    time.Duration
 }
 
 // NewImportWorker builds a worker; Run starts it.
-func NewImportWorker(imports *Imports, runner ImportRunner, logger *slog.Logger) *ImportWorker {
-	return &ImportWorker{imports: imports, runner: runner, logger: logger.With("worker", "imports"),
-		wake: make(chan struct{}, 1), poll: time.Second}
-}
-
-// Wake tells the worker a job was queued, so it need not wait for its poll.
-func (w *ImportWorker) Wake() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+// queued is the import commands' wakeup, notified when an execution is queued.
+func NewImportWorker(imports *Imports, runner ImportRunner, queued *commands.Wakeup, logger *slog.Logger) *ImportWorker {
+	return &ImportWorker{imports: imports, runner: runner, queued: queued, logger: logger.With("worker", "imports"), poll: time.Second}
 }
 
 // Run works through the queue until ctx ends.
@@ -65,7 +57,7 @@ func (w *ImportWorker) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-w.wake:
+		case <-w.queued.C():
 		case <-time.After(backoff):
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
+	"github.com/clientreg/clientreg/projections"
 )
 
 // fileChunkSize is the size of the pieces an uploaded file is stored in.
@@ -243,6 +244,26 @@ func (s *Imports) RejectedRows(ctx context.Context, tenantID, importID uuid.UUID
 	return out, nil
 }
 
+// RejectedReasons gives, for every row not imported, the codes and params
+// of its errors in row order: what the rejected-rows export writes.
+func (s *Imports) RejectedReasons(ctx context.Context, tenantID, importID uuid.UUID) (map[int][]domain.ImportIssue, error) {
+	rows, err := s.pool.Query(ctx, `SELECT row, col, header, field, value, code, params FROM import_issues
+		WHERE tenant_id = $1 AND import_id = $2 AND severity = 'error' ORDER BY row, phase, seq`, tenantID, importID)
+	if err != nil {
+		return nil, fmt.Errorf("read rejected rows: %w", err)
+	}
+	defer rows.Close()
+	out := map[int][]domain.ImportIssue{}
+	for rows.Next() {
+		var i domain.ImportIssue
+		if err := rows.Scan(&i.Row, &i.Column, &i.Header, &i.Field, &i.Value, &i.Code, &i.Params); err != nil {
+			return nil, fmt.Errorf("read rejected rows: %w", err)
+		}
+		out[i.Row] = append(out[i.Row], i)
+	}
+	return out, rows.Err()
+}
+
 // QueueExecution records the request and queues the job together.
 func (s *Imports) QueueExecution(ctx context.Context, origin domain.Origin, imp *domain.Import) (int64, error) {
 	var position int64
@@ -276,15 +297,9 @@ func (s *Imports) newTx(tx pgx.Tx, tenantID uuid.UUID) *importTx {
 	return &importTx{tx: tx, tenantID: tenantID, store: s.store, pool: s.pool, logger: s.logger}
 }
 
-// Progress of an execution or undo, as others see it.
-type Progress struct {
-	Done  int `json:"done"`
-	Total int `json:"total"`
-}
-
 // Progress reads how far a running import is.
-func (s *Imports) Progress(ctx context.Context, tenantID, importID uuid.UUID) (*Progress, error) {
-	var p Progress
+func (s *Imports) Progress(ctx context.Context, tenantID, importID uuid.UUID) (*projections.ImportProgress, error) {
+	var p projections.ImportProgress
 	err := s.pool.QueryRow(ctx, `SELECT rows_done, rows_total FROM import_progress WHERE tenant_id = $1 AND import_id = $2`,
 		tenantID, importID).Scan(&p.Done, &p.Total)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -88,7 +88,7 @@ func TestImportInterruptedMidExecutionLeavesNothingThenFinishes(t *testing.T) {
 	// The worker dies half-way through the file.
 	crashCtx, crash := context.WithCancel(ctx)
 	opener.stop = crash
-	if ran, err := postgres.NewImportWorker(imports, h.Run, logger).RunNext(crashCtx); !ran || err == nil {
+	if ran, err := postgres.NewImportWorker(imports, h.Run, h.Queued, logger).RunNext(crashCtx); !ran || err == nil {
 		t.Fatalf("interrupted run: ran=%v err=%v", ran, err)
 	}
 	if n := countEvents(t, pool, "ClientRegistered"); n != 0 {
@@ -101,7 +101,7 @@ func TestImportInterruptedMidExecutionLeavesNothingThenFinishes(t *testing.T) {
 
 	// After the restart the import runs to its end, once.
 	opener.stop = nil
-	worker := postgres.NewImportWorker(imports, h.Run, logger)
+	worker := postgres.NewImportWorker(imports, h.Run, h.Queued, logger)
 	if ran, err := worker.RunNext(ctx); !ran || err != nil {
 		t.Fatalf("second run: ran=%v err=%v", ran, err)
 	}

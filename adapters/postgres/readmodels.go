@@ -25,9 +25,6 @@ type ReadModels struct {
 
 func NewReadModels(pool *pgxpool.Pool) *ReadModels { return &ReadModels{pool: pool} }
 
-// ErrInvalidCursor is returned for a cursor this server did not hand out.
-var ErrInvalidCursor = errors.New("invalid cursor")
-
 const clientColumns = `id, version, position, status, kind, first_name, last_name, company_name, display_name,
 	email, language, phone, vat_number, street, house_number, box, postal_code, city, country,
 	external_refs, custom_fields, contact_persons, list_ids, created_at, updated_at, deleted_at, sort_name,
@@ -184,13 +181,6 @@ const reachedQuery = `SELECT count(*) = cardinality($2::text[]) AND coalesce(boo
 	FROM events e CROSS JOIN events_offsets o
 	WHERE e."offset" = $1 AND o.consumer_group = ANY($2)`
 
-var (
-	// ErrPositionNotReached means the projections did not catch up in time.
-	ErrPositionNotReached = errors.New("projections have not reached the requested position")
-	// ErrNoSuchPosition means no event was ever written at that position.
-	ErrNoSuchPosition = errors.New("no event at this position")
-)
-
 // WaitForPosition blocks until every named projection has applied the
 // tenant's event at position, or until timeout. A position that is not one
 // of the tenant's events is an error at once rather than a wait.
@@ -208,11 +198,11 @@ func (r *ReadModels) WaitForPosition(ctx context.Context, tenantID uuid.UUID, po
 			return nil
 		}
 		if err == nil && !exists {
-			return fmt.Errorf("%w: %d", ErrNoSuchPosition, position)
+			return fmt.Errorf("%w: %d", projections.ErrNoSuchPosition, position)
 		}
 		select {
 		case <-ctx.Done():
-			return ErrPositionNotReached
+			return projections.ErrPositionNotReached
 		case <-time.After(delay):
 		}
 	}
@@ -249,7 +239,7 @@ func (r *ReadModels) ProjectionStatus(ctx context.Context, groups []string) ([]p
 }
 
 // WaitCaughtUp blocks until every projection has applied the whole log as
-// it stands, or until timeout (ErrPositionNotReached).
+// it stands, or until timeout (projections.ErrPositionNotReached).
 func (r *ReadModels) WaitCaughtUp(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -263,7 +253,7 @@ func (r *ReadModels) WaitCaughtUp(ctx context.Context, timeout time.Duration) er
 		}
 		select {
 		case <-ctx.Done():
-			return ErrPositionNotReached
+			return projections.ErrPositionNotReached
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

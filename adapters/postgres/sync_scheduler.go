@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 )
 
@@ -26,23 +27,16 @@ type SyncScheduler struct {
 	conns       *Connections
 	runner      SyncRunner
 	logger      *slog.Logger
-	wake        chan struct{}
+	scheduled   *commands.Wakeup
 	poll        time.Duration
 	concurrency int
 }
 
 // NewSyncScheduler builds a scheduler; Run starts it.
-func NewSyncScheduler(conns *Connections, runner SyncRunner, logger *slog.Logger) *SyncScheduler {
-	return &SyncScheduler{conns: conns, runner: runner, logger: logger.With("worker", "syncs"),
-		wake: make(chan struct{}, 1), poll: 5 * time.Second, concurrency: 4}
-}
-
-// Wake tells the scheduler a run was asked for.
-func (s *SyncScheduler) Wake() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+// scheduled is the connection commands' wakeup, notified when a run is asked for.
+func NewSyncScheduler(conns *Connections, runner SyncRunner, scheduled *commands.Wakeup, logger *slog.Logger) *SyncScheduler {
+	return &SyncScheduler{conns: conns, runner: runner, scheduled: scheduled, logger: logger.With("worker", "syncs"),
+		poll: 5 * time.Second, concurrency: 4}
 }
 
 // Run starts due runs until ctx ends, and waits for those it started.
@@ -54,7 +48,7 @@ func (s *SyncScheduler) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.wake:
+		case <-s.scheduled.C():
 		case <-time.After(s.poll):
 		}
 	}

@@ -9,38 +9,20 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/clientreg/clientreg/domain"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Roles of API tokens.
-const (
-	RoleAdmin  = "admin"
-	RoleEditor = "editor"
-	RoleViewer = "viewer"
-	// RoleApp is the office app's backend: it may ask GET /v1/app-access
-	// and nothing else.
-	RoleApp = "app"
-)
-
 var (
 	ErrTenantNotFound = errors.New("tenant not found")
 	ErrTenantExists   = errors.New("tenant already exists")
-	ErrInvalidToken   = errors.New("invalid or revoked token")
-	ErrInvalidRole    = errors.New("role must be admin, editor, viewer or app")
 )
 
 // tokenPrefix makes a leaked token recognisable to secret scanners.
 const tokenPrefix = "crt_"
-
-// Principal is who a request acts as.
-type Principal struct {
-	TenantID uuid.UUID
-	TokenID  uuid.UUID
-	Role     string
-}
 
 // Tenants manages tenants and their API tokens. Only a SHA-256 of each token
 // is stored; the token itself is shown once, at creation.
@@ -65,7 +47,7 @@ func (t *Tenants) Create(ctx context.Context, name string) (tenantID uuid.UUID, 
 			}
 			return fmt.Errorf("create tenant: %w", err)
 		}
-		token, err = insertToken(ctx, tx, tenantID, RoleAdmin)
+		token, err = insertToken(ctx, tx, tenantID, domain.RoleAdmin)
 		return err
 	})
 	return tenantID, token, err
@@ -101,25 +83,25 @@ func (t *Tenants) Count(ctx context.Context) (int, error) {
 }
 
 // Authenticate resolves a bearer token to its principal.
-func (t *Tenants) Authenticate(ctx context.Context, token string) (Principal, error) {
+func (t *Tenants) Authenticate(ctx context.Context, token string) (domain.Principal, error) {
 	if !strings.HasPrefix(token, tokenPrefix) {
-		return Principal{}, ErrInvalidToken
+		return domain.Principal{}, domain.ErrInvalidToken
 	}
-	var p Principal
+	var p domain.Principal
 	err := t.pool.QueryRow(ctx, `SELECT id, tenant_id, role FROM api_tokens
 		WHERE token_hash = $1 AND revoked_at IS NULL`, hashToken(token)).Scan(&p.TokenID, &p.TenantID, &p.Role)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Principal{}, ErrInvalidToken
+		return domain.Principal{}, domain.ErrInvalidToken
 	}
 	if err != nil {
-		return Principal{}, fmt.Errorf("authenticate: %w", err)
+		return domain.Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
 	return p, nil
 }
 
 func insertToken(ctx context.Context, q querier, tenantID uuid.UUID, role string) (string, error) {
-	if role != RoleAdmin && role != RoleEditor && role != RoleViewer && role != RoleApp {
-		return "", fmt.Errorf("%w: %q", ErrInvalidRole, role)
+	if !domain.ValidRole(role) {
+		return "", fmt.Errorf("%w: %q", domain.ErrInvalidRole, role)
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/adapters/postgres/pgtest"
 	"github.com/clientreg/clientreg/adapters/service"
+	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
 )
 
@@ -67,8 +67,8 @@ func (a *app) tenant(name string) map[string]string {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	tokens := map[string]string{postgres.RoleAdmin: admin}
-	for _, role := range []string{postgres.RoleEditor, postgres.RoleViewer} {
+	tokens := map[string]string{domain.RoleAdmin: admin}
+	for _, role := range []string{domain.RoleEditor, domain.RoleViewer} {
 		if tokens[role], err = a.svc.Tenants.CreateToken(ctx, name, role); err != nil {
 			a.t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func marie(email string) map[string]any {
 func TestClientLifecycleOverHTTP(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
-	tok := a.tenant("acme")[postgres.RoleEditor]
+	tok := a.tenant("acme")[domain.RoleEditor]
 
 	created := a.do("POST", "/v1/clients", tok, marie("Marie.Dupont@example.be")).expect(t, 201)
 	id, pos := created.str("id"), created.str("position")
@@ -209,7 +209,7 @@ func TestClientLifecycleOverHTTP(t *testing.T) {
 func TestIdempotentRetryHasNoSecondEffect(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
-	tok := a.tenant("acme")[postgres.RoleEditor]
+	tok := a.tenant("acme")[domain.RoleEditor]
 	body := marie("once@example.be")
 	first := a.do("POST", "/v1/clients", tok, body, "Idempotency-Key", "k-1").expect(t, 201)
 	again := a.do("POST", "/v1/clients", tok, body, "Idempotency-Key", "k-1").expect(t, 201)
@@ -238,22 +238,22 @@ func TestTenantsAreIsolatedAndRolesEnforced(t *testing.T) {
 	acme := a.tenant("acme")
 	globex := a.tenant("globex")
 
-	created := a.do("POST", "/v1/clients", acme[postgres.RoleEditor], marie("iso@example.be")).expect(t, 201)
+	created := a.do("POST", "/v1/clients", acme[domain.RoleEditor], marie("iso@example.be")).expect(t, 201)
 	id := created.str("id")
-	a.do("GET", "/v1/clients/"+id+"?min_position="+created.str("position"), acme[postgres.RoleViewer], nil).expect(t, 200)
-	a.do("GET", "/v1/clients/"+id, globex[postgres.RoleAdmin], nil).expect(t, 404)
-	a.do("PATCH", "/v1/clients/"+id, globex[postgres.RoleAdmin], map[string]any{"phone": "+3281223344"}, "If-Match", "1").expect(t, 404)
-	a.do("DELETE", "/v1/clients/"+id, globex[postgres.RoleAdmin], nil).expect(t, 404)
-	if n := len(a.do("GET", "/v1/clients?status=all", globex[postgres.RoleAdmin], nil).items()); n != 0 {
+	a.do("GET", "/v1/clients/"+id+"?min_position="+created.str("position"), acme[domain.RoleViewer], nil).expect(t, 200)
+	a.do("GET", "/v1/clients/"+id, globex[domain.RoleAdmin], nil).expect(t, 404)
+	a.do("PATCH", "/v1/clients/"+id, globex[domain.RoleAdmin], map[string]any{"phone": "+3281223344"}, "If-Match", "1").expect(t, 404)
+	a.do("DELETE", "/v1/clients/"+id, globex[domain.RoleAdmin], nil).expect(t, 404)
+	if n := len(a.do("GET", "/v1/clients?status=all", globex[domain.RoleAdmin], nil).items()); n != 0 {
 		t.Fatalf("other tenant sees %d clients", n)
 	}
 	// The same email is free in another tenant.
-	a.do("POST", "/v1/clients", globex[postgres.RoleEditor], marie("iso@example.be")).expect(t, 201)
+	a.do("POST", "/v1/clients", globex[domain.RoleEditor], marie("iso@example.be")).expect(t, 201)
 
-	if r := a.do("POST", "/v1/clients", acme[postgres.RoleViewer], marie("v@example.be")).expect(t, 403); r.errorCode() != "forbidden" {
+	if r := a.do("POST", "/v1/clients", acme[domain.RoleViewer], marie("v@example.be")).expect(t, 403); r.errorCode() != "forbidden" {
 		t.Fatalf("viewer write: %s", r.raw)
 	}
-	a.do("POST", "/v1/custom-fields", acme[postgres.RoleEditor], map[string]any{"name": "segment", "type": "text"}).expect(t, 403)
+	a.do("POST", "/v1/custom-fields", acme[domain.RoleEditor], map[string]any{"name": "segment", "type": "text"}).expect(t, 403)
 	a.do("GET", "/v1/clients", "", nil).expect(t, 401)
 	if r := a.do("GET", "/v1/clients", "crt_not-a-token", nil).expect(t, 401); r.header.Get("WWW-Authenticate") == "" {
 		t.Fatal("401 without WWW-Authenticate")
@@ -264,9 +264,9 @@ func TestValidationErrorsNameTheField(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
 	tokens := a.tenant("acme")
-	tok := tokens[postgres.RoleEditor]
-	a.do("POST", "/v1/custom-fields", tokens[postgres.RoleAdmin], map[string]any{"name": "employees", "type": "number"}).expect(t, 201)
-	a.do("POST", "/v1/custom-fields", tokens[postgres.RoleAdmin], map[string]any{"name": "segment", "type": "choice", "options": []string{"A", "B"}}).expect(t, 201)
+	tok := tokens[domain.RoleEditor]
+	a.do("POST", "/v1/custom-fields", tokens[domain.RoleAdmin], map[string]any{"name": "employees", "type": "number"}).expect(t, 201)
+	a.do("POST", "/v1/custom-fields", tokens[domain.RoleAdmin], map[string]any{"name": "segment", "type": "choice", "options": []string{"A", "B"}}).expect(t, 201)
 
 	long := strings.Repeat("é", 256)
 	cases := []struct {
@@ -330,7 +330,7 @@ func TestValidationErrorsNameTheField(t *testing.T) {
 func TestContactPersonsListsAndPaging(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
-	tok := a.tenant("acme")[postgres.RoleEditor]
+	tok := a.tenant("acme")[domain.RoleEditor]
 
 	var ids []string
 	for i, last := range []string{"Peeters", "Janssens", "Maes", "Jacobs", "Mertens"} {
@@ -403,7 +403,7 @@ func TestContactPersonsListsAndPaging(t *testing.T) {
 func TestReadyzShowsProjectionPositions(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
-	tok := a.tenant("acme")[postgres.RoleEditor]
+	tok := a.tenant("acme")[domain.RoleEditor]
 	created := a.do("POST", "/v1/clients", tok, marie("ready@example.be")).expect(t, 201)
 	a.do("GET", "/v1/clients?min_position="+created.str("position"), tok, nil).expect(t, 200)
 	r := a.do("GET", "/readyz", "", nil).expect(t, 200)

@@ -3,14 +3,14 @@ package service_test
 import (
 	"testing"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/domain"
 )
 
 func TestAppRegistration(t *testing.T) {
 	t.Parallel()
 	a, _ := startSyncApp(t, nil)
 	toks := a.tenant("office")
-	editor, viewer := toks[postgres.RoleEditor], toks[postgres.RoleViewer]
+	editor, viewer := toks[domain.RoleEditor], toks[domain.RoleViewer]
 	invited := a.do("POST", "/v1/clients", editor, map[string]any{"first_name": "Lea", "last_name": "Maes", "email": "lea@example.be"}).expect(t, 201).str("id")
 	uninvited := a.do("POST", "/v1/clients", editor, map[string]any{"first_name": "Tom", "last_name": "Maes", "email": "tom@example.be"}).expect(t, 201).str("id")
 	status := func(id string) string {

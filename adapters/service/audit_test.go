@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
 )
 
@@ -32,7 +33,7 @@ func TestClientTimelineAndPastStates(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
 	tokens := a.tenant("cabinet")
-	admin, editor := tokens[postgres.RoleAdmin], tokens[postgres.RoleEditor]
+	admin, editor := tokens[domain.RoleAdmin], tokens[domain.RoleEditor]
 
 	list := a.do("POST", "/v1/lists", editor, map[string]any{"name": "Newsletter"}).expect(t, 201)
 	id := a.do("POST", "/v1/clients", editor, marie("marie@example.be")).expect(t, 201).str("id")
@@ -47,7 +48,7 @@ func TestClientTimelineAndPastStates(t *testing.T) {
 	}
 	a.do("DELETE", "/v1/clients/"+id, editor, map[string]any{"reason": "left the firm"}).expect(t, 200)
 
-	history := a.do("GET", "/v1/clients/"+id+"/history", tokens[postgres.RoleViewer], nil).expect(t, 200)
+	history := a.do("GET", "/v1/clients/"+id+"/history", tokens[domain.RoleViewer], nil).expect(t, 200)
 	entries := history.items()
 	events := make([]string, len(entries))
 	for i, e := range entries {
@@ -122,8 +123,8 @@ func TestClientTimelineAndPastStates(t *testing.T) {
 func TestEventFeedPagesAndStreams(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
-	tok := a.tenant("feed")[postgres.RoleEditor]
-	other := a.tenant("other")[postgres.RoleEditor]
+	tok := a.tenant("feed")[domain.RoleEditor]
+	other := a.tenant("other")[domain.RoleEditor]
 	a.do("POST", "/v1/clients", other, marie("someone@else.be")).expect(t, 201)
 	var ids []string
 	for _, email := range []string{"a@example.be", "b@example.be", "c@example.be"} {
@@ -200,7 +201,7 @@ func TestErasureLeavesNoReadablePersonalData(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
 	tokens := a.tenant("cabinet")
-	admin, editor := tokens[postgres.RoleAdmin], tokens[postgres.RoleEditor]
+	admin, editor := tokens[domain.RoleAdmin], tokens[domain.RoleEditor]
 	const (
 		email = "zq.4471@example.be"
 		name  = "Quaglia"
@@ -334,7 +335,7 @@ func TestStatsCountClientsImportsAndLag(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
 	tokens := a.tenant("stats")
-	admin, editor := tokens[postgres.RoleAdmin], tokens[postgres.RoleEditor]
+	admin, editor := tokens[domain.RoleAdmin], tokens[domain.RoleEditor]
 	list := a.do("POST", "/v1/lists", editor, map[string]any{"name": "Newsletter"}).expect(t, 201).str("id")
 	manual := a.do("POST", "/v1/clients", editor, marie("manual@example.be")).expect(t, 201).str("id")
 	gone := a.do("POST", "/v1/clients", editor, map[string]any{"first_name": "Jan", "last_name": "Peeters",
@@ -346,7 +347,7 @@ func TestStatsCountClientsImportsAndLag(t *testing.T) {
 	a.execute(admin, imp.str("id"), map[string]any{"mode": "create_only", "lists": []any{map[string]any{"id": list}}})
 	undone := a.do("POST", "/v1/imports/"+imp.str("id")+"/undo", admin, nil).expect(t, 200)
 
-	st := a.do("GET", "/v1/stats?min_position="+undone.str("position"), tokens[postgres.RoleViewer], nil).expect(t, 200)
+	st := a.do("GET", "/v1/stats?min_position="+undone.str("position"), tokens[domain.RoleViewer], nil).expect(t, 200)
 	want := map[string]string{
 		"clients.total": "5", "clients.by_status.active": "1", "clients.by_status.deleted": "4",
 		"clients.by_source.manual": "1", "clients.by_source.import": "", "clients.by_language.fr": "1", "clients.by_language.nl": "",
@@ -391,7 +392,7 @@ func TestReplayRebuildsWhileServing(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
 	tokens := a.tenant("replay")
-	admin, editor := tokens[postgres.RoleAdmin], tokens[postgres.RoleEditor]
+	admin, editor := tokens[domain.RoleAdmin], tokens[domain.RoleEditor]
 	list := a.do("POST", "/v1/lists", editor, map[string]any{"name": "Newsletter"}).expect(t, 201).str("id")
 	file := "Courriel;Nom;Langue\r\n"
 	for i := range 300 {

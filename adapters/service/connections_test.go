@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/clientreg/clientreg/adapters/adminpulse"
-	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/adapters/postgres/pgtest"
 	"github.com/clientreg/clientreg/adapters/service"
+	"github.com/clientreg/clientreg/domain"
 )
 
 // sleeps records the back-offs a run took instead of waiting them out.
@@ -167,7 +167,7 @@ func TestAdminPulseSync(t *testing.T) {
 	ap := newFakeAdminPulse(t)
 	a, sl := startSyncApp(t, ap)
 	toks := a.tenant("office")
-	admin := toks[postgres.RoleAdmin]
+	admin := toks[domain.RoleAdmin]
 
 	// Clients already in the registry: one typed with the email of
 	// relation 2, one with the enterprise number of relation 3 (another
@@ -190,7 +190,7 @@ func TestAdminPulseSync(t *testing.T) {
 	ap.mu.Unlock()
 
 	// Only admins connect.
-	a.do("POST", "/v1/connections", toks[postgres.RoleEditor], map[string]any{"provider": "adminpulse"}).expect(t, 403)
+	a.do("POST", "/v1/connections", toks[domain.RoleEditor], map[string]any{"provider": "adminpulse"}).expect(t, 403)
 	id := connectAdminPulse(t, a, ap, admin)
 	run := a.waitRun(admin, id, "")
 	if run["status"] != "completed" {

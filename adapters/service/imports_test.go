@@ -15,7 +15,6 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 )
@@ -104,7 +103,7 @@ func TestImportAnalyzeExecuteUndoOverHTTP(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
 	tokens := a.tenant("cabinet")
-	admin, editor, viewer := tokens[postgres.RoleAdmin], tokens[postgres.RoleEditor], tokens[postgres.RoleViewer]
+	admin, editor, viewer := tokens[domain.RoleAdmin], tokens[domain.RoleEditor], tokens[domain.RoleViewer]
 	file := windows1252(t, frenchFile)
 
 	a.upload(viewer, "clients.csv", file).expect(t, http.StatusForbidden)
@@ -216,7 +215,7 @@ func TestImportAnalyzeExecuteUndoOverHTTP(t *testing.T) {
 func TestImportUpdateModeAndUndoRestoresFields(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
-	admin := a.tenant("office")[postgres.RoleAdmin]
+	admin := a.tenant("office")[domain.RoleAdmin]
 	first := a.do("POST", "/v1/clients", admin, marie("marie@example.be")).expect(t, 201)
 	id := first.str("id")
 
@@ -256,7 +255,7 @@ func TestImportUpdateModeAndUndoRestoresFields(t *testing.T) {
 func TestImportContactsLayout(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
-	admin := a.tenant("crm")[postgres.RoleAdmin]
+	admin := a.tenant("crm")[domain.RoleAdmin]
 	file := "Société;E-mail;Type;Contact prénom;Contact nom;Contact e-mail\n" +
 		"Acme;info@acme.be;company;Ann;Smet;ann@acme.be\n" +
 		";info@acme.be;;Bert;Claes;bert@acme.be\n" +
@@ -285,7 +284,7 @@ func TestImportContactsLayout(t *testing.T) {
 func TestImportRefusesHostileFiles(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
-	admin := a.tenant("hostile")[postgres.RoleAdmin]
+	admin := a.tenant("hostile")[domain.RoleAdmin]
 	xlsx := func(rows ...[]any) []byte {
 		f := excelize.NewFile()
 		for i, r := range rows {
@@ -355,7 +354,7 @@ func TestImportRefusesHostileFiles(t *testing.T) {
 func TestTemplateRoundTrip(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
-	admin := a.tenant("templates")[postgres.RoleAdmin]
+	admin := a.tenant("templates")[domain.RoleAdmin]
 	defined := a.do("POST", "/v1/custom-fields", admin, map[string]any{"name": "tier", "type": "choice", "options": []string{"gold", "silver"}}).expect(t, 201)
 	pos := defined.str("position")
 	for _, lang := range []string{"en", "fr", "nl", "cs"} {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/domain"
 )
 
 // An ERP's clients are deleted at the ERP: by hand they are refused until an
@@ -16,7 +16,7 @@ func TestERPClientIsDeletedAtTheERPUnlessDetached(t *testing.T) {
 	t.Parallel()
 	a, _ := startSyncApp(t, nil)
 	toks := a.tenant("office")
-	admin, editor := toks[postgres.RoleAdmin], toks[postgres.RoleEditor]
+	admin, editor := toks[domain.RoleAdmin], toks[domain.RoleEditor]
 	res := a.do("POST", "/v1/connections", admin, map[string]any{"provider": "erp"}).expect(t, 201)
 	conn, secret := res.str("id"), res.str("secret")
 	jos := map[string]any{"first_name": "Jos", "last_name": "Wouters", "email": "jos@example.be", "phone": "+32 3 111 22 33"}
@@ -66,8 +66,8 @@ func TestAppAccess(t *testing.T) {
 	t.Parallel()
 	a, _ := startSyncApp(t, nil)
 	toks := a.tenant("office")
-	editor, viewer := toks[postgres.RoleEditor], toks[postgres.RoleViewer]
-	appToken, err := a.svc.Tenants.CreateToken(context.Background(), "office", postgres.RoleApp)
+	editor, viewer := toks[domain.RoleEditor], toks[domain.RoleViewer]
+	appToken, err := a.svc.Tenants.CreateToken(context.Background(), "office", domain.RoleApp)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/domain"
 )
 
 // A Belgian Excel "CSV UTF-8": BOM, ";", quoted cells holding line breaks
@@ -20,7 +20,7 @@ func TestMultiLineCellsAndNotesOverHTTP(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
 	tokens := a.tenant("kantoor")
-	admin := tokens[postgres.RoleAdmin]
+	admin := tokens[domain.RoleAdmin]
 
 	an := a.upload(admin, "klanten.csv", []byte(excelDutchCSV), "lang", "nl").expect(t, http.StatusCreated)
 	if an.str("summary", "valid") != "3" || an.str("summary", "invalid") != "0" || an.str("summary", "warnings") != "2" {

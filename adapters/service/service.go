@@ -106,7 +106,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.Commands = commands.NewHandlers(s.Store)
 	s.Imports = postgres.NewImports(pool, s.Store, cfg.Logger)
 	s.ImportCmds = commands.NewImportHandlers(s.Store, s.Imports, spreadsheet.Opener{})
-	s.ImportWorker = postgres.NewImportWorker(s.Imports, s.ImportCmds.Run, cfg.Logger)
+	s.ImportWorker = postgres.NewImportWorker(s.Imports, s.ImportCmds.Run, s.ImportCmds.Queued, cfg.Logger)
 	for _, p := range projections.All() {
 		s.projectors = append(s.projectors, postgres.NewProjector(pool, keys, p, cfg.Projector, cfg.Logger))
 	}
@@ -116,7 +116,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.Audit = postgres.NewAudit(pool, s.Store)
 	s.Verifier = postgres.NewVerifier(pool, s.Store)
 	s.Rebuilder = postgres.NewRebuilder(pool, keys, cfg.Logger)
-	imports := apihttp.ImportDeps{Commands: s.ImportCmds, Store: s.Imports, Files: spreadsheet.Opener{}, Wake: s.ImportWorker.Wake}
+	imports := apihttp.ImportDeps{Commands: s.ImportCmds, Store: s.Imports, Files: spreadsheet.Opener{}}
 	s.API = apihttp.NewServer(s.Commands, imports, s.Reads, s.Audit, s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
 	s.wireConnections(cfg)
 	return s, nil

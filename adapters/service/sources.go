@@ -79,9 +79,8 @@ func (s *Service) wireConnections(cfg Config) {
 		deps.OAuth = adminpulse.NewFlow(cfg.Sources.AdminPulse, cfg.Sources.HTTPClient)
 	}
 	s.ConnectionCmds = commands.NewConnectionHandlers(deps)
-	s.SyncScheduler = postgres.NewSyncScheduler(s.Connections, s.ConnectionCmds.Run, cfg.Logger)
-	s.API.SetConnections(apihttp.ConnectionDeps{Commands: s.ConnectionCmds, Store: s.Store, Repo: s.Connections,
-		Wake: s.SyncScheduler.Wake})
+	s.SyncScheduler = postgres.NewSyncScheduler(s.Connections, s.ConnectionCmds.Run, s.ConnectionCmds.Scheduled, cfg.Logger)
+	s.API.SetConnections(apihttp.ConnectionDeps{Commands: s.ConnectionCmds, Store: s.Store, Repo: s.Connections})
 	apps := postgres.NewAppRegistrations(s.Pool, s.Store)
 	s.API.SetApp(apihttp.AppDeps{Commands: commands.NewAppHandlers(s.Store, apps), Repo: apps,
 		Access: commands.NewAppAccessQuery(s.Store, apps)})

@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/adapters/service"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
@@ -30,7 +29,7 @@ func TestAdminISConsultSync(t *testing.T) {
 	t.Parallel()
 	sy := newFakeSyneton(t, "key-123")
 	a, sl := startSyncApp(t, nil)
-	admin := a.tenant("office")[postgres.RoleAdmin]
+	admin := a.tenant("office")[domain.RoleAdmin]
 
 	// A wrong key or URL is a clear 422 at connect time.
 	res := a.do("POST", "/v1/connections", admin, map[string]any{"provider": "admin-is-consult", "base_url": sy.URL, "api_key": "wrong"}).expect(t, 422)
@@ -149,7 +148,7 @@ func (a *app) push(method, connID, extID, secret, ts string, body any) response 
 func TestERPPush(t *testing.T) {
 	t.Parallel()
 	a, _ := startSyncApp(t, nil)
-	admin := a.tenant("office")[postgres.RoleAdmin]
+	admin := a.tenant("office")[domain.RoleAdmin]
 	existing := a.do("POST", "/v1/clients", admin, map[string]any{"first_name": "Els", "last_name": "Claes", "email": "els@example.be"}).
 		expect(t, 201).str("id")
 
@@ -232,7 +231,7 @@ func TestOneRunAtATimeAcrossInstances(t *testing.T) {
 		sy.customers[fmt.Sprint(i)] = customer(fmt.Sprintf("Lambert%d", i), fmt.Sprintf("l%d@example.be", i))
 	}
 	a, _ := startSyncApp(t, nil)
-	admin := a.tenant("office")[postgres.RoleAdmin]
+	admin := a.tenant("office")[domain.RoleAdmin]
 	id := uuid.MustParse(a.do("POST", "/v1/connections", admin, map[string]any{"provider": "admin-is-consult", "base_url": sy.URL, "api_key": "key-1"}).
 		expect(t, 201).str("id"))
 	first := a.waitRun(admin, id.String(), "")

@@ -234,7 +234,6 @@ func (b *importBench) execute(ctx context.Context, id uuid.UUID) error {
 	if _, err := b.svc.ImportCmds.Execute.Handle(ctx, commands.ExecuteImport{Origin: b.origin, ImportID: id}); err != nil {
 		return err
 	}
-	b.svc.ImportWorker.Wake()
 	for {
 		imp := domain.NewImport(id)
 		if err := b.svc.Store.Load(ctx, b.tenant, imp); err != nil {

@@ -80,7 +80,7 @@ func auditCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return out.history(entries)
 	case "events":
-		f := postgres.EventFilter{Actor: *actor, Limit: 500}
+		f := projections.EventFilter{Actor: *actor, Limit: 500}
 		if *types != "" {
 			f.Types = strings.Split(*types, ",")
 		}
@@ -126,7 +126,7 @@ func (p auditPrinter) history(entries []projections.HistoryEntry) error {
 	return tw.Flush()
 }
 
-func (p auditPrinter) events(ctx context.Context, audit *postgres.Audit, tenantID uuid.UUID, f postgres.EventFilter) error {
+func (p auditPrinter) events(ctx context.Context, audit *postgres.Audit, tenantID uuid.UUID, f projections.EventFilter) error {
 	enc := json.NewEncoder(p.w)
 	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
 	if !p.json {

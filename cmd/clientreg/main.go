@@ -20,6 +20,7 @@ import (
 
 	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/adapters/service"
+	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/migrations"
 )
 
@@ -290,7 +291,7 @@ func tokenCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	tenant := fs.String("tenant", "", "tenant name")
-	role := fs.String("role", postgres.RoleViewer, "admin, editor, viewer or app")
+	role := fs.String("role", domain.RoleViewer, "admin, editor, viewer or app")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/adapters/postgres/pgtest"
+	"github.com/clientreg/clientreg/domain"
 )
 
 func lastLine(out string) string {
@@ -39,7 +40,7 @@ func TestTenantAndTokenCommandsPrintAWorkingTokenLast(t *testing.T) {
 	}
 	defer pool.Close()
 	tenants := postgres.NewTenants(pool)
-	for token, role := range map[string]string{admin: postgres.RoleAdmin, viewer: postgres.RoleViewer} {
+	for token, role := range map[string]string{admin: domain.RoleAdmin, viewer: domain.RoleViewer} {
 		p, err := tenants.Authenticate(ctx, token)
 		if err != nil || p.Role != role {
 			t.Errorf("token %q: %+v, %v; want role %s", token, p, err, role)
