@@ -1,6 +1,6 @@
 // Package spreadsheet reads and writes the files users exchange with the
 // client registry: the import template, exports, and the files users upload
-// for a bulk import (CSV, TXT, XLSX and legacy XLS).
+// for a bulk import (CSV, TXT, XLSX, legacy XLS and ODS).
 //
 // The reader (Open / File.Next) streams one non-empty row at a time and turns
 // every whole-file problem into a *FileError with a stable Code, so the import
@@ -50,6 +50,7 @@ const (
 	FormatTXT  Format = "txt"
 	FormatXLSX Format = "xlsx"
 	FormatXLS  Format = "xls"
+	FormatODS  Format = "ods"
 )
 
 // Options overrides detection; zero values mean "detect".
@@ -77,8 +78,8 @@ type Detected struct {
 	BOM        bool     `json:"bom,omitempty"`
 	Delimiter  string   `json:"delimiter,omitempty"`   // csv/txt only
 	LineEnding string   `json:"line_ending,omitempty"` // "crlf" | "lf" | "cr", csv/txt only
-	Sheet      string   `json:"sheet,omitempty"`       // xlsx/xls only
-	Sheets     []string `json:"sheets,omitempty"`      // all sheet names, xlsx/xls only
+	Sheet      string   `json:"sheet,omitempty"`       // workbooks only
+	Sheets     []string `json:"sheets,omitempty"`      // all sheet names, workbooks only
 }
 
 // Row is one non-empty row. Number is the row number the user sees in the
@@ -197,8 +198,8 @@ func Open(r io.ReaderAt, size int64, name string, opts Options) (f *File, err er
 		return nil, err
 	}
 	switch format {
-	case FormatXLSX:
-		return openXLSX(r, size, opts)
+	case FormatXLSX, FormatODS:
+		return openZip(r, size, opts)
 	case FormatXLS:
 		return openOLE(r, size, opts)
 	default:
@@ -288,11 +289,11 @@ var (
 // extension. Content wins over the name because users rename files.
 func chooseFormat(r io.ReaderAt, size int64, name string, forced Format) (Format, error) {
 	switch forced {
-	case FormatCSV, FormatTXT, FormatXLSX, FormatXLS:
+	case FormatCSV, FormatTXT, FormatXLSX, FormatXLS, FormatODS:
 		return forced, nil
 	case "":
 	default:
-		return "", fileErr(CodeInvalidOption, fmt.Sprintf("unknown format %q (use csv, txt, xlsx or xls)", string(forced)))
+		return "", fileErr(CodeInvalidOption, fmt.Sprintf("unknown format %q (use csv, txt, xlsx, xls or ods)", string(forced)))
 	}
 	head, err := readHead(r, size, 512)
 	if err != nil {
@@ -300,7 +301,7 @@ func chooseFormat(r io.ReaderAt, size int64, name string, forced Format) (Format
 	}
 	switch {
 	case bytes.HasPrefix(head, magicZip), bytes.HasPrefix(head, magicZipEmpty):
-		return FormatXLSX, nil
+		return FormatXLSX, nil // or ODS: openZip tells them apart by their parts
 	case bytes.HasPrefix(head, magicOLE2):
 		return FormatXLS, nil
 	case bytes.HasPrefix(head, magicPDF):
@@ -314,7 +315,7 @@ func chooseFormat(r io.ReaderAt, size int64, name string, forced Format) (Format
 		return FormatTXT, nil
 	case ".csv", "":
 		return FormatCSV, nil
-	case ".xlsx", ".xlsm", ".xltx", ".xltm", ".xls":
+	case ".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".ods", ".ots":
 		// Named like a workbook but neither zip nor OLE2: often a CSV
 		// renamed by hand, which reads fine as text.
 		if looksBinary(head) {
@@ -323,7 +324,7 @@ func chooseFormat(r io.ReaderAt, size int64, name string, forced Format) (Format
 		return FormatCSV, nil
 	default:
 		if looksBinary(head) {
-			return "", fileErr(CodeUnsupportedFormat, fmt.Sprintf("files of type %q cannot be imported (use xlsx, xls, csv or txt)", ext))
+			return "", fileErr(CodeUnsupportedFormat, fmt.Sprintf("files of type %q cannot be imported (use xlsx, xls, ods, csv or txt)", ext))
 		}
 		return FormatCSV, nil
 	}

@@ -604,7 +604,7 @@ func TestXLSXDamaged(t *testing.T) {
 		{"bad shared string index", badIndex, Options{}, CodeCorruptWorkbook, -1},
 		{"bad cell reference", badRef, Options{}, CodeCorruptWorkbook, -1},
 		{"zip that is not a workbook", notWorkbook.Bytes(), Options{}, CodeUnsupportedFormat, 0},
-		{"ods", ods.Bytes(), Options{}, CodeUnsupportedFormat, 0},
+		{"ods without sheets", ods.Bytes(), Options{}, CodeCorruptWorkbook, 0},
 		{"password protected", protected, Options{}, CodePasswordProtected, 0},
 		{"password protected forced xlsx", protected, Options{Format: FormatXLSX}, CodePasswordProtected, 0},
 	}
@@ -804,6 +804,9 @@ func TestNeverPanics(t *testing.T) {
 		"x.xls":  readFixture(t, "read_clients.xls"),
 		"x.xlsx": xlsxBytes(t, clientsWorkbook(t)),
 		"x.csv":  []byte("a;\"b\"\nc;d\r\n\"e\nf\";g\n"),
+		"x.ods": handmadeODS(t, `<style:style style:name="ta1" style:family="table"><style:table-properties table:display="false"/></style:style>`,
+			`<table:table table:name="Clients"><table:table-row table:number-rows-repeated="2">`+odsCell("float", ` office:value="1000"`, "1000")+
+				odsCell("string", ` table:number-columns-spanned="2" table:number-rows-spanned="2"`, "m")+`<table:covered-table-cell/></table:table-row></table:table>`, nil),
 	}
 	r := rand.New(rand.NewPCG(7, 11))
 	for name, seed := range seeds {

@@ -40,7 +40,9 @@ func corrupt(detail string, err error) *FileError {
 	return &FileError{Code: CodeCorruptWorkbook, Detail: detail, Err: err}
 }
 
-func openXLSX(r io.ReaderAt, size int64, opts Options) (*File, error) {
+// openZip reads a zip workbook: XLSX, or ODS when its parts say so
+// (whichever of the two the format option named: users rename files).
+func openZip(r io.ReaderAt, size int64, opts Options) (*File, error) {
 	if head, err := readHead(r, size, len(magicOLE2)); err == nil && bytes.Equal(head, magicOLE2) {
 		return openOLE(r, size, opts) // Format forced to xlsx, but it is an OLE2 file (e.g. encrypted xlsx)
 	}
@@ -52,6 +54,11 @@ func openXLSX(r io.ReaderAt, size int64, opts Options) (*File, error) {
 		return nil, err
 	}
 	pkg := newZipPackage(zr)
+	if ods, err := pkg.isODS(); err != nil {
+		return nil, err
+	} else if ods {
+		return openODS(pkg, opts)
+	}
 	wb, err := pkg.readWorkbook()
 	if err != nil {
 		return nil, err
@@ -230,8 +237,6 @@ func (p *zipPackage) workbookPath() (string, error) {
 
 func (p *zipPackage) notAWorkbook() error {
 	switch {
-	case p.has("mimetype") || p.has("content.xml"):
-		return fileErr(CodeUnsupportedFormat, "the file is an OpenDocument file (.ods, LibreOffice); save it as .xlsx or .csv")
 	case p.has("word/document.xml"):
 		return fileErr(CodeUnsupportedFormat, "the file is a Word document, not a spreadsheet")
 	case p.has("ppt/presentation.xml"):
@@ -634,6 +639,12 @@ type mergeRange struct {
 	cellRange
 	value string // the top-left value, once the top row was read
 	seen  bool
+}
+
+// add takes a range found while reading, at its top row: ranges must come
+// in the order of their first rows.
+func (m *mergeFill) add(rg cellRange) {
+	m.waiting = append(m.waiting, &mergeRange{cellRange: rg})
 }
 
 func newMergeFill(ranges []cellRange) *mergeFill {

@@ -39,7 +39,7 @@ func importCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	layout := fs.String("layout", "clients", "clients (one row per client) or contacts (one row per contact person)")
 	source := fs.String("source", "", "system the external_id column refers to")
 	var opts commands.FileOptions
-	fs.StringVar(&opts.Format, "format", "", "csv, txt, xlsx or xls (default: detected)")
+	fs.StringVar(&opts.Format, "format", "", "csv, txt, xlsx, xls or ods (default: detected)")
 	fs.StringVar(&opts.Encoding, "encoding", "", "text encoding (default: detected)")
 	fs.StringVar(&opts.Delimiter, "delimiter", "", "column delimiter (default: detected)")
 	fs.StringVar(&opts.Sheet, "sheet", "", "sheet to read (default: Clients, else the first non-empty)")
