@@ -47,6 +47,10 @@ func (h AnalyzeImportHandler) Handle(ctx context.Context, cmd AnalyzeImport) (An
 	if err != nil {
 		return Analysis{}, err
 	}
+	if err := domain.CheckImportRequest(cmd.Mapping, map[string]string{"format": cmd.Options.Format,
+		"encoding": cmd.Options.Encoding, "delimiter": cmd.Options.Delimiter, "sheet": cmd.Options.Sheet}); err != nil {
+		return Analysis{}, err
+	}
 	id := uuid.New()
 	a, err := h.analyze(ctx, id, cmd, mode)
 	var refused *domain.RefusedError

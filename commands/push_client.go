@@ -116,6 +116,9 @@ func (h PushClientHandler) Authenticate(ctx context.Context, req PushRequest) (u
 
 // Handle applies one pushed record, like one record of a pulled page.
 func (h PushClientHandler) Handle(ctx context.Context, tenantID uuid.UUID, cmd PushClient) (PushResult, error) {
+	if err := domain.CheckPushedText(cmd.Record.Details); err != nil {
+		return PushResult{}, err
+	}
 	// Each push is a sync run of one record: its events carry the run id.
 	runID := uuid.New()
 	origin := domain.Origin{TenantID: tenantID, Actor: "push:" + cmd.ConnectionID.String(),

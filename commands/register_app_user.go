@@ -56,6 +56,9 @@ func (h RegisterAppUserHandler) Handle(ctx context.Context, cmd RegisterAppUser)
 	if err != nil {
 		return AppRegistrationResult{}, err
 	}
+	if cmd.Device, err = domain.AppDevice(cmd.Device); err != nil {
+		return AppRegistrationResult{}, err
+	}
 	key := domain.EmailLookupKey(domain.EmailKey(email))
 	found, err := h.repo.MatchClients(ctx, cmd.Origin.TenantID, []domain.UniqueKey{key})
 	if err != nil {

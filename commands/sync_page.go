@@ -102,8 +102,13 @@ func (p *pageSync) items(records []domain.SourceRecord) []*syncItem {
 	var items []*syncItem
 	byID := map[string]*syncItem{}
 	for _, r := range records {
-		r.ExternalID = strings.TrimSpace(r.ExternalID)
-		if r.ExternalID == "" {
+		id, err := domain.SourceExternalID(r.ExternalID)
+		if err != nil {
+			// The id is not repeated: it is what cannot be stored.
+			p.issue("", "the source sent a record whose id is not valid text or too long")
+			continue
+		}
+		if r.ExternalID = id; id == "" {
 			p.issue("", "the source sent a record without an id")
 			continue
 		}

@@ -83,9 +83,9 @@ func (c *Client) RegisterAppUser(registrationID uuid.UUID, email, device string)
 	if c.deleted {
 		return ErrClientDeleted
 	}
-	device = strings.TrimSpace(device)
-	if err := checkText("device", device); err != nil {
-		return ValidationErrors{*err}
+	device, err := AppDevice(device)
+	if err != nil {
+		return err
 	}
 	switch c.AccessStatus() {
 	case AccessRegistered, AccessPendingValidation, AccessValidated:
@@ -110,6 +110,16 @@ func (c *Client) ValidateAccess() error {
 		return nil
 	}
 	return ErrNoAppRegistration
+}
+
+// AppDevice checks the device an app user registered from (a name the app
+// sends, like "iPhone de Marie").
+func AppDevice(raw string) (string, error) {
+	v := strings.TrimSpace(raw)
+	if err := checkText("device", v); err != nil {
+		return "", ValidationErrors{*err}
+	}
+	return v, nil
 }
 
 // AppEmail checks the email an app user registered with.

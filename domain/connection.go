@@ -67,6 +67,9 @@ func SourceName(provider string) string { return provider }
 // CheckBaseURL validates the base URL of a self-hosted source.
 func CheckBaseURL(raw string) (string, error) {
 	raw = strings.TrimRight(strings.TrimSpace(raw), "/")
+	if err := CheckText("base_url", raw, MaxURLLength); err != nil {
+		return "", err
+	}
 	u, err := url.Parse(raw)
 	if raw == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return "", ValidationErrors{{Field: "base_url", Code: "invalid_url",
@@ -253,7 +256,7 @@ func (c *Connection) CompleteSync(runID uuid.UUID, counts SyncCounts, issues []S
 
 // FailSync closes the open run with the reason, in words an office reads.
 func (c *Connection) FailSync(runID uuid.UUID, reason string, counts SyncCounts, issues []SyncIssue) {
-	c.record(SyncFailed{RunID: runID, Reason: reason, Counts: counts, Issues: issues})
+	c.record(SyncFailed{RunID: runID, Reason: CleanText(reason, 1000), Counts: counts, Issues: issues})
 }
 
 // CheckActive tells whether the connection may sync or take pushes.

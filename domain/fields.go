@@ -2,10 +2,10 @@ package domain
 
 import (
 	"net/mail"
-	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Field names a client detail. Details travel as flat field -> value maps so
@@ -99,26 +99,19 @@ func normalizeField(f Field, raw string) (string, *FieldError) {
 	return v, nil
 }
 
-// checkText applies the rules every text obeys: valid UTF-8, no control
-// characters (PostgreSQL cannot even store NUL), at most MaxTextLength.
-func checkText(field, v string) *FieldError {
-	if !utf8.ValidString(v) {
-		return &FieldError{field, "invalid_text", "contains bytes that are not valid text (UTF-8)"}
-	}
-	n := 0 // characters, counted in the same pass
-	for _, r := range v {
-		if unicode.IsControl(r) && !(r == '\n' && IsMultiLine(field)) {
-			return &FieldError{field, "invalid_text", "contains control characters"}
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
 		}
-		n++
 	}
-	if limit := MaxLength(field); n > limit {
-		return &FieldError{field, "too_long", "is " + strconv.Itoa(n) + " characters long; at most " + strconv.Itoa(limit) + " are allowed"}
-	}
-	return nil
+	return true
 }
 
+// normalizeEmail checks an address and returns it in NFC. A domain in
+// Unicode must have an ASCII (IDNA) form, which is how it is compared.
 func normalizeEmail(field, v string) (string, *FieldError) {
+	v = norm.NFC.String(v)
 	invalid := func() *FieldError {
 		return &FieldError{field, "invalid_email", "\"" + v + "\" is not a valid email address"}
 	}
@@ -132,6 +125,11 @@ func normalizeEmail(field, v string) (string, *FieldError) {
 	domainPart := v[at+1:]
 	if at < 1 || !strings.Contains(domainPart, ".") || strings.HasSuffix(domainPart, ".") {
 		return "", invalid()
+	}
+	if !isASCII(domainPart) {
+		if _, err := idna.Lookup.ToASCII(domainPart); err != nil {
+			return "", invalid()
+		}
 	}
 	return v, nil
 }
@@ -164,9 +162,24 @@ func isDotAtom(s string) bool {
 	return true
 }
 
-// EmailKey is the form under which emails are compared: trimmed, lower case.
+// EmailKey is the form under which emails are compared: trimmed, lower
+// case, in Unicode's composed form (NFC: "é" typed as e and an accent is
+// "é"), the domain in its ASCII (IDNA) form, so that josé@bücher.be and
+// josé@xn--bcher-kva.be are one address.
 func EmailKey(email string) string {
-	return strings.ToLower(strings.TrimSpace(email))
+	v := strings.ToLower(strings.TrimSpace(email))
+	if isASCII(v) {
+		return v
+	}
+	v = norm.NFC.String(v)
+	at := strings.LastIndexByte(v, '@')
+	if at < 0 {
+		return v
+	}
+	if ascii, err := idna.Lookup.ToASCII(v[at+1:]); err == nil {
+		v = v[:at+1] + strings.ToLower(ascii)
+	}
+	return v
 }
 
 func normalizePhone(field, v string) (string, *FieldError) {

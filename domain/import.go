@@ -283,10 +283,7 @@ func (i *Import) Fail(reason string) error {
 	if i.status != ImportStatusRunning {
 		return ErrImportNotExecuted
 	}
-	if len(reason) > 1000 {
-		reason = reason[:1000]
-	}
-	i.record(ImportFailed{Reason: reason})
+	i.record(ImportFailed{Reason: CleanText(reason, 1000)})
 	return nil
 }
 

@@ -72,6 +72,29 @@ type MappingOptions struct {
 	Source string
 }
 
+// CheckImportRequest checks the texts of an import request before its file
+// is read: the source its external ids belong to, the explicit mapping and
+// the other options (by name).
+func CheckImportRequest(opts MappingOptions, options map[string]string) error {
+	var errs ValidationErrors
+	if opts.Source != "" && !sourceName.MatchString(opts.Source) {
+		errs.add("source", "invalid_source", "source must be a short lower-case name (a-z, 0-9, - and _), like exact or odoo")
+	}
+	for k, v := range opts.Explicit {
+		if fe := textProblem("mapping", k, MaxParamLength, false); fe != nil {
+			errs = append(errs, *fe)
+		} else if fe := textProblem("mapping", v, MaxParamLength, false); fe != nil {
+			errs = append(errs, *fe)
+		}
+	}
+	for name, v := range options {
+		if fe := textProblem(name, v, MaxParamLength, false); fe != nil {
+			errs = append(errs, *fe)
+		}
+	}
+	return errs.orNil()
+}
+
 // MapColumns decides what each column holds from the first row of the file.
 // Without a recognisable header, a first row whose first cell is an email
 // and second a language code is data, read by position. Unrecognised
@@ -107,6 +130,15 @@ func MapColumns(first []string, opts MappingOptions, custom *CustomFieldSet) (Im
 		return m, issues, nil
 	}
 
+	for i, h := range first {
+		// A header is kept in the analysis event: one the log cannot hold
+		// refuses the file. Line breaks are the header rules' business.
+		if !storable(h) || strings.ContainsFunc(h, isBidiControl) || utf8.RuneCountInString(h) > MaxParamLength {
+			return ImportMapping{}, nil, &RefusedError{Code: "invalid_header",
+				Detail: "the header of column " + ColumnLetter(i) + " holds control characters, invalid text or is too long",
+				Params: map[string]string{"column": ColumnLetter(i)}}
+		}
+	}
 	m.headers = slices.Clone(first)
 	m.columns = make([]*Column, len(first))
 	var issues []ImportIssue
@@ -395,6 +427,7 @@ func contactSuffix(n int) string {
 }
 
 func (m ImportMapping) issue(number, col int, field, raw string, fe *FieldError) ImportIssue {
+	raw = CleanText(raw, len(raw)) // shown back, so never what cannot be stored
 	value := raw
 	params := map[string]string{"value": raw}
 	if n := utf8.RuneCountInString(raw); n > maxIssueValue {

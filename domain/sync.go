@@ -19,6 +19,31 @@ type SourceRecord struct {
 	Deleted bool
 }
 
+// SourceExternalID checks the id a source gives one of its records.
+func SourceExternalID(raw string) (string, error) {
+	v := strings.TrimSpace(raw)
+	if err := checkText("external_id", v); err != nil {
+		return "", ValidationErrors{*err}
+	}
+	return v, nil
+}
+
+// CheckPushedText refuses what an ERP pushes when a text breaks the text
+// rule (control characters, invalid bytes, too long): unlike a value of
+// the wrong form, which SourceDetails leaves out, such a text is a fault of
+// the sender, which can send it again.
+func CheckPushedText(raw map[Field]string) error {
+	var errs ValidationErrors
+	for _, f := range ClientFields {
+		if v, ok := raw[f]; ok {
+			if fe := checkText(string(f), strings.TrimSpace(v)); fe != nil {
+				errs = append(errs, *fe)
+			}
+		}
+	}
+	return errs.orNil()
+}
+
 // SourceDetails validates what a source says about a client. A value the
 // registry cannot take (a phone with letters, an unknown language) is left
 // out and named, the rest is kept: a source is not a file the office can

@@ -77,10 +77,13 @@ func toAPIError(err error) *apiError {
 		dup  *domain.DuplicateError
 		src  *commands.SourceError
 		own  *domain.ManagedBySourceError
+		text *domain.TextError
 	)
 	switch {
 	case errors.As(err, &api):
 		return api
+	case errors.As(err, &text):
+		return &apiError{http.StatusBadRequest, "invalid_parameter", text.Error(), domain.ValidationErrors{text.FieldError}}
 	case errors.As(err, &verr):
 		return &apiError{http.StatusUnprocessableEntity, "validation_failed", verr.Error(), verr}
 	case errors.As(err, &conf):

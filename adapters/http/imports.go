@@ -201,7 +201,17 @@ func readUpload(r *http.Request, maxBytes int64) (*upload, error) {
 			u.close()
 			return nil, newError(http.StatusBadRequest, "invalid_upload", "the multipart body is malformed")
 		}
-		u.fields[part.FormName()] = strings.TrimSpace(string(value))
+		name, v := part.FormName(), strings.TrimSpace(string(value))
+		if name == "mapping" {
+			err = checkJSONText(value)
+		} else {
+			err = domain.CheckText(name, v, domain.MaxParamLength)
+		}
+		if err != nil {
+			u.close()
+			return nil, err
+		}
+		u.fields[name] = v
 	}
 	if u.tmp == nil {
 		return nil, newError(http.StatusBadRequest, "invalid_upload", "the upload has no field named file")

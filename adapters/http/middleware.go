@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -190,4 +193,97 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			s.logger.ErrorContext(ctx, "idempotency bookkeeping failed", "error", err)
 		}
 	})
+}
+
+// textHeaders are the headers whose text reaches the database or the log.
+var textHeaders = []string{"X-Correlation-ID", "Idempotency-Key", "Last-Event-ID"}
+
+// checkParams refuses (400, naming it) a query parameter or a header that
+// breaks the text rule: a NUL in ?q= must not reach PostgreSQL.
+func checkParams(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for name, values := range r.URL.Query() {
+			if err := domain.CheckParam(name, name); err != nil {
+				writeError(w, r, err)
+				return
+			}
+			for _, v := range values {
+				if err := domain.CheckParam(name, v); err != nil {
+					writeError(w, r, err)
+					return
+				}
+			}
+		}
+		for _, h := range textHeaders {
+			if err := domain.CheckParam(h, r.Header.Get(h)); err != nil {
+				writeError(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkJSONText refuses a JSON text that is not valid UTF-8 or escapes
+// half of a surrogate pair (\ud800 alone): the decoder would turn either
+// into U+FFFD without a word, and the user's text would be stored changed.
+func checkJSONText(body []byte) error {
+	if !utf8.Valid(body) {
+		at := 0
+		for at < len(body) {
+			r, size := utf8.DecodeRune(body[at:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			at += size
+		}
+		return newError(http.StatusBadRequest, "invalid_json", fmt.Sprintf("the body is not valid UTF-8 (byte %d)", at))
+	}
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		i++
+		if i >= len(body) || body[i] != 'u' {
+			continue
+		}
+		r, ok := hex4(body[i+1:])
+		if !ok {
+			continue // the decoder says what is wrong
+		}
+		i += 4
+		switch {
+		case utf16.IsSurrogate(r) && r < 0xDC00:
+			if low, ok := hex4(body[min(i+3, len(body)):]); ok && i+2 < len(body) &&
+				body[i+1] == '\\' && body[i+2] == 'u' && low >= 0xDC00 && low <= 0xDFFF {
+				i += 6
+				continue
+			}
+			fallthrough
+		case utf16.IsSurrogate(r):
+			return newError(http.StatusBadRequest, "invalid_json",
+				fmt.Sprintf(`the body holds half of a UTF-16 surrogate pair (\u%04x at byte %d): it is not a character`, r, i-5))
+		}
+	}
+	return nil
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }

@@ -101,7 +101,7 @@ func (s *Server) StopStreams() { s.stopOnce.Do(func() { close(s.streamsDone) }) 
 // Handler returns the routed API.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.requestLog)
+	r.Use(s.requestLog, checkParams)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/v1/openapi.json", serveOpenAPI)
@@ -247,6 +247,9 @@ func decodeJSON(r *http.Request, into any, optional bool) error {
 			return nil
 		}
 		return newError(http.StatusBadRequest, "invalid_json", "the request needs a JSON body")
+	}
+	if err := checkJSONText(body); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -54,7 +54,12 @@ func (s *Server) pushClient(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	cmd := commands.PushClient{ConnectionID: connID, Record: domain.SourceRecord{ExternalID: externalID(r)}}
+	extID := externalID(r)
+	if err := domain.CheckParam("external_id", extID); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	cmd := commands.PushClient{ConnectionID: connID, Record: domain.SourceRecord{ExternalID: extID}}
 	if r.Method == http.MethodDelete {
 		var body pushDeleteBody
 		if err := decodeJSON(r, &body, true); err != nil {

@@ -704,6 +704,19 @@ var messages = map[string]sentences{
 			"Die Datei hat zu viele Spalten: Entfernen Sie die Spalten, die Sie nicht brauchen."},
 		"cs": {"Soubor má více než {limit} sloupců: odstraňte sloupce, které nepotřebujete.", "Soubor má příliš mnoho sloupců: odstraňte sloupce, které nepotřebujete."},
 	},
+	// The header itself is not quoted: it holds what cannot be shown.
+	"invalid_header": {
+		"en": {"The header of column {column} holds control characters or invalid text, or is too long: retype it.",
+			"A header holds control characters or invalid text, or is too long: retype it."},
+		"fr": {"L'en-tête de la colonne {column} contient des caractères de contrôle ou du texte invalide, ou est trop long : retapez-le.",
+			"Un en-tête contient des caractères de contrôle ou du texte invalide, ou est trop long : retapez-le."},
+		"nl": {"De koptekst van kolom {column} bevat stuurtekens of ongeldige tekst, of is te lang: typ hem opnieuw.",
+			"Een koptekst bevat stuurtekens of ongeldige tekst, of is te lang: typ hem opnieuw."},
+		"de": {"Die Überschrift der Spalte {column} enthält Steuerzeichen oder ungültigen Text oder ist zu lang: Geben Sie sie neu ein.",
+			"Eine Überschrift enthält Steuerzeichen oder ungültigen Text oder ist zu lang: Geben Sie sie neu ein."},
+		"cs": {"Záhlaví sloupce {column} obsahuje řídicí znaky nebo neplatný text, nebo je příliš dlouhé: napište ho znovu.",
+			"Záhlaví obsahuje řídicí znaky nebo neplatný text, nebo je příliš dlouhé: napište ho znovu."},
+	},
 	"empty_file": {
 		"en": {"The file is empty."}, "fr": {"Le fichier est vide."}, "nl": {"Het bestand is leeg."},
 		"de": {"Die Datei ist leer."}, "cs": {"Soubor je prázdný."},

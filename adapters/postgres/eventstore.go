@@ -200,7 +200,15 @@ func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Or
 	if len(pending) == 0 {
 		return 0, nil
 	}
-	splits, err := inParallel(len(pending), func(i int) (splitPayload, error) { return splitEvent(pending[i].event) })
+	if err := domain.CheckOriginText(origin); err != nil {
+		return 0, err
+	}
+	splits, err := inParallel(len(pending), func(i int) (splitPayload, error) {
+		if err := domain.CheckEventText(pending[i].event); err != nil { // a door missed a text the log cannot hold
+			return splitPayload{}, err
+		}
+		return splitEvent(pending[i].event)
+	})
 	if err != nil {
 		return 0, err
 	}
