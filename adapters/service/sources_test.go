@@ -21,8 +21,16 @@ import (
 )
 
 func customer(name, email string) map[string]any {
-	return map[string]any{"Name": name, "Firstname": "An", "Email": email, "Language": "F",
-		"Addresses": []map[string]any{{"Street1": "Rue Haute", "HouseNr": "12", "ZipCode": "5000", "City": "Namur", "CountryCode": "BE"}}}
+	return map[string]any{"Name": name, "Firstname": "An", "Email": email, "Language": "F", "IsCompany": false,
+		"CommercialName": "", "VATNr": "", "Phone": "", "Mobile": "0470 00 00 00"}
+}
+
+// address is a head office as /customeraddresses gives it: Street1 holds
+// the number, StreetName does not.
+func address(street, nr, zip, city string) map[string]any {
+	return map[string]any{"RegisteredOffice": true, "InvoiceAddress": false, "PostalAddress": false, "ExploitationAddress": false,
+		"Street1": street + " " + nr, "StreetName": street, "HouseNr": nr, "HouseBox": "", "Street2": "",
+		"ZipCode": zip, "City": city, "CountryCode": "BE", "CountryId": 21}
 }
 
 func TestAdminISConsultSync(t *testing.T) {
@@ -41,15 +49,37 @@ func TestAdminISConsultSync(t *testing.T) {
 		t.Fatalf("wrong URL: %s", res.raw)
 	}
 
+	// Customers 1-4 with a head office (1 also with an invoice address
+	// listed first), 5 without any, 6 a company without any: the page of 5
+	// and 6 finds no address (404 "Nothing found").
 	for i := 1; i <= 5; i++ {
-		sy.customers[fmt.Sprint(i)] = customer(fmt.Sprintf("Dubois%d", i), fmt.Sprintf("an%d@example.be", i))
-		sy.customers[fmt.Sprint(i)]["Id"] = i
+		var addrs []map[string]any
+		if i == 1 {
+			inv := address("Quai", "9", "4000", "Liège")
+			inv["RegisteredOffice"], inv["InvoiceAddress"] = false, true
+			addrs = append(addrs, inv)
+		}
+		if i < 5 {
+			addrs = append(addrs, address("Rue Haute", "12", "5000", "Namur"))
+		}
+		sy.put(i, customer(fmt.Sprintf("Dubois%d", i), fmt.Sprintf("an%d@example.be", i)), addrs...)
 	}
-	sy.customers["6"] = map[string]any{"Id": 6, "Name": "Garage Dubois", "IsCompany": true, "CommercialName": "GD",
-		"VATNr": "BE 0123.456.749", "Email": "garage@example.be", "Phone": "081 22 33 44"}
+	sy.put(6, map[string]any{"Name": "Garage Dubois SRL", "IsCompany": true, "CommercialName": "Garage Dubois",
+		"VATNr": "BE 0123.456.749", "Email": "garage@example.be", "Phone": "081 22 33 44", "Language": "F"})
+	// The office's log before the connection: never read again.
+	sy.history(2, 2500)
+	historyHead := sy.head()
 	sy.mu.Lock()
-	sy.throttle = 1  // the first call after login is throttled
-	sy.tokenUses = 3 // and tokens expire after three calls: mid-run
+	sy.throttle = 1 // the first call after login is throttled
+	sy.tokenUses = 6
+	// A customer changes while the listing runs: the feed after the
+	// listing brings it.
+	sy.onListPage = func(page int) {
+		if page == 2 {
+			sy.customers[1]["Email"] = "an1.new@example.be"
+			sy.record(1, 1, "CUSTOMER", "UPDATE")
+		}
+	}
 	sy.mu.Unlock()
 
 	id := a.do("POST", "/v1/connections", admin, map[string]any{"provider": "admin-is-consult", "base_url": sy.URL + "/", "api_key": "key-123"}).
@@ -62,42 +92,70 @@ func TestAdminISConsultSync(t *testing.T) {
 		t.Fatalf("first run %v", first)
 	}
 	sy.mu.Lock()
-	logins, throttled := sy.logins, sy.throttled
+	logins, throttled, feedFrom := sy.logins, sy.throttled, sy.feedFrom
+	sy.onListPage = nil
 	sy.mu.Unlock()
-	if throttled != 1 || logins < 3 || !sl.atLeast(time.Second) {
+	// Token renewed mid-run; the throttled call waited a minute.
+	if throttled != 1 || logins < 3 || !sl.atLeast(time.Minute) {
 		t.Fatalf("throttled %d, logins %d, sleeps %v", throttled, logins, sl.all)
 	}
+	for _, from := range feedFrom {
+		if from <= historyHead {
+			t.Fatalf("the feed was read from LogId %d, before the connection (head %d): %v", from, historyHead, feedFrom)
+		}
+	}
 	garage := a.findByEmail(admin, "garage@example.be")
-	if len(garage) != 1 || garage[0]["kind"] != "company" || garage[0]["vat_number"] != "0123456749" || garage[0]["display_name"] != "GD" {
+	if len(garage) != 1 || garage[0]["kind"] != "company" || garage[0]["company_name"] != "Garage Dubois SRL" ||
+		garage[0]["vat_number"] != "0123456749" || garage[0]["display_name"] != "Garage Dubois" {
 		t.Fatalf("company mapping: %v", garage)
 	}
-	an := a.findByEmail(admin, "an1@example.be")
-	if len(an) != 1 || an[0]["language"] != "fr" || an[0]["last_name"] != "Dubois1" ||
-		an[0]["address"].(map[string]any)["city"] != "Namur" || an[0]["address"].(map[string]any)["house_number"] != "12" {
-		t.Fatalf("person mapping: %v", an)
+	an := a.findByEmail(admin, "an1.new@example.be")
+	if len(an) != 1 || an[0]["language"] != "fr" || an[0]["last_name"] != "Dubois1" || an[0]["phone"] == nil {
+		t.Fatalf("person mapping, or the change made during the listing: %v", an)
+	}
+	if addr := an[0]["address"].(map[string]any); addr["city"] != "Namur" || addr["street"] != "Rue Haute" || addr["house_number"] != "12" {
+		t.Fatalf("head office: %v", addr)
 	}
 
-	// The change feed: an update, a deletion, an insertion; the cursor
-	// keeps what was applied.
-	c2 := customer("Dubois2", "an2@example.be")
-	c2["Phone"] = "+32 81 00 00 00"
-	sy.change("2", "UPDATE", c2)
-	sy.change("3", "DELETE", nil)
-	sy.change("7", "INSERT", customer("Martin", "martin@example.be"))
+	// The feed: an email change, a deactivation, an address row deleted
+	// (its customer stays), a customer deleted, a new one, and an entry
+	// naming no customer.
+	sy.update(2, map[string]any{"Email": "an2.new@example.be"})
+	sy.update(4, map[string]any{"IsActive": false, "DisabledDate": "2026-03-01T00:00:00"})
+	sy.deleteAddresses(1)
+	sy.deleteCustomer(3)
+	sy.put(7, customer("Martin", "martin@example.be"), address("Kerkstraat", "1", "9000", "Gent"))
+	sy.history(0, 0)
 	a.do("POST", "/v1/connections/"+id+"/sync", admin, nil).expect(t, 202)
 	second := a.waitRun(admin, id, first["id"].(string))
-	if c := counts(second); second["status"] != "completed" || c["created"] != 1 || c["updated"] != 1 || c["removed"] != 1 {
+	if c := counts(second); second["status"] != "completed" || c["created"] != 1 || c["updated"] != 1 || c["removed"] != 2 || c["errors"] != 0 {
 		t.Fatalf("change feed run %v", second)
 	}
-	if got := a.findByEmail(admin, "an3@example.be"); len(got) != 1 || fmt.Sprint(got[0]["removed_at_source"]) != "[admin-is-consult]" {
-		t.Fatalf("deleted at source: %v", got)
+	if got := a.findByEmail(admin, "an2.new@example.be"); len(got) != 1 || got[0]["last_name"] != "Dubois2" {
+		t.Fatalf("email change: %v", got)
+	}
+	for _, email := range []string{"an3@example.be", "an4@example.be"} {
+		if got := a.findByEmail(admin, email); len(got) != 1 || got[0]["status"] != "active" || fmt.Sprint(got[0]["removed_at_source"]) != "[admin-is-consult]" {
+			t.Fatalf("%s deleted or deactivated at source: %v", email, got)
+		}
+	}
+	if got := a.findByEmail(admin, "an1.new@example.be"); len(got) != 1 || fmt.Sprint(got[0]["removed_at_source"]) != "[]" {
+		t.Fatalf("an address row deleted flagged its customer: %v", got)
 	}
 
-	// Nothing new: no client events.
+	// Active again: flagged back.
+	sy.update(4, map[string]any{"IsActive": true})
 	a.do("POST", "/v1/connections/"+id+"/sync", admin, nil).expect(t, 202)
 	third := a.waitRun(admin, id, second["id"].(string))
-	if n := a.clientEvents(third["id"].(string)); third["status"] != "completed" || n != 0 {
-		t.Fatalf("idle run %v appended %d client events", third, n)
+	if got := a.findByEmail(admin, "an4@example.be"); counts(third)["updated"] != 1 || len(got) != 1 || fmt.Sprint(got[0]["removed_at_source"]) != "[]" {
+		t.Fatalf("reactivated: %v %v", third, got)
+	}
+
+	// Nothing new (the feed answers 204): no client events.
+	a.do("POST", "/v1/connections/"+id+"/sync", admin, nil).expect(t, 202)
+	fourth := a.waitRun(admin, id, third["id"].(string))
+	if n := a.clientEvents(fourth["id"].(string)); fourth["status"] != "completed" || n != 0 {
+		t.Fatalf("idle run %v appended %d client events", fourth, n)
 	}
 
 	// One run at a time, across instances: while a run holds the lock,
@@ -228,7 +286,7 @@ func TestOneRunAtATimeAcrossInstances(t *testing.T) {
 	t.Parallel()
 	sy := newFakeSyneton(t, "key-1")
 	for i := 1; i <= 4; i++ {
-		sy.customers[fmt.Sprint(i)] = customer(fmt.Sprintf("Lambert%d", i), fmt.Sprintf("l%d@example.be", i))
+		sy.put(i, customer(fmt.Sprintf("Lambert%d", i), fmt.Sprintf("l%d@example.be", i)))
 	}
 	a, _ := startSyncApp(t, nil)
 	admin := a.tenant("office")[domain.RoleAdmin]
@@ -257,7 +315,7 @@ func TestOneRunAtATimeAcrossInstances(t *testing.T) {
 	if err := other.Connections.ScheduleNow(ctx, tenant, id); err != nil {
 		t.Fatal(err)
 	}
-	sy.change("5", "INSERT", customer("Lambert5", "l5@example.be"))
+	sy.put(5, customer("Lambert5", "l5@example.be"))
 	errs := make(chan error, 2)
 	for _, svc := range []*service.Service{a.svc, other} {
 		go func() { errs <- svc.ConnectionCmds.Run.RunDue(ctx, tenant, id) }()
