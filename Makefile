@@ -1,6 +1,9 @@
 # clientreg: one-command set-up. `make run` finds or starts PostgreSQL
 # (scripts/postgres.sh), creates the clientreg database, bootstraps the first
-# tenant and serves on :8080. `make test` runs every test against a real server.
+# tenant with its first console admin (email and one-time password printed)
+# and serves the API and the console on :8080. `make test` runs every test
+# against a real server and, for the console, a headless Chromium
+# (scripts/chromium.sh installs it when missing).
 SHELL := /bin/bash
 GO ?= go
 ADDR ?= :8080
@@ -42,6 +45,8 @@ test:
 	fi; \
 	export TEST_DATABASE_URL; \
 	echo "TEST_DATABASE_URL=$$TEST_DATABASE_URL" >&2; \
+	CHROMIUM_PATH=$$(scripts/chromium.sh | tail -n 1); \
+	export CHROMIUM_PATH; \
 	$(GO) test -race -count=1 -timeout 9m ./...
 
 bench:

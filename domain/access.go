@@ -24,11 +24,20 @@ var (
 	ErrInvalidRole  = errors.New("role must be admin, editor, viewer or app")
 )
 
-// Principal is who a request acts as.
+// Principal is who a request acts as: an API token or a console user.
 type Principal struct {
 	TenantID uuid.UUID
-	TokenID  uuid.UUID
+	TokenID  uuid.UUID // an API token's
+	UserID   uuid.UUID // a console user's
 	Role     string
+}
+
+// Actor is how the principal's events name who did it.
+func (p Principal) Actor() string {
+	if p.UserID != uuid.Nil {
+		return "user:" + p.UserID.String()
+	}
+	return "token:" + p.TokenID.String()
 }
 
 // Can reports whether the principal holds at least the given role.

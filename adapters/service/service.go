@@ -20,6 +20,7 @@ import (
 	natsfwd "github.com/clientreg/clientreg/adapters/nats"
 	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/adapters/spreadsheet"
+	"github.com/clientreg/clientreg/adapters/web"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/migrations"
 	"github.com/clientreg/clientreg/projections"
@@ -52,6 +53,9 @@ type Service struct {
 	Verifier     *postgres.Verifier
 	Rebuilder    *postgres.Rebuilder
 	API          *apihttp.Server
+	// Users are the console's people; Console its pages.
+	Users   *postgres.Users
+	Console *web.Console
 	// Forwarder sends the log to NATS; nil without Config.NATSURL.
 	Forwarder  *natsfwd.Forwarder
 	projectors []*postgres.Projector
@@ -119,6 +123,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	imports := apihttp.ImportDeps{Commands: s.ImportCmds, Store: s.Imports, Files: spreadsheet.Opener{}}
 	s.API = apihttp.NewServer(s.Commands, imports, s.Reads, s.Audit, s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
 	s.wireConnections(cfg)
+	s.Users = postgres.NewUsers(pool)
+	s.Console, err = web.New(web.Deps{Commands: s.Commands, Reads: s.Reads, Audit: s.Audit, Users: s.Users, Logger: cfg.Logger})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -203,7 +213,7 @@ func (s *Service) runForwarder(ctx context.Context) {
 // graceful: in-flight requests finish, then the projectors stop after their
 // batch.
 func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s.API.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	// Event streams never end on their own; graceful shutdown ends them.
 	srv.RegisterOnShutdown(s.API.StopStreams)
 	projCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
@@ -231,6 +241,18 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// Handler serves the API under /v1 (with /healthz and /readyz) and the
+// console everywhere else.
+func (s *Service) Handler() http.Handler {
+	api, console := s.API.Handler(), s.Console.Handler()
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", api)
+	mux.Handle("/healthz", api)
+	mux.Handle("/readyz", api)
+	mux.Handle("/", console)
+	return mux
 }
 
 // Close releases the pool.

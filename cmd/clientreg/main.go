@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -27,12 +28,14 @@ import (
 const usage = `usage: clientreg <command> [flags]
 
 commands:
-  serve [--addr :8080]                      run the API and the projectors
+  serve [--addr :8080]                      run the API, the console and the projectors
   migrate                                   apply database migrations
   createdb                                  create the database DATABASE_URL names, if missing
   bootstrap --token-file PATH [--tenant N]  migrate; create a first tenant if there is none
   tenant create NAME                        create a tenant; prints its admin token last
   token create --tenant NAME --role ROLE    create a token (admin, editor, viewer, app)
+  user create --tenant NAME --email EMAIL --role ROLE
+                                            add a console user (admin, editor, viewer); prints a one-time password
   import FILE --tenant NAME [--dry-run] [--mode create_only|create_and_update]
          [--list NAME]... [--lang fr] [--layout clients|contacts]
          [--format F] [--encoding E] [--delimiter D] [--sheet S]
@@ -90,6 +93,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return tenantCommand(ctx, rest, stdout)
 	case "token":
 		return tokenCommand(ctx, rest, stdout)
+	case "user":
+		return userCommand(ctx, rest, stdout)
 	case "import":
 		return importCommand(ctx, rest, stdout)
 	case "audit":
@@ -172,6 +177,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	slog.Info("serving", "addr", ln.Addr().String())
+	fmt.Fprintf(os.Stdout, "Console: %s\n", consoleURL(ln.Addr()))
 	return svc.Serve(ctx, ln)
 }
 
@@ -231,11 +237,13 @@ func createDatabase(ctx context.Context, stdout io.Writer) error {
 }
 
 // bootstrap prepares a fresh installation: migrations, then a first tenant
-// whose admin token is printed and kept in the token file.
+// whose admin token is printed and kept in the token file, and its first
+// console admin with a one-time password.
 func bootstrap(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
 	tokenFile := fs.String("token-file", ".data/admin-token", "where the first admin token is kept")
 	tenantName := fs.String("tenant", "default", "name of the first tenant")
+	adminEmail := fs.String("admin-email", "admin@example.com", "email of the first console admin")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -254,9 +262,17 @@ func bootstrap(ctx context.Context, args []string, stdout io.Writer) error {
 			} else {
 				fmt.Fprintln(stdout, "A tenant exists already; create a token with: clientreg token create --tenant NAME --role admin")
 			}
-			return nil
+			tenantID, err := tenants.ID(ctx, *tenantName)
+			if errors.Is(err, postgres.ErrTenantNotFound) {
+				fmt.Fprintln(stdout, "Add console users with: clientreg user create --tenant NAME --email EMAIL --role admin")
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			return firstAdmin(ctx, postgres.NewUsers(pool), tenantID, *adminEmail, stdout)
 		}
-		_, token, err := tenants.Create(ctx, *tenantName)
+		tenantID, token, err := tenants.Create(ctx, *tenantName)
 		if err != nil {
 			return err
 		}
@@ -264,8 +280,34 @@ func bootstrap(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("keep the token in %s: %w", *tokenFile, err)
 		}
 		fmt.Fprintf(stdout, "Created tenant %q. Its admin token (also in %s):\n%s\n", *tenantName, *tokenFile, token)
-		return nil
+		return firstAdmin(ctx, postgres.NewUsers(pool), tenantID, *adminEmail, stdout)
 	})
+}
+
+// firstAdmin makes sure the tenant has a console admin who can sign in. A
+// one-time password is shown only once and stored hashed, so until the
+// admin has chosen their own, each bootstrap issues a fresh one.
+func firstAdmin(ctx context.Context, users *postgres.Users, tenantID uuid.UUID, email string, stdout io.Writer) error {
+	admin, found, err := users.FirstAdmin(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	var password string
+	switch {
+	case !found:
+		if admin, password, err = users.Create(ctx, tenantID, email, domain.RoleAdmin); err != nil {
+			return fmt.Errorf("create the first console admin: %w", err)
+		}
+	case admin.MustSetPassword:
+		if password, err = users.ResetPassword(ctx, tenantID, admin.ID); err != nil {
+			return err
+		}
+	default:
+		fmt.Fprintf(stdout, "Console: sign in as %s\n", admin.Email)
+		return nil
+	}
+	fmt.Fprintf(stdout, "Console admin: %s\nOne-time password: %s\n(you choose your own at first sign-in)\n", admin.Email, password)
+	return nil
 }
 
 func tenantCommand(ctx context.Context, args []string, stdout io.Writer) error {
@@ -304,6 +346,50 @@ func tokenCommand(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s token for tenant %s:\n%s\n", *role, *tenant, token)
+		return nil
+	})
+}
+
+// consoleURL is where a browser on this machine finds the console.
+func consoleURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+func userCommand(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) < 1 || args[0] != "create" {
+		return errors.New("usage: clientreg user create --tenant NAME --email EMAIL --role admin|editor|viewer")
+	}
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	tenant := fs.String("tenant", "", "tenant name")
+	email := fs.String("email", "", "the person's email address; they sign in with it")
+	role := fs.String("role", domain.RoleViewer, "admin, editor or viewer")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *tenant == "" || *email == "" {
+		return errors.New("--tenant and --email are required")
+	}
+	return withPool(ctx, func(pool *pgxpool.Pool) error {
+		if err := migrations.Apply(ctx, pool); err != nil {
+			return err
+		}
+		tenantID, err := postgres.NewTenants(pool).ID(ctx, *tenant)
+		if err != nil {
+			return err
+		}
+		u, password, err := postgres.NewUsers(pool).Create(ctx, tenantID, *email, *role)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s user %s added to tenant %s. One-time password (they choose their own at first sign-in):\n%s\n",
+			u.Role, u.Email, *tenant, password)
 		return nil
 	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -64,9 +65,10 @@ func TestBootstrapCreatesTheFirstTenantOnce(t *testing.T) {
 	if err := run(ctx, []string{"bootstrap", "--token-file", tokenFile}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(lastLine(out.String()), "crt_") {
+	if !strings.Contains(out.String(), "\ncrt_") {
 		t.Fatalf("bootstrap output %q", out.String())
 	}
+	firstPassword := valueAfter(t, out.String(), "One-time password: ")
 	out.Reset()
 	if err := run(ctx, []string{"bootstrap", "--token-file", tokenFile}, &out); err != nil {
 		t.Fatal(err)
@@ -74,4 +76,65 @@ func TestBootstrapCreatesTheFirstTenantOnce(t *testing.T) {
 	if !strings.Contains(out.String(), tokenFile) {
 		t.Fatalf("second bootstrap should say where the token is: %q", out.String())
 	}
+	// The first password was shown once and is stored hashed: until the
+	// admin chooses their own, bootstrap issues a new one and the old one
+	// stops working.
+	secondPassword := valueAfter(t, out.String(), "One-time password: ")
+	users := postgres.NewUsers(openPool(t))
+	if _, err := users.SignIn(ctx, "admin@example.com", firstPassword); err == nil {
+		t.Error("the first one-time password still works after a second bootstrap")
+	}
+	u, err := users.SignIn(ctx, "Admin@Example.com", secondPassword)
+	if err != nil || u.Role != domain.RoleAdmin || !u.MustSetPassword {
+		t.Fatalf("sign in with the printed password: %+v, %v", u, err)
+	}
+}
+
+func TestUserCreatePrintsAOneTimePasswordThatSignsIn(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("DATABASE_URL", pgtest.NewDatabaseURL(t))
+	var out bytes.Buffer
+	if err := run(ctx, []string{"tenant", "create", "acme"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"user", "create", "--tenant", "acme", "--email", "Coach@Acme.be", "--role", "editor"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	users := postgres.NewUsers(openPool(t))
+	u, err := users.SignIn(ctx, "coach@acme.be", lastLine(out.String()))
+	if err != nil || u.Role != domain.RoleEditor || u.Email != "coach@acme.be" {
+		t.Fatalf("sign in: %+v, %v (output %q)", u, err, out.String())
+	}
+	for _, args := range [][]string{
+		{"user", "create", "--tenant", "acme", "--email", "coach@acme.be", "--role", "viewer"}, // taken
+		{"user", "create", "--tenant", "acme", "--email", "nobody", "--role", "viewer"},        // not an email
+		{"user", "create", "--tenant", "acme", "--email", "x@acme.be", "--role", "app"},        // machines use tokens
+		{"user", "create", "--tenant", "nobody", "--email", "y@acme.be", "--role", "viewer"},
+	} {
+		if err := run(ctx, args, &out); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+}
+
+func valueAfter(t *testing.T, out, prefix string) string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			return v
+		}
+	}
+	t.Fatalf("no %q in %q", prefix, out)
+	return ""
+}
+
+func openPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), os.Getenv("DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }

@@ -1,0 +1,84 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/clientreg/clientreg/projections"
+)
+
+func (c *Console) clientRoutes(r chi.Router) {
+	r.Get("/clients", c.clientsPage)
+}
+
+// clientsData is the clients page: the filters as chosen, their choices and
+// one page of results.
+type clientsData struct {
+	Q, Status, List, Source string
+	Lists                   []projections.ListView
+	Page                    projections.ClientPage
+	Cursor                  string
+	NextURL, FirstURL       string
+}
+
+func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request) {
+	c.awaitOwnWrite(r)
+	u, _ := userFrom(r.Context())
+	q := r.URL.Query()
+	d := clientsData{Q: q.Get("q"), Status: q.Get("status"), List: q.Get("list"), Source: q.Get("source"), Cursor: q.Get("cursor")}
+	f := projections.ClientFilter{Query: d.Q, Status: d.Status, Source: d.Source, Cursor: d.Cursor, Limit: 50}
+	if d.Status != "" && d.Status != "deleted" && d.Status != "all" {
+		d.Status, f.Status = "", ""
+	}
+	if id, err := uuid.Parse(d.List); err == nil {
+		f.ListID = &id
+	} else {
+		d.List = ""
+	}
+	page, err := c.Reads.SearchClients(r.Context(), u.TenantID, f)
+	if err != nil {
+		c.orFail(w, r, err)
+		return
+	}
+	d.Page = page
+	if d.Lists, err = c.Reads.Lists(r.Context(), u.TenantID); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	keep := url.Values{}
+	for k, v := range map[string]string{"q": d.Q, "status": d.Status, "list": d.List, "source": d.Source} {
+		if v != "" {
+			keep.Set(k, v)
+		}
+	}
+	d.FirstURL = "/clients"
+	if len(keep) > 0 {
+		d.FirstURL += "?" + keep.Encode()
+	}
+	if page.NextCursor != "" {
+		keep.Set("cursor", page.NextCursor)
+		d.NextURL = "/clients?" + keep.Encode()
+	}
+	c.render(w, r, http.StatusOK, "clients", c.newPage(r, "clients", "clients.title", d))
+}
+
+// clientName is how a client is named in lists and titles.
+func clientName(v projections.ClientView) string {
+	if v.DisplayName != "" {
+		return v.DisplayName
+	}
+	if v.Kind == "company" && v.CompanyName != "" {
+		return v.CompanyName
+	}
+	if n := strings.TrimSpace(v.FirstName + " " + v.LastName); n != "" {
+		return n
+	}
+	if v.CompanyName != "" {
+		return v.CompanyName
+	}
+	return v.Email
+}
