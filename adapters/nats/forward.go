@@ -1,6 +1,6 @@
 // Package nats forwards the registry's events to NATS JetStream, through
 // Watermill's forwarder: the log is read by its own consumer group
-// (postgres.FeedSubscriber), each event is wrapped in the forwarder's
+// (eventlog.FeedSubscriber), each event is wrapped in the forwarder's
 // envelope with its destination subject, and the forwarder publishes it to
 // JetStream. An event's offset commits only after JetStream acknowledged it.
 package nats
@@ -19,10 +19,9 @@ import (
 	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/clientreg/clientreg/adapters/postgres"
 )
 
 // Defaults of Config.
@@ -53,7 +52,7 @@ type Config struct {
 	// (default 3).
 	MaxFailures int
 	// BatchSize and PollInterval tune the log's subscriber (see
-	// postgres.FeedSubscriberConfig); RetryInterval is the wait before an
+	// eventlog.FeedSubscriberConfig); RetryInterval is the wait before an
 	// event whose publish failed is tried again (default 1 s).
 	BatchSize     int
 	PollInterval  time.Duration
@@ -81,14 +80,14 @@ func (c Config) withDefaults() Config {
 
 // Forwarder forwards the log to JetStream; Run does one connected run.
 type Forwarder struct {
-	store   *postgres.EventStore
+	store   *eventlog.EventStore
 	cfg     Config
 	logger  *slog.Logger
 	running atomic.Bool
 }
 
 // NewForwarder builds a forwarder over the store's log.
-func NewForwarder(store *postgres.EventStore, cfg Config, logger *slog.Logger) *Forwarder {
+func NewForwarder(store *eventlog.EventStore, cfg Config, logger *slog.Logger) *Forwarder {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -159,7 +158,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	}
 	defer pub.Close()
 
-	feed, err := postgres.NewFeedSubscriber(f.store, postgres.FeedSubscriberConfig{
+	feed, err := eventlog.NewFeedSubscriber(f.store, eventlog.FeedSubscriberConfig{
 		ConsumerGroup:  f.cfg.ConsumerGroup,
 		BatchSize:      f.cfg.BatchSize,
 		PollInterval:   f.cfg.PollInterval,
@@ -291,7 +290,7 @@ func (e *envelopes) Subscribe(ctx context.Context, topic string) (<-chan *messag
 	if topic != forwarderTopic {
 		return nil, fmt.Errorf("envelopes: unknown topic %q", topic)
 	}
-	in, err := e.feed.Subscribe(ctx, postgres.EventsTopic)
+	in, err := e.feed.Subscribe(ctx, eventlog.EventsTopic)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +328,7 @@ func (e *envelopes) relay(ctx context.Context, in <-chan *message.Message, out c
 			event.Nack()
 			if failures++; failures >= e.maxFailures {
 				e.fail(fmt.Errorf("%w: event %s (%s), %d tries", errPublishing, event.UUID,
-					event.Metadata.Get(postgres.MetaEventType), failures))
+					event.Metadata.Get(eventlog.MetaEventType), failures))
 				return
 			}
 		case <-e.closing:
@@ -343,7 +342,7 @@ func (e *envelopes) relay(ctx context.Context, in <-chan *message.Message, out c
 // wrap puts the event in the forwarder's envelope, made by the forwarder's
 // own publisher decorator so the format is always the one it unwraps.
 func (e *envelopes) wrap(event *message.Message) (*message.Message, error) {
-	subject, err := Subject(e.prefix, event.Metadata.Get(postgres.MetaTenantID), event.Metadata.Get(postgres.MetaEventType))
+	subject, err := Subject(e.prefix, event.Metadata.Get(eventlog.MetaTenantID), event.Metadata.Get(eventlog.MetaEventType))
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	natsfwd "github.com/clientreg/clientreg/adapters/nats"
-	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/adapters/postgres/pgtest"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
@@ -53,14 +53,14 @@ func jetStreamOrSkip(t *testing.T) (string, jetstream.JetStream) {
 	return url, js
 }
 
-func newStore(t *testing.T) (*postgres.EventStore, *pgxpool.Pool) {
+func newStore(t *testing.T) (*eventlog.EventStore, *pgxpool.Pool) {
 	t.Helper()
 	pool := pgtest.NewPool(t)
-	keys, err := postgres.NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
+	keys, err := eventlog.NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return postgres.NewEventStore(pool, keys, nil), pool
+	return eventlog.NewEventStore(pool, keys, nil), pool
 }
 
 // uniqueNames gives the test a subject prefix and stream of its own (not

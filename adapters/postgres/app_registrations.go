@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 )
@@ -20,13 +21,13 @@ import (
 // hash of the email.
 type AppRegistrations struct {
 	pool  *pgxpool.Pool
-	store *EventStore
+	store *eventlog.EventStore
 }
 
 var _ commands.AppRegistrationRepository = (*AppRegistrations)(nil)
 
 // NewAppRegistrations builds the store.
-func NewAppRegistrations(pool *pgxpool.Pool, store *EventStore) *AppRegistrations {
+func NewAppRegistrations(pool *pgxpool.Pool, store *eventlog.EventStore) *AppRegistrations {
 	return &AppRegistrations{pool: pool, store: store}
 }
 
@@ -36,11 +37,11 @@ type sealedRegistration struct {
 }
 
 func (s *AppRegistrations) MatchClients(ctx context.Context, tenantID uuid.UUID, keys []domain.UniqueKey) (map[domain.UniqueKey]uuid.UUID, error) {
-	return matchClients(ctx, s.pool, s.store.keys, tenantID, keys)
+	return matchClients(ctx, s.pool, s.store.Keys(), tenantID, keys)
 }
 
 func (s *AppRegistrations) emailHash(tenantID uuid.UUID, email string) []byte {
-	return s.store.keys.reservationHash(tenantID, "app_registration", domain.EmailKey(email))
+	return s.store.Keys().ReservationHash(tenantID, "app_registration", domain.EmailKey(email))
 }
 
 // KeepPending stores the registration, or refreshes the pending one of the
@@ -61,7 +62,7 @@ func (s *AppRegistrations) KeepPending(ctx context.Context, tenantID uuid.UUID, 
 	if err != nil {
 		return uuid.Nil, err
 	}
-	sealed, err := seal(s.store.keys.master, raw, secretAAD(id, "app registration"))
+	sealed, err := s.store.Keys().SealSecret(id, "app registration", raw)
 	if err != nil {
 		return uuid.Nil, err
 	}
@@ -93,9 +94,9 @@ func (s *AppRegistrations) Pending(ctx context.Context, tenantID uuid.UUID) ([]c
 	var sealed []byte
 	var at time.Time
 	_, err = pgx.ForEachRow(rows, []any{&id, &sealed, &at}, func() error {
-		plain, err := open(s.store.keys.master, sealed, secretAAD(id, "app registration"))
+		plain, err := s.store.Keys().OpenSecret(id, "app registration", sealed)
 		if err != nil {
-			return fmt.Errorf("open pending registration (wrong master key?): %w", err)
+			return err
 		}
 		var r sealedRegistration
 		if err := json.Unmarshal(plain, &r); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
 )
@@ -19,11 +20,11 @@ import (
 // feed. Nothing here reads a projection except import labels.
 type Audit struct {
 	pool  *pgxpool.Pool
-	store *EventStore
+	store *eventlog.EventStore
 }
 
 // NewAudit builds the audit queries over the event store.
-func NewAudit(pool *pgxpool.Pool, store *EventStore) *Audit {
+func NewAudit(pool *pgxpool.Pool, store *eventlog.EventStore) *Audit {
 	return &Audit{pool: pool, store: store}
 }
 
@@ -150,7 +151,7 @@ func (a *Audit) Events(ctx context.Context, tenantID uuid.UUID, f projections.Ev
 	if err != nil {
 		return projections.EventPage{}, fmt.Errorf("read events: %w", err)
 	}
-	events, err := a.store.decodeRows(ctx, rows)
+	events, err := a.store.DecodeRows(ctx, rows)
 	if err != nil {
 		return projections.EventPage{}, err
 	}
@@ -172,7 +173,7 @@ func (a *Audit) ClientByEmail(ctx context.Context, tenantID uuid.UUID, email str
 	key := domain.EmailLookupKey(domain.EmailKey(email))
 	var owner uuid.UUID
 	err := a.pool.QueryRow(ctx, `SELECT owner_id FROM reservations WHERE tenant_id = $1 AND kind = $2 AND key_hash = $3`,
-		tenantID, key.Kind, a.store.keys.reservationHash(tenantID, key.Kind, key.Value)).Scan(&owner)
+		tenantID, key.Kind, a.store.Keys().ReservationHash(tenantID, key.Kind, key.Value)).Scan(&owner)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return uuid.Nil, domain.ErrClientNotFound
 	}

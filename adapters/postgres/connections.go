@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
@@ -26,7 +25,7 @@ import (
 // each sync page commits in.
 type Connections struct {
 	pool    *pgxpool.Pool
-	store   *EventStore
+	store   *eventlog.EventStore
 	imports *Imports
 	logger  *slog.Logger
 }
@@ -38,35 +37,14 @@ var (
 )
 
 // NewConnections builds the connection storage.
-func NewConnections(pool *pgxpool.Pool, store *EventStore, imports *Imports, logger *slog.Logger) *Connections {
+func NewConnections(pool *pgxpool.Pool, store *eventlog.EventStore, imports *Imports, logger *slog.Logger) *Connections {
 	return &Connections{pool: pool, store: store, imports: imports, logger: logger}
-}
-
-// Secrets are sealed under the master key, bound to their connection (and
-// to their purpose) by the additional data, so a sealed value cannot be
-// moved to another connection or read as anything else.
-func (s *Connections) seal(id uuid.UUID, purpose string, plain []byte) ([]byte, error) {
-	return seal(s.store.keys.master, plain, secretAAD(id, purpose))
-}
-
-func (s *Connections) open(id uuid.UUID, purpose string, sealed []byte) ([]byte, error) {
-	plain, err := open(s.store.keys.master, sealed, secretAAD(id, purpose))
-	if err != nil {
-		return nil, fmt.Errorf("open connection secret (wrong master key?): %w", err)
-	}
-	return plain, nil
-}
-
-func secretAAD(id uuid.UUID, purpose string) []byte {
-	return append([]byte("clientreg connection "+purpose+" v1\x00"), id[:]...)
 }
 
 // stateHash is how a pending OAuth2 state is stored: a keyed hash, so the
 // table cannot be used to complete someone's consent.
 func (s *Connections) stateHash(state string) []byte {
-	mac := hmac.New(sha256.New, s.store.keys.reservationKey)
-	mac.Write([]byte("oauth state\x00" + state))
-	return mac.Sum(nil)
+	return s.store.Keys().KeyedHash("oauth state", state)
 }
 
 func (s *Connections) sealSecrets(id uuid.UUID, secrets *commands.ConnectionSecrets) ([]byte, error) {
@@ -77,7 +55,7 @@ func (s *Connections) sealSecrets(id uuid.UUID, secrets *commands.ConnectionSecr
 	if err != nil {
 		return nil, fmt.Errorf("encode connection secrets: %w", err)
 	}
-	return s.seal(id, "secrets", raw)
+	return s.store.Keys().SealSecret(id, "secrets", raw)
 }
 
 // Create appends the connection's events and stores its row together.
@@ -91,7 +69,7 @@ func (s *Connections) Create(ctx context.Context, origin domain.Origin, conn *do
 	var expires *time.Time
 	if pending != nil {
 		state = s.stateHash(pending.State)
-		if verifier, err = s.seal(conn.ID(), "pkce", []byte(pending.Verifier)); err != nil {
+		if verifier, err = s.store.Keys().SealSecret(conn.ID(), "pkce", []byte(pending.Verifier)); err != nil {
 			return 0, err
 		}
 		expires = &pending.ExpiresAt
@@ -118,7 +96,7 @@ func (s *Connections) Create(ctx context.Context, origin domain.Origin, conn *do
 		return 0, domain.ErrConnectionExists
 	}
 	if err != nil {
-		return 0, fmt.Errorf("create connection: %w", s.store.explainConflict(ctx, origin.TenantID, err))
+		return 0, fmt.Errorf("create connection: %w", s.store.ExplainConflict(ctx, origin.TenantID, err))
 	}
 	return position, nil
 }
@@ -139,7 +117,7 @@ func (s *Connections) TakeAuthorization(ctx context.Context, state string) (uuid
 	if err != nil {
 		return uuid.Nil, uuid.Nil, "", fmt.Errorf("take authorization: %w", err)
 	}
-	verifier, err := s.open(id, "pkce", sealed)
+	verifier, err := s.store.Keys().OpenSecret(id, "pkce", sealed)
 	if err != nil {
 		return uuid.Nil, uuid.Nil, "", err
 	}
@@ -163,7 +141,7 @@ func (s *Connections) Activate(ctx context.Context, origin domain.Origin, conn *
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("activate connection: %w", s.store.explainConflict(ctx, origin.TenantID, err))
+		return 0, fmt.Errorf("activate connection: %w", s.store.ExplainConflict(ctx, origin.TenantID, err))
 	}
 	return position, nil
 }
@@ -181,7 +159,7 @@ func (s *Connections) Revoke(ctx context.Context, origin domain.Origin, conn *do
 		return err
 	})
 	if err != nil {
-		return 0, s.store.explainConflict(ctx, origin.TenantID, err)
+		return 0, s.store.ExplainConflict(ctx, origin.TenantID, err)
 	}
 	return position, nil
 }
@@ -200,7 +178,7 @@ func (s *Connections) Secrets(ctx context.Context, tenantID, id uuid.UUID) (comm
 	if sealed == nil {
 		return out, nil
 	}
-	plain, err := s.open(id, "secrets", sealed)
+	plain, err := s.store.Keys().OpenSecret(id, "secrets", sealed)
 	if err != nil {
 		return out, err
 	}
@@ -345,13 +323,13 @@ func (s *Connections) InTransaction(ctx context.Context, tenantID uuid.UUID, fn 
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		return fn(&syncTx{importTx: s.imports.newTx(tx, tenantID)})
 	})
-	if isDeadlock(err) {
+	if eventlog.IsDeadlock(err) {
 		// Lost a race for reservations with another writer: the whole
 		// transaction rolled back, deciding again is safe.
 		return fmt.Errorf("%w: %w", domain.ErrConcurrencyConflict, err)
 	}
 	if err != nil {
-		return s.store.explainConflict(ctx, tenantID, err)
+		return s.store.ExplainConflict(ctx, tenantID, err)
 	}
 	return nil
 }
@@ -478,7 +456,7 @@ func (t *syncTx) MatchVAT(ctx context.Context, source string, vats []string) (ma
 }
 
 func (t *syncTx) Digest(details map[domain.Field]string) []byte {
-	return t.store.keys.reservationHash(t.tenantID, "source_record", domain.Fingerprint(details))
+	return t.store.Keys().ReservationHash(t.tenantID, "source_record", domain.Fingerprint(details))
 }
 
 func (t *syncTx) PutLinks(ctx context.Context, source string, links []commands.SourceLink) error {

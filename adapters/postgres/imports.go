@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
@@ -27,14 +28,14 @@ const fileChunkSize = 1 << 20
 // transaction an execution or undo runs in.
 type Imports struct {
 	pool   *pgxpool.Pool
-	store  *EventStore
+	store  *eventlog.EventStore
 	logger *slog.Logger
 }
 
 var _ commands.ImportRepository = (*Imports)(nil)
 
 // NewImports builds the import storage over the event store's pool.
-func NewImports(pool *pgxpool.Pool, store *EventStore, logger *slog.Logger) *Imports {
+func NewImports(pool *pgxpool.Pool, store *eventlog.EventStore, logger *slog.Logger) *Imports {
 	return &Imports{pool: pool, store: store, logger: logger}
 }
 
@@ -64,16 +65,16 @@ func (s *Imports) SetLimits(ctx context.Context, tenantID uuid.UUID, l commands.
 
 // MatchClients looks values up in the reservations.
 func (s *Imports) MatchClients(ctx context.Context, tenantID uuid.UUID, keys []domain.UniqueKey) (map[domain.UniqueKey]uuid.UUID, error) {
-	return matchClients(ctx, s.pool, s.store.keys, tenantID, keys)
+	return matchClients(ctx, s.pool, s.store.Keys(), tenantID, keys)
 }
 
-func matchClients(ctx context.Context, q pgxQuerier, keyring *Keyring, tenantID uuid.UUID, keys []domain.UniqueKey) (map[domain.UniqueKey]uuid.UUID, error) {
+func matchClients(ctx context.Context, q eventlog.RowsQuerier, keyring *eventlog.Keyring, tenantID uuid.UUID, keys []domain.UniqueKey) (map[domain.UniqueKey]uuid.UUID, error) {
 	kinds := make([]string, len(keys))
 	hashes := make([][]byte, len(keys))
 	byHash := make(map[string]domain.UniqueKey, len(keys))
 	for i, k := range keys {
 		kinds[i] = k.Kind
-		hashes[i] = keyring.reservationHash(tenantID, k.Kind, k.Value)
+		hashes[i] = keyring.ReservationHash(tenantID, k.Kind, k.Value)
 		byHash[k.Kind+"\x00"+string(hashes[i])] = domain.UniqueKey{Kind: k.Kind, Value: k.Value}
 	}
 	rows, err := q.Query(ctx, `SELECT r.kind, r.key_hash, r.owner_id FROM reservations r
@@ -277,7 +278,7 @@ func (s *Imports) QueueExecution(ctx context.Context, origin domain.Origin, imp 
 		return err
 	})
 	if err != nil {
-		return 0, s.store.explainConflict(ctx, origin.TenantID, err)
+		return 0, s.store.ExplainConflict(ctx, origin.TenantID, err)
 	}
 	return position, nil
 }
@@ -288,7 +289,7 @@ func (s *Imports) InTransaction(ctx context.Context, tenantID uuid.UUID, fn func
 		return fn(s.newTx(tx, tenantID))
 	})
 	if err != nil {
-		return s.store.explainConflict(ctx, tenantID, err)
+		return s.store.ExplainConflict(ctx, tenantID, err)
 	}
 	return nil
 }
@@ -315,7 +316,7 @@ func (s *Imports) Progress(ctx context.Context, tenantID, importID uuid.UUID) (*
 type importTx struct {
 	tx       pgx.Tx
 	tenantID uuid.UUID
-	store    *EventStore
+	store    *eventlog.EventStore
 	pool     *pgxpool.Pool
 	logger   *slog.Logger
 
@@ -325,7 +326,7 @@ type importTx struct {
 var _ commands.ImportTx = (*importTx)(nil)
 
 func (t *importTx) MatchClients(ctx context.Context, tenantID uuid.UUID, keys []domain.UniqueKey) (map[domain.UniqueKey]uuid.UUID, error) {
-	return matchClients(ctx, t.tx, t.store.keys, tenantID, keys)
+	return matchClients(ctx, t.tx, t.store.Keys(), tenantID, keys)
 }
 
 // LoadStreams reads many client streams in one query, decoding each with
@@ -348,13 +349,13 @@ func (t *importTx) LoadStreamsToUndo(ctx context.Context, importID uuid.UUID, id
 
 // loadStreams reads the streams, then the keys of those that need them:
 // all but those whose envelopes keyless accepts, when given.
-func (t *importTx) loadStreams(ctx context.Context, q keyQuerier, ids []uuid.UUID, keyless func(stream []domain.Envelope) bool) (map[uuid.UUID][]domain.RecordedEvent, error) {
-	rows, err := q.Query(ctx, `SELECT `+storedColumns+` FROM events
+func (t *importTx) loadStreams(ctx context.Context, q eventlog.KeyQuerier, ids []uuid.UUID, keyless func(stream []domain.Envelope) bool) (map[uuid.UUID][]domain.RecordedEvent, error) {
+	rows, err := q.Query(ctx, `SELECT `+eventlog.StoredColumns+` FROM events
 		WHERE tenant_id = $1 AND stream_id = ANY($2) ORDER BY stream_id, stream_version`, t.tenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read streams: %w", err)
 	}
-	stored, _, err := scanStored(rows)
+	stored, _, err := eventlog.ScanStored(rows)
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +366,7 @@ func (t *importTx) loadStreams(ctx context.Context, q keyQuerier, ids []uuid.UUI
 			return nil, err
 		}
 	}
-	keys, err := t.store.keys.subjectKeysOf(ctx, q, t.tenantID, needKeys)
+	keys, err := t.store.Keys().SubjectKeysOf(ctx, q, t.tenantID, needKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -374,13 +375,13 @@ func (t *importTx) loadStreams(ctx context.Context, q keyQuerier, ids []uuid.UUI
 			keys[id] = nil // erased, or not needed: its personal fields read as empty
 		}
 	}
-	decoder := subjectKeys{keyring: t.store.keys, q: q, cache: keys}
+	decoder := eventlog.NewSubjectKeys(t.store.Keys(), q, keys)
 	var events []domain.RecordedEvent
 	if envs == nil {
-		events, err = decoder.decodeStored(stored)
+		events, err = decoder.DecodeStored(stored)
 	} else {
-		events, err = inParallel(len(stored), func(i int) (domain.RecordedEvent, error) {
-			return decoder.decodePrefetched(stored[i].payload, envs[i])
+		events, err = eventlog.InParallel(len(stored), func(i int) (domain.RecordedEvent, error) {
+			return decoder.DecodePrefetched(stored[i].Payload, envs[i])
 		})
 	}
 	if err != nil {
@@ -395,11 +396,11 @@ func (t *importTx) loadStreams(ctx context.Context, q keyQuerier, ids []uuid.UUI
 
 // streamsNeedingKeys reads the envelopes of stored (whole streams, one
 // after the other) and returns them with the streams keyless refuses.
-func streamsNeedingKeys(stored []storedEvent, keyless func(stream []domain.Envelope) bool) (envs []domain.Envelope, need []uuid.UUID, err error) {
+func streamsNeedingKeys(stored []eventlog.StoredEvent, keyless func(stream []domain.Envelope) bool) (envs []domain.Envelope, need []uuid.UUID, err error) {
 	envs = make([]domain.Envelope, len(stored))
 	start := 0
 	for i, e := range stored {
-		if envs[i], err = envelopeOf(e.metadata, e.position); err != nil {
+		if envs[i], err = eventlog.EnvelopeOf(e.Metadata, e.Position); err != nil {
 			return nil, nil, err
 		}
 		if envs[i].StreamID != envs[start].StreamID {
@@ -467,7 +468,7 @@ func (t *importTx) resyncOne(ctx context.Context, agg domain.Aggregate, taken ma
 	if err != nil {
 		return err
 	}
-	err = t.store.syncReservations(ctx, sp, t.tenantID, agg)
+	err = t.store.SyncReservations(ctx, sp, t.tenantID, agg)
 	var dup *domain.DuplicateError
 	if errors.As(err, &dup) {
 		taken[agg.StreamID()] = dup
@@ -498,7 +499,7 @@ func (t *importTx) claimFresh(ctx context.Context, aggs []domain.Aggregate, take
 		for _, k := range agg.UniqueKeys() {
 			claims = append(claims, claim{agg.StreamID(), k})
 			kinds = append(kinds, k.Kind)
-			hashes = append(hashes, t.store.keys.reservationHash(t.tenantID, k.Kind, k.Value))
+			hashes = append(hashes, t.store.Keys().ReservationHash(t.tenantID, k.Kind, k.Value))
 			owners = append(owners, agg.StreamID())
 		}
 	}
@@ -529,7 +530,7 @@ func (t *importTx) claimFresh(ctx context.Context, aggs []domain.Aggregate, take
 	if len(losers) == 0 {
 		return nil
 	}
-	owners2, err := matchClients(ctx, t.tx, t.store.keys, t.tenantID, lostKeys)
+	owners2, err := matchClients(ctx, t.tx, t.store.Keys(), t.tenantID, lostKeys)
 	if err != nil {
 		return err
 	}

@@ -1,3 +1,7 @@
+// Package postgres is the PostgreSQL side of the registry beside the event
+// log (package eventlog): the projectors and rebuilds that keep the read
+// models, imports and their worker, connections and their scheduler, tenants
+// and tokens, idempotency, audit and verification.
 package postgres
 
 import (
@@ -21,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
 )
@@ -67,7 +72,7 @@ const maxPending = 1000
 // rolled back.
 type Projector struct {
 	pool       *pgxpool.Pool
-	keys       *Keyring
+	keys       *eventlog.Keyring
 	projection projections.Projection
 	streams    map[string]bool // stream types the projection reads
 	cfg        ProjectorConfig
@@ -77,7 +82,7 @@ type Projector struct {
 }
 
 // NewProjector builds a projector; Run starts it.
-func NewProjector(pool *pgxpool.Pool, keys *Keyring, p projections.Projection, cfg ProjectorConfig, logger *slog.Logger) *Projector {
+func NewProjector(pool *pgxpool.Pool, keys *eventlog.Keyring, p projections.Projection, cfg ProjectorConfig, logger *slog.Logger) *Projector {
 	streams := map[string]bool{}
 	for _, s := range p.StreamTypes() {
 		streams[s] = true
@@ -110,10 +115,10 @@ func (p *Projector) Run(ctx context.Context) error {
 	// goroutine while the handler still uses the transaction. The handler
 	// always acks or abandons the batch itself.
 	noAckDeadline := time.Duration(0)
-	sub, err := wsql.NewSubscriber(subscriberBeginner(p.pool), wsql.SubscriberConfig{
+	sub, err := wsql.NewSubscriber(eventlog.SubscriberBeginner(p.pool), wsql.SubscriberConfig{
 		ConsumerGroup:  p.projection.Name(),
-		SchemaAdapter:  logSchema{batchSize: p.cfg.BatchSize, streams: p.projection.StreamTypes()},
-		OffsetsAdapter: offsetsAdapter(),
+		SchemaAdapter:  eventlog.NewLogSchema(p.cfg.BatchSize, p.projection.StreamTypes()),
+		OffsetsAdapter: eventlog.OffsetsAdapter(),
 		PollInterval:   p.cfg.PollInterval,
 		ResendInterval: 100 * time.Millisecond,
 		AckDeadline:    &noAckDeadline,
@@ -123,7 +128,7 @@ func (p *Projector) Run(ctx context.Context) error {
 	}
 	// Closing the subscriber, rather than cancelling its context, lets it
 	// acknowledge what it already handled before it returns.
-	msgs, err := sub.Subscribe(context.WithoutCancel(ctx), EventsTopic)
+	msgs, err := sub.Subscribe(context.WithoutCancel(ctx), eventlog.EventsTopic)
 	if err != nil {
 		return fmt.Errorf("subscribe %s: %w", p.Name(), err)
 	}
@@ -185,7 +190,7 @@ func (p *Projector) handle(msg *message.Message, held *pending) error {
 		// message: a bug, and the held events' offsets may be committed.
 		return p.abandon(ctx, tx, fmt.Errorf("%w: a batch began before the previous one was applied", errBrokenTx))
 	}
-	if p.streams[msg.Metadata.Get(MetaStreamType)] {
+	if p.streams[msg.Metadata.Get(eventlog.MetaStreamType)] {
 		held.tx = tx
 		held.msgs = append(held.msgs, msg)
 	}
@@ -201,7 +206,7 @@ func (p *Projector) handle(msg *message.Message, held *pending) error {
 // batchLast tells whether msg ends its batch. A message without the flag is
 // taken as last: applying its events alone is slower, never wrong.
 func batchLast(msg *message.Message) bool {
-	return msg.Metadata.Get(MetaBatchLast) != "false"
+	return msg.Metadata.Get(eventlog.MetaBatchLast) != "false"
 }
 
 func subscriberTx(ctx context.Context) (pgx.Tx, error) {
@@ -262,12 +267,12 @@ func (p *Projector) applyHeld(ctx context.Context, held *pending) error {
 // the database applying the part before it.
 func (p *Projector) applyBatch(ctx context.Context, tx pgx.Tx, msgs []*message.Message, keyCache map[uuid.UUID]cipher.AEAD) error {
 	return inSavepoint(ctx, tx, func(sp pgx.Tx) error {
-		keys := subjectKeys{keyring: p.keys, q: sp, cache: keyCache}
-		if err := keys.prefetch(ctx, personalSubjects(msgs)); err != nil {
+		keys := eventlog.NewSubjectKeys(p.keys, sp, keyCache)
+		if err := keys.Prefetch(ctx, personalSubjects(msgs)); err != nil {
 			return err
 		}
 		parts := slices.Collect(slices.Chunk(msgs, applyPart))
-		next := decodeAsync(&keys, parts[0])
+		next := decodeAsync(keys, parts[0])
 		// Whatever happens, the decoder is done before the keys are used
 		// again (the one-by-one path may add to the cache).
 		defer func() { next.wait() }()
@@ -277,7 +282,7 @@ func (p *Projector) applyBatch(ctx context.Context, tx pgx.Tx, msgs []*message.M
 				return err
 			}
 			if i+1 < len(parts) {
-				next = decodeAsync(&keys, parts[i+1])
+				next = decodeAsync(keys, parts[i+1])
 			}
 			if err := p.projection.Apply(ctx, sp, events); err != nil {
 				return err
@@ -299,7 +304,7 @@ type decoding struct {
 	err    error
 }
 
-func decodeAsync(keys *subjectKeys, msgs []*message.Message) *decoding {
+func decodeAsync(keys *eventlog.SubjectKeys, msgs []*message.Message) *decoding {
 	d := &decoding{done: make(chan struct{})}
 	go func() {
 		defer close(d.done)
@@ -313,10 +318,10 @@ func (d *decoding) wait() ([]domain.RecordedEvent, error) {
 	return d.events, d.err
 }
 
-func personalSubjects(msgs []*message.Message) []subjectRef {
-	var subjects []subjectRef
+func personalSubjects(msgs []*message.Message) []eventlog.SubjectRef {
+	var subjects []eventlog.SubjectRef
 	for _, msg := range msgs {
-		if s, ok := personalSubject(msg.Metadata); ok && mayBeSealed(msg.Payload) {
+		if s, ok := eventlog.PersonalSubject(msg.Metadata); ok && eventlog.MayBeSealed(msg.Payload) {
 			subjects = append(subjects, s)
 		}
 	}
@@ -325,13 +330,13 @@ func personalSubjects(msgs []*message.Message) []subjectRef {
 
 // decodeAll decodes msgs on every CPU: JSON and AES-GCM are most of the
 // projector's own CPU time. The keys must have been prefetched.
-func decodeAll(keys *subjectKeys, msgs []*message.Message) ([]domain.RecordedEvent, error) {
-	return inParallel(len(msgs), func(i int) (domain.RecordedEvent, error) {
-		env, err := envelopeFrom(msgs[i].Metadata, positionOf(msgs[i]))
+func decodeAll(keys *eventlog.SubjectKeys, msgs []*message.Message) ([]domain.RecordedEvent, error) {
+	return eventlog.InParallel(len(msgs), func(i int) (domain.RecordedEvent, error) {
+		env, err := eventlog.EnvelopeFrom(msgs[i].Metadata, positionOf(msgs[i]))
 		if err != nil {
 			return domain.RecordedEvent{}, err
 		}
-		return keys.decodePrefetched(msgs[i].Payload, env)
+		return keys.DecodePrefetched(msgs[i].Payload, env)
 	})
 }
 
@@ -342,12 +347,12 @@ func (p *Projector) applyOne(ctx context.Context, tx pgx.Tx, msg *message.Messag
 	var err error
 	for attempt := 1; attempt <= p.cfg.Attempts; attempt++ {
 		err = inSavepoint(ctx, tx, func(sp pgx.Tx) error {
-			keys := subjectKeys{keyring: p.keys, q: sp, cache: keyCache}
-			env, err := envelopeFrom(msg.Metadata, positionOf(msg))
+			keys := eventlog.NewSubjectKeys(p.keys, sp, keyCache)
+			env, err := eventlog.EnvelopeFrom(msg.Metadata, positionOf(msg))
 			if err != nil {
 				return err
 			}
-			e, err := keys.decode(ctx, msg.Payload, env)
+			e, err := keys.Decode(ctx, msg.Payload, env)
 			if err != nil {
 				return err
 			}
@@ -409,7 +414,7 @@ func inSavepoint(ctx context.Context, tx pgx.Tx, fn func(sp pgx.Tx) error) error
 }
 
 func positionOf(msg *message.Message) int64 {
-	position, _ := strconv.ParseInt(msg.Metadata.Get(MetaPosition), 10, 64)
+	position, _ := strconv.ParseInt(msg.Metadata.Get(eventlog.MetaPosition), 10, 64)
 	return position
 }
 
@@ -418,7 +423,7 @@ func positionOf(msg *message.Message) int64 {
 // written in a savepoint so a failure here cannot abort the batch.
 func (p *Projector) setAside(ctx context.Context, tx pgx.Tx, msg *message.Message, cause error) {
 	p.failures.Add(1)
-	position, eventType := positionOf(msg), msg.Metadata.Get(MetaEventType)
+	position, eventType := positionOf(msg), msg.Metadata.Get(eventlog.MetaEventType)
 	p.logger.Error("event set aside after retries", "position", position, "event_id", msg.UUID,
 		"event_type", eventType, "error", cause)
 	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {

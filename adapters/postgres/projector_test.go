@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
+	"github.com/clientreg/clientreg/adapters/postgres/pgtest"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
@@ -125,7 +128,7 @@ func TestProjectorKilledMidBatchResumesWithoutLossOrDoubleApply(t *testing.T) {
 
 // assertReadModelMatchesLog folds each stream from the log and compares it
 // with the clients read model: details, status, lists and contact persons.
-func assertReadModelMatchesLog(t *testing.T, pool *pgxpool.Pool, store *postgres.EventStore, tenantID uuid.UUID, ids []uuid.UUID) {
+func assertReadModelMatchesLog(t *testing.T, pool *pgxpool.Pool, store *eventlog.EventStore, tenantID uuid.UUID, ids []uuid.UUID) {
 	t.Helper()
 	ctx := context.Background()
 	reads := postgres.NewReadModels(pool)
@@ -174,10 +177,25 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-func testKeyring(t *testing.T) *postgres.Keyring {
+// testMasterKey is a fixed key for tests only.
+var testMasterKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+
+func newStore(t *testing.T) (*eventlog.EventStore, *pgxpool.Pool) {
 	t.Helper()
-	key, _ := postgres.ParseMasterKey(testMasterKey)
-	keys, err := postgres.NewKeyring(key)
+	pool := pgtest.NewPool(t)
+	return eventlog.NewEventStore(pool, testKeyring(t), nil), pool
+}
+
+func personInput(email string) domain.ClientInput {
+	return domain.ClientInput{Details: map[domain.Field]string{
+		domain.FieldFirstName: "Marie", domain.FieldLastName: "Dupont", domain.FieldEmail: email,
+	}}
+}
+
+func testKeyring(t *testing.T) *eventlog.Keyring {
+	t.Helper()
+	key, _ := eventlog.ParseMasterKey(testMasterKey)
+	keys, err := eventlog.NewKeyring(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -580,7 +598,7 @@ func TestProjectorSetsAsideThePoisonEventOfABatchAndAppliesTheRest(t *testing.T)
 // registerMany appends n registrations, 100 per transaction (a long one
 // would hold back every subscriber on the server, other tests' included),
 // and returns the position of the last.
-func registerMany(t *testing.T, store *postgres.EventStore, origin domain.Origin, n int) int64 {
+func registerMany(t *testing.T, store *eventlog.EventStore, origin domain.Origin, n int) int64 {
 	t.Helper()
 	var last int64
 	for start := 0; start < n; start += 100 {

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
 )
@@ -27,14 +28,14 @@ import (
 // short transaction.
 type Rebuilder struct {
 	pool *pgxpool.Pool
-	keys *Keyring
+	keys *eventlog.Keyring
 	// BatchSize is how many events go to the projection per transaction.
 	BatchSize int
 	logger    *slog.Logger
 }
 
 // NewRebuilder builds a rebuilder over the application's pool.
-func NewRebuilder(pool *pgxpool.Pool, keys *Keyring, logger *slog.Logger) *Rebuilder {
+func NewRebuilder(pool *pgxpool.Pool, keys *eventlog.Keyring, logger *slog.Logger) *Rebuilder {
 	return &Rebuilder{pool: pool, keys: keys, BatchSize: 5000, logger: logger}
 }
 
@@ -225,7 +226,7 @@ func (r *Rebuilder) replay(ctx context.Context, read func(context.Context, chan<
 // a time, with the keys that decode them.
 func (r *Rebuilder) readPositions(ctx context.Context, pool *pgxpool.Pool, positions []int64, out chan<- fetchedBatch) error {
 	for chunk := range slices.Chunk(positions, r.BatchSize) {
-		rows, err := pool.Query(ctx, `SELECT `+storedColumns+`, transaction_id::text::bigint FROM events
+		rows, err := pool.Query(ctx, `SELECT `+eventlog.StoredColumns+`, transaction_id::text::bigint FROM events
 			WHERE "offset" = ANY($1) ORDER BY events.transaction_id, events."offset"`, chunk)
 		if err != nil {
 			return fmt.Errorf("read events to replay: %w", err)
@@ -485,19 +486,19 @@ func applyReplayed(ctx context.Context, tx pgx.Tx, name string, apply func(conte
 // fetchedBatch is a batch of events as stored, the keys that decode them
 // and the place in the log after the last one.
 type fetchedBatch struct {
-	stored []storedEvent
-	keys   subjectKeys
+	stored []eventlog.StoredEvent
+	keys   *eventlog.SubjectKeys
 	end    logCursor
 }
 
 func (f fetchedBatch) decode() (replayBatch, error) {
-	events, err := f.keys.decodeStored(f.stored)
+	events, err := f.keys.DecodeStored(f.stored)
 	return replayBatch{events: events, end: f.end}, err
 }
 
 // next reads and decodes the projection's events after cursor (up to
 // until, when given).
-func (r *Rebuilder) next(ctx context.Context, q keyQuerier, p projections.Projection, cursor logCursor, until *logCursor) (replayBatch, error) {
+func (r *Rebuilder) next(ctx context.Context, q eventlog.KeyQuerier, p projections.Projection, cursor logCursor, until *logCursor) (replayBatch, error) {
 	f, err := r.fetch(ctx, q, p, cursor, until)
 	if err != nil {
 		return replayBatch{}, err
@@ -510,7 +511,7 @@ func (r *Rebuilder) next(ctx context.Context, q keyQuerier, p projections.Projec
 // and only from transactions older than every running one, so none is
 // skipped; and the keys that decode them. Only the projection's streams
 // are read; the swap moves the cursor past the others.
-func (r *Rebuilder) fetch(ctx context.Context, q keyQuerier, p projections.Projection, cursor logCursor, until *logCursor) (fetchedBatch, error) {
+func (r *Rebuilder) fetch(ctx context.Context, q eventlog.KeyQuerier, p projections.Projection, cursor logCursor, until *logCursor) (fetchedBatch, error) {
 	bound := `AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`
 	args := []any{cursor.tx, cursor.offset, r.BatchSize}
 	if until != nil {
@@ -520,7 +521,7 @@ func (r *Rebuilder) fetch(ctx context.Context, q keyQuerier, p projections.Proje
 	}
 	// The ORDER BY names the table's column: the output column of the same
 	// name would sort by an expression, which no index serves.
-	rows, err := q.Query(ctx, `SELECT `+storedColumns+`, transaction_id::text::bigint FROM events
+	rows, err := q.Query(ctx, `SELECT `+eventlog.StoredColumns+`, transaction_id::text::bigint FROM events
 		WHERE (transaction_id, "offset") > ($1::bigint::text::xid8, $2) `+bound+` AND stream_type = ANY($`+strconv.Itoa(len(args)+1)+`)
 		ORDER BY events.transaction_id, events."offset" LIMIT $3`, append(args, p.StreamTypes())...)
 	if err != nil {
@@ -529,19 +530,19 @@ func (r *Rebuilder) fetch(ctx context.Context, q keyQuerier, p projections.Proje
 	return r.scanBatch(ctx, q, rows, cursor)
 }
 
-// scanBatch reads rows of storedColumns and transaction ids (in log order)
+// scanBatch reads rows of eventlog.StoredColumns and transaction ids (in log order)
 // into a batch that ends at the last of them (at cursor when there is
 // none), with the keys that decode them.
-func (r *Rebuilder) scanBatch(ctx context.Context, q keyQuerier, rows pgx.Rows, cursor logCursor) (fetchedBatch, error) {
-	b := fetchedBatch{end: cursor, keys: subjectKeys{keyring: r.keys, q: q}}
-	stored, subjects, err := scanStored(rows, &b.end.tx)
+func (r *Rebuilder) scanBatch(ctx context.Context, q eventlog.KeyQuerier, rows pgx.Rows, cursor logCursor) (fetchedBatch, error) {
+	b := fetchedBatch{end: cursor, keys: eventlog.NewSubjectKeys(r.keys, q, nil)}
+	stored, subjects, err := eventlog.ScanStored(rows, &b.end.tx)
 	if err != nil {
 		return fetchedBatch{}, err
 	}
 	if b.stored = stored; len(stored) > 0 {
-		b.end.offset = stored[len(stored)-1].position
+		b.end.offset = stored[len(stored)-1].Position
 	}
-	return b, b.keys.prefetch(ctx, subjects)
+	return b, b.keys.Prefetch(ctx, subjects)
 }
 
 // swap catches the rebuilt tables up with the live projector and puts them

@@ -99,7 +99,13 @@ func (t *Tenants) Authenticate(ctx context.Context, token string) (domain.Princi
 	return p, nil
 }
 
-func insertToken(ctx context.Context, q querier, tenantID uuid.UUID, role string) (string, error) {
+// tokenWriter is what inserts a token: the pool, or the transaction that
+// creates its tenant.
+type tokenWriter interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func insertToken(ctx context.Context, q tokenWriter, tenantID uuid.UUID, role string) (string, error) {
 	if !domain.ValidRole(role) {
 		return "", fmt.Errorf("%w: %q", domain.ErrInvalidRole, role)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
 )
@@ -29,11 +30,11 @@ type Difference struct {
 // the read models.
 type Verifier struct {
 	pool  *pgxpool.Pool
-	store *EventStore
+	store *eventlog.EventStore
 }
 
 // NewVerifier builds a verifier over the event store.
-func NewVerifier(pool *pgxpool.Pool, store *EventStore) *Verifier {
+func NewVerifier(pool *pgxpool.Pool, store *eventlog.EventStore) *Verifier {
 	return &Verifier{pool: pool, store: store}
 }
 
@@ -81,12 +82,12 @@ func (v *Verifier) streamIDs(ctx context.Context, tenantID uuid.UUID, streamType
 }
 
 func (v *Verifier) streams(ctx context.Context, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID][]domain.RecordedEvent, error) {
-	rows, err := v.pool.Query(ctx, `SELECT `+storedColumns+` FROM events
+	rows, err := v.pool.Query(ctx, `SELECT `+eventlog.StoredColumns+` FROM events
 		WHERE tenant_id = $1 AND stream_id = ANY($2) ORDER BY stream_id, stream_version`, tenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read streams: %w", err)
 	}
-	events, err := v.store.decodeRows(ctx, rows)
+	events, err := v.store.DecodeRows(ctx, rows)
 	if err != nil {
 		return nil, err
 	}

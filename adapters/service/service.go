@@ -19,6 +19,7 @@ import (
 	apihttp "github.com/clientreg/clientreg/adapters/http"
 	natsfwd "github.com/clientreg/clientreg/adapters/nats"
 	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/adapters/spreadsheet"
 	"github.com/clientreg/clientreg/adapters/web"
 	"github.com/clientreg/clientreg/commands"
@@ -41,7 +42,7 @@ type Config struct {
 // Service is one running registry: API plus projectors.
 type Service struct {
 	Pool       *pgxpool.Pool
-	Store      *postgres.EventStore
+	Store      *eventlog.EventStore
 	Reads      *postgres.ReadModels
 	Tenants    *postgres.Tenants
 	Commands   commands.Handlers
@@ -72,7 +73,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	keys, err := postgres.NewKeyring(cfg.MasterKey)
+	keys, err := eventlog.NewKeyring(cfg.MasterKey)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		Pool:    pool,
-		Store:   postgres.NewEventStore(pool, keys, watermill.NewSlogLogger(cfg.Logger)),
+		Store:   eventlog.NewEventStore(pool, keys, watermill.NewSlogLogger(cfg.Logger)),
 		Reads:   postgres.NewReadModels(pool),
 		Tenants: postgres.NewTenants(pool),
 		logger:  cfg.Logger,

@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/migrations"
 )
@@ -72,18 +72,18 @@ func benchAppend(ctx context.Context, dbURL string, o options) ([]appendResult, 
 	if err := migrations.Apply(ctx, pool); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	if _, err := pool.Exec(ctx, postgres.BareEventsTable); err != nil {
+	if _, err := pool.Exec(ctx, eventlog.BareEventsTable); err != nil {
 		return nil, fmt.Errorf("create copy table: %w", err)
 	}
 	masterKey := make([]byte, 32)
 	if _, err := rand.Read(masterKey); err != nil {
 		return nil, err
 	}
-	keys, err := postgres.NewKeyring(masterKey)
+	keys, err := eventlog.NewKeyring(masterKey)
 	if err != nil {
 		return nil, err
 	}
-	store := postgres.NewEventStore(pool, keys, watermill.NopLogger{})
+	store := eventlog.NewEventStore(pool, keys, watermill.NopLogger{})
 	origin := domain.Origin{TenantID: uuid.New(), Actor: "bench", CorrelationID: uuid.NewString()}
 
 	var out []appendResult
@@ -103,7 +103,7 @@ func benchAppend(ctx context.Context, dbURL string, o options) ([]appendResult, 
 				return nil, err
 			}
 			t0 = time.Now()
-			n, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_events_copy"}, postgres.EventColumns, pgx.CopyFromRows(rows))
+			n, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_events_copy"}, eventlog.EventColumns, pgx.CopyFromRows(rows))
 			if err != nil {
 				return nil, fmt.Errorf("%s: CopyFrom: %w", kind.name, err)
 			}

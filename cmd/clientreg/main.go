@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/adapters/service"
 	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/migrations"
@@ -192,7 +193,7 @@ func openService(ctx context.Context, natsURL string) (*service.Service, error) 
 	if rawKey == "" {
 		return nil, errors.New("CLIENTREG_MASTER_KEY is not set: generate one with `head -c 32 /dev/urandom | base64` and keep it safe; without it personal data cannot be read back")
 	}
-	key, err := postgres.ParseMasterKey(rawKey)
+	key, err := eventlog.ParseMasterKey(rawKey)
 	if err != nil {
 		return nil, fmt.Errorf("CLIENTREG_MASTER_KEY: %w", err)
 	}

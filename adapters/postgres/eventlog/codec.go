@@ -1,4 +1,4 @@
-package postgres
+package eventlog
 
 import (
 	"bytes"
@@ -344,11 +344,11 @@ func isPersonal(e domain.Event) bool {
 	return ok
 }
 
-// mayBeSealed tells whether a stored payload may hold a sealed part: a
+// MayBeSealed tells whether a stored payload may hold a sealed part: a
 // personal event whose personal fields were all empty (an undo's deletion)
 // was stored without one, and decodes without its subject's key. Any
 // escape counts as a maybe: encoding/json would read "se\u0061led" as the
 // sealed key.
-func mayBeSealed(payload []byte) bool {
+func MayBeSealed(payload []byte) bool {
 	return bytes.Contains(payload, []byte(sealedKey)) || bytes.IndexByte(payload, '\\') >= 0
 }

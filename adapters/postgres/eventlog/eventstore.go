@@ -1,4 +1,4 @@
-package postgres
+package eventlog
 
 import (
 	"context"
@@ -36,6 +36,10 @@ func NewEventStore(pool *pgxpool.Pool, keys *Keyring, logger watermill.LoggerAda
 	return &EventStore{pool: pool, keys: keys, logger: logger, now: time.Now}
 }
 
+// Keys is the deployment's keyring, for the storage beside the log that
+// seals secrets or hashes unique values the way the log does.
+func (s *EventStore) Keys() *Keyring { return s.keys }
+
 // Load folds the tenant's stream into agg. A stream that does not exist (or
 // belongs to another tenant) leaves agg at version 0.
 func (s *EventStore) Load(ctx context.Context, tenantID uuid.UUID, agg domain.Aggregate) error {
@@ -51,56 +55,56 @@ func (s *EventStore) Load(ctx context.Context, tenantID uuid.UUID, agg domain.Ag
 
 // ReadStream returns a tenant's stream in version order, decoded.
 func (s *EventStore) ReadStream(ctx context.Context, tenantID, streamID uuid.UUID) ([]domain.RecordedEvent, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+storedColumns+` FROM events
+	rows, err := s.pool.Query(ctx, `SELECT `+StoredColumns+` FROM events
 		WHERE tenant_id = $1 AND stream_id = $2 ORDER BY stream_version`, tenantID, streamID)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
-	return s.decodeRows(ctx, rows)
+	return s.DecodeRows(ctx, rows)
 }
 
-// decodeRows decodes rows of storedColumns, loading the data keys of their
+// DecodeRows decodes rows of storedColumns, loading the data keys of their
 // subjects in one query.
-func (s *EventStore) decodeRows(ctx context.Context, rows pgx.Rows) ([]domain.RecordedEvent, error) {
-	all, subjects, err := scanStored(rows)
+func (s *EventStore) DecodeRows(ctx context.Context, rows pgx.Rows) ([]domain.RecordedEvent, error) {
+	all, subjects, err := ScanStored(rows)
 	if err != nil {
 		return nil, err
 	}
-	keys := subjectKeys{keyring: s.keys, q: s.pool}
-	if err := keys.prefetch(ctx, subjects); err != nil {
+	keys := SubjectKeys{keyring: s.keys, q: s.pool}
+	if err := keys.Prefetch(ctx, subjects); err != nil {
 		return nil, err
 	}
-	return keys.decodeStored(all)
+	return keys.DecodeStored(all)
 }
 
-// storedColumns are the columns of an event row that decoding reads.
-const storedColumns = `"offset", tenant_id, stream_id, payload, metadata`
+// StoredColumns are the columns of an event row that decoding reads.
+const StoredColumns = `"offset", tenant_id, stream_id, payload, metadata`
 
-// storedEvent is an event row as read from the log.
-type storedEvent struct {
-	position int64
-	payload  []byte
-	metadata []byte
+// StoredEvent is an event row as read from the log.
+type StoredEvent struct {
+	Position int64
+	Payload  []byte
+	Metadata []byte
 }
 
-// scanStored reads rows of storedColumns followed by the columns scanned
+// ScanStored reads rows of storedColumns followed by the columns scanned
 // into last (which end up holding the last row's values). It also returns
 // the subjects whose keys may decode the events: a personal event is sealed
 // under its own stream's key, so the row's stream tells the subject without
 // parsing the metadata, which decodeStored does on every CPU.
-func scanStored(rows pgx.Rows, last ...any) ([]storedEvent, []subjectRef, error) {
+func ScanStored(rows pgx.Rows, last ...any) ([]StoredEvent, []SubjectRef, error) {
 	defer rows.Close()
-	var all []storedEvent
-	var subjects []subjectRef
+	var all []StoredEvent
+	var subjects []SubjectRef
 	for rows.Next() {
-		var e storedEvent
+		var e StoredEvent
 		var tenantID, streamID [16]byte
-		if err := rows.Scan(append([]any{&e.position, &tenantID, &streamID, &e.payload, &e.metadata}, last...)...); err != nil {
+		if err := rows.Scan(append([]any{&e.Position, &tenantID, &streamID, &e.Payload, &e.Metadata}, last...)...); err != nil {
 			return nil, nil, fmt.Errorf("read events: %w", err)
 		}
 		all = append(all, e)
-		if mayBeSealed(e.payload) && (len(subjects) == 0 || subjects[len(subjects)-1].subjectID != streamID) {
-			subjects = append(subjects, subjectRef{tenantID, streamID})
+		if MayBeSealed(e.Payload) && (len(subjects) == 0 || subjects[len(subjects)-1].subjectID != streamID) {
+			subjects = append(subjects, SubjectRef{tenantID, streamID})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -109,15 +113,15 @@ func scanStored(rows pgx.Rows, last ...any) ([]storedEvent, []subjectRef, error)
 	return all, subjects, nil
 }
 
-// decodeStored decodes rows of the log on every CPU. The keys must have
+// DecodeStored decodes rows of the log on every CPU. The keys must have
 // been prefetched.
-func (k *subjectKeys) decodeStored(all []storedEvent) ([]domain.RecordedEvent, error) {
-	return inParallel(len(all), func(i int) (domain.RecordedEvent, error) {
-		env, err := envelopeOf(all[i].metadata, all[i].position)
+func (k *SubjectKeys) DecodeStored(all []StoredEvent) ([]domain.RecordedEvent, error) {
+	return InParallel(len(all), func(i int) (domain.RecordedEvent, error) {
+		env, err := EnvelopeOf(all[i].Metadata, all[i].Position)
 		if err != nil {
 			return domain.RecordedEvent{}, err
 		}
-		return k.decodePrefetched(all[i].payload, env)
+		return k.DecodePrefetched(all[i].Payload, env)
 	})
 }
 
@@ -144,17 +148,17 @@ func (s *EventStore) saveWith(ctx context.Context, origin domain.Origin, save fu
 		// Two saves that swap unique values (A takes B's email while B takes
 		// A's) can deadlock on the reservations; the loser rolled back
 		// entirely, so running the same save again is safe.
-		if !isDeadlock(err) || attempt == 3 {
+		if !IsDeadlock(err) || attempt == 3 {
 			break
 		}
 	}
 	if err != nil {
-		return 0, s.explainConflict(ctx, origin.TenantID, err)
+		return 0, s.ExplainConflict(ctx, origin.TenantID, err)
 	}
 	return position, nil
 }
 
-func isDeadlock(err error) bool {
+func IsDeadlock(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
@@ -172,7 +176,7 @@ func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Orig
 	}
 	for _, agg := range aggs {
 		if len(agg.PendingEvents()) > 0 {
-			if err := s.syncReservations(ctx, tx, origin.TenantID, agg); err != nil {
+			if err := s.SyncReservations(ctx, tx, origin.TenantID, agg); err != nil {
 				return 0, err
 			}
 		}
@@ -203,7 +207,7 @@ func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Or
 	if err := domain.CheckOriginText(origin); err != nil {
 		return 0, err
 	}
-	splits, err := inParallel(len(pending), func(i int) (splitPayload, error) {
+	splits, err := InParallel(len(pending), func(i int) (splitPayload, error) {
 		if err := domain.CheckEventText(pending[i].event); err != nil { // a door missed a text the log cannot hold
 			return splitPayload{}, err
 		}
@@ -223,7 +227,7 @@ func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Or
 		return 0, err
 	}
 	occurredAt := s.now().UTC().Format(time.RFC3339Nano)
-	msgs, err := inParallel(len(pending), func(i int) (*message.Message, error) {
+	msgs, err := InParallel(len(pending), func(i int) (*message.Message, error) {
 		p, ch := pending[i], changes[pending[i].change]
 		agg := ch.Aggregate
 		payload, err := splits[i].seal(keys[agg.StreamID()], agg.StreamID())
@@ -236,7 +240,7 @@ func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Or
 		return 0, err
 	}
 
-	publisher, err := wsql.NewPublisher(newLogWriter(tx), wsql.PublisherConfig{SchemaAdapter: logSchema{}}, s.logger)
+	publisher, err := wsql.NewPublisher(newLogWriter(tx), wsql.PublisherConfig{SchemaAdapter: LogSchema{}}, s.logger)
 	if err != nil {
 		return 0, fmt.Errorf("create publisher: %w", err)
 	}
@@ -270,7 +274,7 @@ func (s *EventStore) dataKeys(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID
 	keys := map[uuid.UUID]cipher.AEAD{}
 	if len(known) > 0 {
 		var err error
-		if keys, err = s.keys.subjectKeysOf(ctx, tx, tenantID, known); err != nil {
+		if keys, err = s.keys.SubjectKeysOf(ctx, tx, tenantID, known); err != nil {
 			return nil, err
 		}
 		for _, id := range known {
@@ -318,18 +322,18 @@ func (s *EventStore) newMessage(ctx context.Context, origin domain.Origin, row i
 	return msg
 }
 
-// syncReservations makes the reservation table hold exactly the aggregate's
+// SyncReservations makes the reservation table hold exactly the aggregate's
 // unique keys: what it gave up is released, what it now holds is claimed.
 // A key another stream holds is a DuplicateError naming the field. Waiting on
 // a concurrent claim of the same key is what serialises two registrations
 // of one email.
-func (s *EventStore) syncReservations(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, agg domain.Aggregate) error {
+func (s *EventStore) SyncReservations(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, agg domain.Aggregate) error {
 	keys := agg.UniqueKeys()
 	kinds := make([]string, len(keys))
 	hashes := make([][]byte, len(keys))
 	for i, k := range keys {
 		kinds[i] = k.Kind
-		hashes[i] = s.keys.reservationHash(tenantID, k.Kind, k.Value)
+		hashes[i] = s.keys.ReservationHash(tenantID, k.Kind, k.Value)
 	}
 	owner := agg.StreamID()
 
@@ -372,9 +376,9 @@ func (s *EventStore) syncReservations(ctx context.Context, tx pgx.Tx, tenantID u
 
 var streamKeyDetail = regexp.MustCompile(`\(stream_id, stream_version\)=\(([0-9a-f-]{36}), (\d+)\)`)
 
-// explainConflict turns a unique violation on the stream key into a
+// ExplainConflict turns a unique violation on the stream key into a
 // ConflictError that tells the current version of the stream.
-func (s *EventStore) explainConflict(ctx context.Context, tenantID uuid.UUID, err error) error {
+func (s *EventStore) ExplainConflict(ctx context.Context, tenantID uuid.UUID, err error) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || pgErr.Code != "23505" || pgErr.ConstraintName != "events_stream_version_key" {
 		return err
@@ -392,39 +396,45 @@ func (s *EventStore) explainConflict(ctx context.Context, tenantID uuid.UUID, er
 	return &domain.ConflictError{StreamID: m[1], ExpectedVersion: expected - 1, CurrentVersion: current}
 }
 
-// subjectKeys decodes events, loading each subject's key at most once. A
+// SubjectKeys decodes events, loading each subject's key at most once. A
 // batch of events loads the keys of all its subjects first, one query per
 // tenant (prefetch); decode then only unwraps them, with no round trip.
-type subjectKeys struct {
+type SubjectKeys struct {
 	keyring *Keyring
-	q       keyQuerier
+	q       KeyQuerier
 	// cache is keyed by subject alone: a stream id belongs to the one
 	// tenant that created it (events are unique on stream id and version).
 	// A nil key means the subject's key was erased.
 	cache map[uuid.UUID]cipher.AEAD
 }
 
-// keyQuerier is what subjectKeys reads keys through: a pool or a transaction.
-type keyQuerier interface {
-	querier
-	pgxQuerier
+// NewSubjectKeys decodes through q with the keyring's subject keys; cache,
+// when not nil, holds keys already loaded (SubjectKeysOf's answer).
+func NewSubjectKeys(keyring *Keyring, q KeyQuerier, cache map[uuid.UUID]cipher.AEAD) *SubjectKeys {
+	return &SubjectKeys{keyring: keyring, q: q, cache: cache}
 }
 
-// subjectRef names the subject whose key decodes an event.
-type subjectRef struct {
+// KeyQuerier is what subjectKeys reads keys through: a pool or a transaction.
+type KeyQuerier interface {
+	Querier
+	RowsQuerier
+}
+
+// SubjectRef names the subject whose key decodes an event.
+type SubjectRef struct {
 	tenantID, subjectID uuid.UUID
 }
 
-func (k *subjectKeys) decode(ctx context.Context, payload []byte, env domain.Envelope) (domain.RecordedEvent, error) {
+func (k *SubjectKeys) Decode(ctx context.Context, payload []byte, env domain.Envelope) (domain.RecordedEvent, error) {
 	return k.decodeWith(payload, env, func(tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
 		return k.key(ctx, tenantID, subjectID)
 	})
 }
 
-// decodePrefetched decodes with the keys prefetch loaded, and fails rather
+// DecodePrefetched decodes with the keys prefetch loaded, and fails rather
 // than query a missing one: it neither queries nor writes the cache, so
 // several goroutines may use it at once.
-func (k *subjectKeys) decodePrefetched(payload []byte, env domain.Envelope) (domain.RecordedEvent, error) {
+func (k *SubjectKeys) DecodePrefetched(payload []byte, env domain.Envelope) (domain.RecordedEvent, error) {
 	return k.decodeWith(payload, env, func(_, subjectID uuid.UUID) (cipher.AEAD, error) {
 		key, ok := k.cache[subjectID]
 		if !ok {
@@ -434,14 +444,14 @@ func (k *subjectKeys) decodePrefetched(payload []byte, env domain.Envelope) (dom
 	})
 }
 
-func (k *subjectKeys) decodeWith(payload []byte, env domain.Envelope,
+func (k *SubjectKeys) decodeWith(payload []byte, env domain.Envelope,
 	keyOf func(tenantID, subjectID uuid.UUID) (cipher.AEAD, error)) (domain.RecordedEvent, error) {
 	target, ok := domain.CurrentEvent(env.EventName, env.SchemaVersion)
 	if !ok {
 		return domain.RecordedEvent{}, fmt.Errorf("event %d: unknown type %s v%d", env.Position, env.EventName, env.SchemaVersion)
 	}
 	var key cipher.AEAD
-	if isPersonal(target) && mayBeSealed(payload) {
+	if isPersonal(target) && MayBeSealed(payload) {
 		var err error
 		if key, err = keyOf(env.TenantID, env.StreamID); err != nil {
 			return domain.RecordedEvent{}, err
@@ -455,7 +465,7 @@ func (k *subjectKeys) decodeWith(payload []byte, env domain.Envelope,
 	return domain.RecordedEvent{Envelope: env, Event: e}, nil
 }
 
-func (k *subjectKeys) key(ctx context.Context, tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
+func (k *SubjectKeys) key(ctx context.Context, tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
 	if key, ok := k.cache[subjectID]; ok {
 		return key, nil
 	}
@@ -470,31 +480,31 @@ func (k *subjectKeys) key(ctx context.Context, tenantID, subjectID uuid.UUID) (c
 	return key, nil
 }
 
-// personalSubject tells whose key decoding an event with this metadata
+// PersonalSubject tells whose key decoding an event with this metadata
 // needs, if any, without looking at the payload.
-func personalSubject(md map[string]string) (subjectRef, bool) {
+func PersonalSubject(md map[string]string) (SubjectRef, bool) {
 	version, err := strconv.Atoi(md[MetaSchemaVersion])
 	if err != nil {
-		return subjectRef{}, false
+		return SubjectRef{}, false
 	}
 	target, ok := domain.CurrentEvent(md[MetaEventType], version)
 	if !ok || !isPersonal(target) {
-		return subjectRef{}, false
+		return SubjectRef{}, false
 	}
 	tenantID, tenantErr := uuid.Parse(md[MetaTenantID])
 	subjectID, subjectErr := uuid.Parse(md[MetaStreamID])
 	if tenantErr != nil || subjectErr != nil {
-		return subjectRef{}, false // decode reports the broken envelope
+		return SubjectRef{}, false // decode reports the broken envelope
 	}
-	return subjectRef{tenantID, subjectID}, true
+	return SubjectRef{tenantID, subjectID}, true
 }
 
-// prefetch loads, with one query, the keys of the subjects not cached yet;
+// Prefetch loads, with one query, the keys of the subjects not cached yet;
 // a subject without a key (erased) is remembered as such. A batch of the
 // log may span tenants, so subjects are matched on (tenant, subject) pairs.
 // Ids go as [16]byte, which pgx encodes and scans without the strings
 // uuid.UUID goes through.
-func (k *subjectKeys) prefetch(ctx context.Context, subjects []subjectRef) error {
+func (k *SubjectKeys) Prefetch(ctx context.Context, subjects []SubjectRef) error {
 	var tenants, ids [][16]byte
 	missing := map[uuid.UUID]bool{}
 	for _, s := range subjects {
@@ -537,22 +547,22 @@ func (k *subjectKeys) prefetch(ctx context.Context, subjects []subjectRef) error
 	return nil
 }
 
-func (k *subjectKeys) remember(subjectID uuid.UUID, key cipher.AEAD) {
+func (k *SubjectKeys) remember(subjectID uuid.UUID, key cipher.AEAD) {
 	if k.cache == nil {
 		k.cache = map[uuid.UUID]cipher.AEAD{}
 	}
 	k.cache[subjectID] = key
 }
 
-// envelopeFrom reads the envelope back from stored metadata.
-func envelopeFrom(md map[string]string, position int64) (domain.Envelope, error) {
+// EnvelopeFrom reads the envelope back from stored metadata.
+func EnvelopeFrom(md map[string]string, position int64) (domain.Envelope, error) {
 	return buildEnvelope(func(key string) string { return md[key] }, position)
 }
 
-// envelopeOf reads an envelope from metadata as stored. What
+// EnvelopeOf reads an envelope from metadata as stored. What
 // appendMetadataJSON writes is read in place: the map parseMetadata builds
 // was the largest part of reading a long stream.
-func envelopeOf(metadata []byte, position int64) (domain.Envelope, error) {
+func EnvelopeOf(metadata []byte, position int64) (domain.Envelope, error) {
 	var buf [24]metadataPair
 	pairs, ok := plainPairs(metadata, buf[:0])
 	if !ok {
@@ -560,7 +570,7 @@ func envelopeOf(metadata []byte, position int64) (domain.Envelope, error) {
 		if err != nil {
 			return domain.Envelope{}, fmt.Errorf("event %d metadata: %w", position, err)
 		}
-		return envelopeFrom(md, position)
+		return EnvelopeFrom(md, position)
 	}
 	// A string per field was most of the envelope's allocations.
 	text := string(metadata)

@@ -1,4 +1,4 @@
-package postgres_test
+package eventlog_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/adapters/postgres/pgtest"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
@@ -21,18 +21,18 @@ import (
 // testMasterKey is a fixed key for tests only.
 var testMasterKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 
-func newStore(t *testing.T) (*postgres.EventStore, *pgxpool.Pool) {
+func newStore(t *testing.T) (*eventlog.EventStore, *pgxpool.Pool) {
 	t.Helper()
 	pool := pgtest.NewPool(t)
-	key, err := postgres.ParseMasterKey(testMasterKey)
+	key, err := eventlog.ParseMasterKey(testMasterKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := postgres.NewKeyring(key)
+	keys, err := eventlog.NewKeyring(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return postgres.NewEventStore(pool, keys, nil), pool
+	return eventlog.NewEventStore(pool, keys, nil), pool
 }
 
 func personInput(email string) domain.ClientInput {

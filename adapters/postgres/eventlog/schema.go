@@ -1,7 +1,10 @@
-// Package postgres is the PostgreSQL side of the registry: the event log
-// (written and read through Watermill), uniqueness reservations, per-subject
-// keys, tenancy and the read-model queries.
-package postgres
+// Package eventlog is the event log: events appended by COPY through
+// Watermill's SQL publisher and read back through its subscriber, the codec
+// that seals personal fields under per-subject keys (crypto-shredding), the
+// keyring behind them, and the uniqueness reservations written with each
+// append. Other storage seals its secrets and hashes its unique values
+// through the Keyring's methods, never its keys.
+package eventlog
 
 import (
 	"bytes"
@@ -46,10 +49,10 @@ const (
 	MetaPosition = "position"
 )
 
-// logSchema is Watermill's schema adapter for the events table: Watermill's
+// LogSchema is Watermill's schema adapter for the events table: Watermill's
 // own columns plus the event-store columns, filled from each message's
 // envelope metadata. The table itself is created by migrations.
-type logSchema struct {
+type LogSchema struct {
 	batchSize int
 	// streams, when set, are the stream types the subscriber reads; of the
 	// other events it gets only a batch's last, with its stream type and
@@ -57,15 +60,21 @@ type logSchema struct {
 	streams []string
 }
 
-var _ wsql.SchemaAdapter = logSchema{}
+// NewLogSchema reads batches of batchSize events; streams, when not empty,
+// are the stream types the subscriber wants.
+func NewLogSchema(batchSize int, streams []string) LogSchema {
+	return LogSchema{batchSize: batchSize, streams: streams}
+}
 
-func (s logSchema) SchemaInitializingQueries(wsql.SchemaInitializingQueriesParams) ([]wsql.Query, error) {
+var _ wsql.SchemaAdapter = LogSchema{}
+
+func (s LogSchema) SchemaInitializingQueries(wsql.SchemaInitializingQueriesParams) ([]wsql.Query, error) {
 	return nil, nil
 }
 
 // InsertQuery hands the publisher the whole batch as a COPY, which the
 // executor it is created on (logWriter) streams through pgx's CopyFrom.
-func (s logSchema) InsertQuery(params wsql.InsertQueryParams) (wsql.Query, error) {
+func (s LogSchema) InsertQuery(params wsql.InsertQueryParams) (wsql.Query, error) {
 	return wsql.Query{Query: copyStatement, Args: []any{&eventRows{msgs: params.Msgs}}}, nil
 }
 
@@ -135,7 +144,7 @@ const MetaBatchLast = "batch_last"
 // last: acking that one moves the subscriber past them all, without the
 // cost of handing each over (a bulk import's 100,000 client events, to the
 // projections of lists and imports).
-func (s logSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error) {
+func (s LogSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error) {
 	next, err := params.OffsetsAdapter.NextOffsetQuery(wsql.NextOffsetQueryParams{
 		Topic: params.Topic, ConsumerGroup: params.ConsumerGroup,
 	})
@@ -169,7 +178,7 @@ func (s logSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error
 	return wsql.Query{Query: q, Args: args}, nil
 }
 
-func (s logSchema) UnmarshalMessage(params wsql.UnmarshalMessageParams) (wsql.Row, error) {
+func (s LogSchema) UnmarshalMessage(params wsql.UnmarshalMessageParams) (wsql.Row, error) {
 	var r wsql.Row
 	var txID wsql.XID8
 	var streamType string
@@ -286,18 +295,18 @@ func cutPlainString(b []byte) (s, rest []byte, ok bool) {
 	return raw, b[2+end:], true
 }
 
-func (s logSchema) SubscribeIsolationLevel() stdsql.IsolationLevel {
+func (s LogSchema) SubscribeIsolationLevel() stdsql.IsolationLevel {
 	return stdsql.LevelRepeatableRead
 }
 
-// offsetsAdapter stores each projection's position in events_offsets.
-func offsetsAdapter() wsql.DefaultPostgreSQLOffsetsAdapter {
+// OffsetsAdapter stores each projection's position in events_offsets.
+func OffsetsAdapter() wsql.DefaultPostgreSQLOffsetsAdapter {
 	return wsql.DefaultPostgreSQLOffsetsAdapter{
 		GenerateMessagesOffsetsTableName: func(string) string { return "events_offsets" },
 	}
 }
 
-// subscriberBeginner begins the subscribers' transactions with two
+// SubscriberBeginner begins the subscribers' transactions with two
 // settings.
 //
 // Custom plans only: the log and the read models grow by a million rows in
@@ -311,7 +320,7 @@ func offsetsAdapter() wsql.DefaultPostgreSQLOffsetsAdapter {
 // log, and is, together, if a crash loses the last commits. Four projectors
 // each waiting for a WAL flush per batch were much of a bulk import's
 // catch-up.
-func subscriberBeginner(pool *pgxpool.Pool) wsql.Beginner {
+func SubscriberBeginner(pool *pgxpool.Pool) wsql.Beginner {
 	return subscriberSettings{wsql.BeginnerFromPgx(pool)}
 }
 

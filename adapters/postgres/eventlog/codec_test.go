@@ -1,4 +1,4 @@
-package postgres
+package eventlog
 
 import (
 	"bytes"
@@ -173,17 +173,17 @@ func TestAPersonalEventWithNothingPersonalNeedsNoKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	subject := uuid.New()
-	noKeys := subjectKeys{cache: map[uuid.UUID]cipher.AEAD{}}
+	noKeys := SubjectKeys{cache: map[uuid.UUID]cipher.AEAD{}}
 	for _, event := range []domain.ClientDeleted{{Cause: domain.DeletedByUndo}, {Cause: domain.DeletedByHand, Reason: "moved away"}} {
 		payload, err := encodeEvent(event, key, subject)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sealed := mayBeSealed(payload); sealed != (event.Reason != "") {
+		if sealed := MayBeSealed(payload); sealed != (event.Reason != "") {
 			t.Errorf("%s: mayBeSealed = %v", payload, sealed)
 		}
 		env := domain.Envelope{EventName: event.EventName(), SchemaVersion: event.SchemaVersion(), StreamID: subject}
-		got, err := noKeys.decodePrefetched(payload, env)
+		got, err := noKeys.DecodePrefetched(payload, env)
 		switch {
 		case event.Reason == "" && (err != nil || got.Event != event || got.PersonalDataErased):
 			t.Errorf("%s without its key: %+v, %v", payload, got, err)
@@ -191,7 +191,7 @@ func TestAPersonalEventWithNothingPersonalNeedsNoKey(t *testing.T) {
 			t.Errorf("%s decoded without its key: %+v", payload, got)
 		}
 	}
-	if !mayBeSealed([]byte(`{"se\u0061led":"x"}`)) {
+	if !MayBeSealed([]byte(`{"se\u0061led":"x"}`)) {
 		t.Error("an escaped sealed key is taken as no sealed part")
 	}
 }

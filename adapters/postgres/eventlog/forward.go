@@ -1,4 +1,4 @@
-package postgres
+package eventlog
 
 import (
 	"context"
@@ -98,10 +98,10 @@ func (s *FeedSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *m
 	// long the downstream system is away; the subscriber's transaction
 	// stays open meanwhile, and Close ends it (committing what was acked).
 	noAckDeadline := time.Duration(0)
-	sub, err := wsql.NewSubscriber(subscriberBeginner(s.store.pool), wsql.SubscriberConfig{
+	sub, err := wsql.NewSubscriber(SubscriberBeginner(s.store.pool), wsql.SubscriberConfig{
 		ConsumerGroup:  s.cfg.ConsumerGroup,
-		SchemaAdapter:  logSchema{batchSize: s.cfg.BatchSize},
-		OffsetsAdapter: offsetsAdapter(),
+		SchemaAdapter:  LogSchema{batchSize: s.cfg.BatchSize},
+		OffsetsAdapter: OffsetsAdapter(),
 		PollInterval:   s.cfg.PollInterval,
 		ResendInterval: s.cfg.ResendInterval,
 		AckDeadline:    &noAckDeadline,
@@ -186,12 +186,12 @@ func (s *FeedSubscriber) feedMessage(logged *message.Message) (*message.Message,
 	}
 	// A fresh key lookup per event: a key erased meanwhile is never used
 	// from a cache.
-	keys := subjectKeys{keyring: s.store.keys, q: s.store.pool}
-	env, err := envelopeFrom(logged.Metadata, position)
+	keys := SubjectKeys{keyring: s.store.keys, q: s.store.pool}
+	env, err := EnvelopeFrom(logged.Metadata, position)
 	if err != nil {
 		return nil, err
 	}
-	event, err := keys.decode(ctx, logged.Payload, env)
+	event, err := keys.Decode(ctx, logged.Payload, env)
 	if err != nil {
 		return nil, err
 	}

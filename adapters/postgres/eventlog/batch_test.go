@@ -1,4 +1,4 @@
-package postgres
+package eventlog
 
 import (
 	"encoding/json"
@@ -62,11 +62,11 @@ func TestEnvelopeOfReadsLikeTheMapPath(t *testing.T) {
 	}
 	for name, actor := range map[string]string{"in place": "token-1", "through the map": `Zoë "Z"`} {
 		md[MetaActor] = actor
-		got, err := envelopeOf(appendMetadataJSON(nil, md), 42)
+		got, err := EnvelopeOf(appendMetadataJSON(nil, md), 42)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		want, err := envelopeFrom(md, 42)
+		want, err := EnvelopeFrom(md, 42)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +75,7 @@ func TestEnvelopeOfReadsLikeTheMapPath(t *testing.T) {
 		}
 	}
 	md[MetaStreamVersion] = "twelve"
-	if _, err := envelopeOf(appendMetadataJSON(nil, md), 42); err == nil || !strings.Contains(err.Error(), "event 42 has a broken envelope") {
+	if _, err := EnvelopeOf(appendMetadataJSON(nil, md), 42); err == nil || !strings.Contains(err.Error(), "event 42 has a broken envelope") {
 		t.Errorf("a broken envelope reads with error %v", err)
 	}
 }

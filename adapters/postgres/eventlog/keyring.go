@@ -1,4 +1,4 @@
-package postgres
+package eventlog
 
 import (
 	"context"
@@ -64,9 +64,9 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// reservationHash is the stored form of a unique value: a keyed hash, so
+// ReservationHash is the stored form of a unique value: a keyed hash, so
 // the table holds no email in clear and still enforces uniqueness.
-func (k *Keyring) reservationHash(tenantID uuid.UUID, kind, value string) []byte {
+func (k *Keyring) ReservationHash(tenantID uuid.UUID, kind, value string) []byte {
 	mac := k.reservationMACs.Get().(hash.Hash)
 	defer k.reservationMACs.Put(mac)
 	mac.Reset()
@@ -80,14 +80,14 @@ func (k *Keyring) reservationHash(tenantID uuid.UUID, kind, value string) []byte
 // errNoSubjectKey means the subject's key was erased (or never existed).
 var errNoSubjectKey = errors.New("no data key for subject")
 
-type querier interface {
+type Querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // subjectKey returns the subject's data key, or errNoSubjectKey when it was
 // erased.
-func (k *Keyring) subjectKey(ctx context.Context, q querier, tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
+func (k *Keyring) subjectKey(ctx context.Context, q Querier, tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
 	var wrapped []byte
 	err := q.QueryRow(ctx, `SELECT wrapped_key FROM subject_keys WHERE tenant_id = $1 AND subject_id = $2`,
 		tenantID, subjectID).Scan(&wrapped)
@@ -100,7 +100,7 @@ func (k *Keyring) subjectKey(ctx context.Context, q querier, tenantID, subjectID
 	return k.unwrap(wrapped, subjectID)
 }
 
-func (k *Keyring) createSubjectKey(ctx context.Context, q querier, tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
+func (k *Keyring) createSubjectKey(ctx context.Context, q Querier, tenantID, subjectID uuid.UUID) (cipher.AEAD, error) {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("generate data key: %w", err)
@@ -141,9 +141,41 @@ func open(aead cipher.AEAD, sealed, aad []byte) ([]byte, error) {
 	return aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], aad)
 }
 
+// SealSecret seals a secret kept beside the log (a connection's credentials,
+// a pending registration's token) under the master key. The additional data
+// binds it to its owner and purpose, so a sealed value cannot be moved to
+// another row or read as anything else.
+func (k *Keyring) SealSecret(owner uuid.UUID, purpose string, plain []byte) ([]byte, error) {
+	return seal(k.master, plain, secretAAD(owner, purpose))
+}
+
+// OpenSecret opens what SealSecret sealed for the same owner and purpose.
+func (k *Keyring) OpenSecret(owner uuid.UUID, purpose string, sealed []byte) ([]byte, error) {
+	plain, err := open(k.master, sealed, secretAAD(owner, purpose))
+	if err != nil {
+		return nil, fmt.Errorf("open sealed %s (wrong master key?): %w", purpose, err)
+	}
+	return plain, nil
+}
+
+// The prefix predates this package (secrets were first a connection's): it
+// is part of every sealed secret's additional data and cannot change.
+func secretAAD(owner uuid.UUID, purpose string) []byte {
+	return append([]byte("clientreg connection "+purpose+" v1\x00"), owner[:]...)
+}
+
+// KeyedHash is how a value that must be found again but never read back is
+// stored (an OAuth2 state, say): keyed by the deployment, so the table alone
+// cannot be used to forge or complete it.
+func (k *Keyring) KeyedHash(purpose, value string) []byte {
+	mac := hmac.New(sha256.New, k.reservationKey)
+	mac.Write([]byte(purpose + "\x00" + value))
+	return mac.Sum(nil)
+}
+
 // createSubjectKeys creates the data keys of many new subjects in one
 // statement.
-func (k *Keyring) createSubjectKeys(ctx context.Context, q querier, tenantID uuid.UUID, subjects []uuid.UUID) (map[uuid.UUID]cipher.AEAD, error) {
+func (k *Keyring) createSubjectKeys(ctx context.Context, q Querier, tenantID uuid.UUID, subjects []uuid.UUID) (map[uuid.UUID]cipher.AEAD, error) {
 	out := make(map[uuid.UUID]cipher.AEAD, len(subjects))
 	wrapped := make([][]byte, len(subjects))
 	for i, id := range subjects {
@@ -167,9 +199,9 @@ func (k *Keyring) createSubjectKeys(ctx context.Context, q querier, tenantID uui
 	return out, nil
 }
 
-// subjectKeysOf loads the data keys of many subjects in one query; erased
+// SubjectKeysOf loads the data keys of many subjects in one query; erased
 // subjects are absent from the result.
-func (k *Keyring) subjectKeysOf(ctx context.Context, q pgxQuerier, tenantID uuid.UUID, subjects []uuid.UUID) (map[uuid.UUID]cipher.AEAD, error) {
+func (k *Keyring) SubjectKeysOf(ctx context.Context, q RowsQuerier, tenantID uuid.UUID, subjects []uuid.UUID) (map[uuid.UUID]cipher.AEAD, error) {
 	rows, err := q.Query(ctx, `SELECT subject_id, wrapped_key FROM subject_keys WHERE tenant_id = $1 AND subject_id = ANY($2)`,
 		tenantID, subjects)
 	if err != nil {
@@ -193,7 +225,7 @@ func (k *Keyring) subjectKeysOf(ctx context.Context, q pgxQuerier, tenantID uuid
 	return out, nil
 }
 
-// pgxQuerier is what runs a multi-row query: a pool, a connection or a transaction.
-type pgxQuerier interface {
+// RowsQuerier is what runs a multi-row query: a pool, a connection or a transaction.
+type RowsQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }

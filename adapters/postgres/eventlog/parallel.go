@@ -1,4 +1,4 @@
-package postgres
+package eventlog
 
 import (
 	"errors"
@@ -9,12 +9,12 @@ import (
 // parallelMin is the fewest items worth a goroutine of their own.
 const parallelMin = 64
 
-// inParallel runs fn(i) for every i below n on every CPU and returns the
+// InParallel runs fn(i) for every i below n on every CPU and returns the
 // results in order; a few items run on the caller's goroutine. Decoding
 // and encoding events (JSON, AES-GCM) is most of the Go side's CPU time in
 // bulk reads and writes, and the other core is otherwise idle while one
 // waits for the database.
-func inParallel[T any](n int, fn func(i int) (T, error)) ([]T, error) {
+func InParallel[T any](n int, fn func(i int) (T, error)) ([]T, error) {
 	out := make([]T, n)
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/parallelMin))
 	errs := make([]error, workers)
