@@ -155,43 +155,105 @@ func (h AnalyzeImportHandler) analyze(ctx context.Context, id uuid.UUID, cmd Ana
 	sortIssues(issues)
 	return Analysis{Issues: issues, Event: domain.ImportAnalyzed{
 		FileName: cmd.File.Name, FileSHA256: cmd.File.SHA256, FileSize: cmd.File.Size, File: facts,
-		Layout: scan.mapping.Layout(), HasHeader: scan.mapping.HasHeader(), Columns: scan.mapping.Keys(),
+		Layout: scan.mapping.Layout(), HasHeader: scan.mapping.HasHeader(), HeaderRow: scan.mapping.HeaderRow(), Columns: scan.mapping.Keys(),
 		Headers: scan.mapping.Headers(), Source: cmd.Mapping.Source, Mode: mode, Summary: summary, Language: cmd.Language,
 	}}, nil
 }
 
-// openScan opens the file and reads its first row into a column mapping.
+// openScan opens the file and reads its header into a column mapping: the
+// row the user named, else the best of the first rows (a title, a date and
+// blank rows above the header are not data).
 func openScan(opener FileOpener, file StoredFile, opts FileOptions, mopts domain.MappingOptions,
-	custom *domain.CustomFieldSet, limits ImportLimits) (*rowScanner, domain.FileFacts, []domain.ImportIssue, error) {
+	custom *domain.CustomFieldSet, limits ImportLimits) (scan *rowScanner, facts domain.FileFacts, issues []domain.ImportIssue, err error) {
 	rows, facts, err := opener.Open(file.Content, file.Size, file.Name, opts)
 	if err != nil {
 		return nil, facts, nil, err
 	}
-	first, err := rows.Next()
-	if errors.Is(err, io.EOF) {
-		rows.Close()
-		return nil, facts, nil, &domain.RefusedError{Code: "empty_file", Detail: "the file holds no rows", Params: map[string]string{}}
-	}
+	defer func() {
+		if err != nil {
+			rows.Close()
+		}
+	}()
+	head, err := readHead(rows, mopts.HeaderRow)
 	if err != nil {
-		rows.Close()
 		return nil, facts, nil, err
 	}
-	if limits.MaxColumns > 0 && len(first.Cells) > limits.MaxColumns {
-		rows.Close()
+	at := 0
+	if mopts.HeaderRow > 0 {
+		at = slices.IndexFunc(head, func(r FileRow) bool { return r.Number == mopts.HeaderRow })
+		if at < 0 {
+			return nil, facts, nil, domain.ValidationErrors{{Field: "header_row", Code: "invalid_header_row",
+				Message: "row " + strconv.Itoa(mopts.HeaderRow) + " of the file is empty or beyond its end"}}
+		}
+	} else {
+		var cells [][]string
+		for i, r := range head {
+			if i > 0 && r.Number > domain.HeaderSearchRows {
+				break
+			}
+			cells = append(cells, r.Cells)
+		}
+		at = domain.FindHeaderRow(cells, mopts, custom)
+	}
+	header := head[at]
+	if limits.MaxColumns > 0 && len(header.Cells) > limits.MaxColumns {
 		limit := strconv.Itoa(limits.MaxColumns)
 		return nil, facts, nil, &domain.RefusedError{Code: "too_many_columns",
 			Detail: "the file has more than " + limit + " columns, the limit of one import", Params: map[string]string{"limit": limit}}
 	}
-	mapping, issues, err := domain.MapColumns(first.Cells, mopts, custom)
+	mopts.HeaderRow = header.Number
+	mapping, issues, err := domain.MapColumns(header.Cells, mopts, custom)
 	if err != nil {
-		rows.Close()
 		return nil, facts, nil, err
 	}
-	scan := &rowScanner{rows: rows, mapping: mapping, custom: custom, maxRows: limits.MaxRows}
-	if !mapping.HasHeader() {
-		scan.pending = &first
+	scan = &rowScanner{rows: rows, mapping: mapping, custom: custom, maxRows: limits.MaxRows, pending: head[at:]}
+	if mapping.HasHeader() {
+		scan.pending = head[at+1:]
 	}
 	return scan, facts, issues, nil
+}
+
+// readHead reads the rows the header may be on: the first rows as far as
+// row HeaderSearchRows, or as far as the row the user named, and the
+// first row after them (data, read anyway to know where they end).
+func readHead(rows RowReader, headerRow int) ([]FileRow, error) {
+	last := max(headerRow, domain.HeaderSearchRows)
+	var head []FileRow
+	for len(head) == 0 || head[len(head)-1].Number <= last {
+		r, err := rows.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		head = append(head, r)
+	}
+	if len(head) == 0 {
+		return nil, &domain.RefusedError{Code: "empty_file", Detail: "the file holds no rows", Params: map[string]string{}}
+	}
+	return head, nil
+}
+
+// skipHeader reads a file reopened after its analysis up to its header,
+// which it returns (nil without a header), with any row read past it.
+func skipHeader(rows RowReader, a domain.ImportAnalyzed) (header []string, past []FileRow, err error) {
+	n := a.HeaderRowNumber()
+	if n == 0 {
+		return nil, nil, nil
+	}
+	for {
+		r, err := rows.Next()
+		if err != nil {
+			return nil, nil, err
+		}
+		switch {
+		case r.Number == n:
+			return r.Cells, nil, nil
+		case r.Number > n:
+			return nil, []FileRow{r}, nil
+		}
+	}
 }
 
 func sortIssues(issues []domain.ImportIssue) {

@@ -165,14 +165,13 @@ func (h RunImportHandler) prepare(ctx context.Context, tx ImportTx, imp *domain.
 		return nil, err
 	}
 	mapping := domain.RestoreMapping(a.Layout, a.Columns, a.Headers, a.HasHeader, a.Source, custom)
-	scan := &rowScanner{rows: rows, mapping: mapping, custom: custom}
-	if a.HasHeader {
-		if _, err := rows.Next(); err != nil {
-			rows.Close()
-			closer.Close()
-			return nil, err
-		}
+	_, past, err := skipHeader(rows, a)
+	if err != nil {
+		rows.Close()
+		closer.Close()
+		return nil, err
 	}
+	scan := &rowScanner{rows: rows, mapping: mapping, custom: custom, pending: past}
 	origin := imp.RequestedBy()
 	origin.ImportID = imp.StreamID()
 	origin.CausationID = "import:" + imp.StreamID().String()

@@ -76,16 +76,20 @@ func (h ExportRejectedRowsHandler) Handle(ctx context.Context, q ExportRejectedR
 		return nil, errors.Join(err, out.Close())
 	}
 	out.closers = append(out.closers, rows)
-	if analysis.HasHeader {
-		first, err := rows.Next()
-		if err != nil {
-			return nil, errors.Join(err, out.Close())
-		}
-		out.Header = first.Cells
+	header, past, err := skipHeader(rows, analysis)
+	if err != nil {
+		return nil, errors.Join(err, out.Close())
 	}
+	out.Header = header
 	out.Rows = func(yield func(RejectedRow, error) bool) {
 		for {
-			row, err := rows.Next()
+			var row FileRow
+			var err error
+			if len(past) > 0 {
+				row, past = past[0], past[1:]
+			} else {
+				row, err = rows.Next()
+			}
 			if errors.Is(err, io.EOF) {
 				return
 			}

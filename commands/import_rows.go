@@ -26,7 +26,7 @@ type rowScanner struct {
 	rows    RowReader
 	mapping domain.ImportMapping
 	custom  *domain.CustomFieldSet
-	pending *FileRow // the first row, when it was data rather than a header
+	pending []FileRow // rows read ahead while looking for the header
 	maxRows int
 	count   int
 	// match, when set, finds the registry's clients a chunk's rows name,
@@ -124,8 +124,8 @@ func (s *rowScanner) readRaw() ([]FileRow, error) {
 	var raw []FileRow
 	for len(raw) < importChunk {
 		var fr FileRow
-		if s.pending != nil {
-			fr, s.pending = *s.pending, nil
+		if len(s.pending) > 0 {
+			fr, s.pending = s.pending[0], s.pending[1:]
 		} else {
 			var err error
 			if fr, err = s.rows.Next(); errors.Is(err, io.EOF) && len(raw) > 0 {

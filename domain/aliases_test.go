@@ -182,3 +182,26 @@ func TestEqualRanksKeepTheFirstColumn(t *testing.T) {
 		t.Errorf("keys %q, issues %+v", k, issues)
 	}
 }
+
+func TestFindHeaderRow(t *testing.T) {
+	custom := NewCustomFieldSet(uuid.New())
+	cases := []struct {
+		name string
+		rows [][]string
+		opts MappingOptions
+		want int
+	}{
+		{"header on row 1", [][]string{{"Email", "Name"}, {"a@example.be", "A"}}, MappingOptions{}, 0},
+		{"title, date and blank row above", [][]string{{"Client list"}, {"2024-05-01"}, {"Voornaam", "Naam", "E-mail", "Postcode"}, {"Jan", "Peeters", "jan@example.be", "1000"}}, MappingOptions{}, 2},
+		{"the row that maps best", [][]string{{"Clients", "Email"}, {"Voornaam", "Naam", "E-mail"}}, MappingOptions{}, 1},
+		{"ties go to the first", [][]string{{"Email"}, {"Phone"}}, MappingOptions{}, 0},
+		{"a header-less list", [][]string{{"jan@example.be", "nl"}, {"Email", "Language"}}, MappingOptions{}, 0},
+		{"nothing maps", [][]string{{"Report"}, {"Col1", "Col2"}}, MappingOptions{}, 0},
+		{"headers the user mapped", [][]string{{"Report"}, {"Adres", "Post"}}, MappingOptions{Explicit: map[string]string{"Post": "email", "adres": "street"}}, 1},
+	}
+	for _, tc := range cases {
+		if got := FindHeaderRow(tc.rows, tc.opts, custom); got != tc.want {
+			t.Errorf("%s: row %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

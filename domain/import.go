@@ -77,6 +77,8 @@ type FileFacts struct {
 	Delimiter  string `json:"delimiter,omitempty"`
 	LineEnding string `json:"line_ending,omitempty"`
 	Sheet      string `json:"sheet,omitempty"`
+	// Sheets are all the workbook's sheets, for the user to pick another.
+	Sheets []string `json:"sheets,omitempty"`
 }
 
 // ImportSummary counts the rows of an analysis.
@@ -116,18 +118,31 @@ type KeptClient struct {
 
 // ImportAnalyzed: a file was read and checked; nothing changed in the registry.
 type ImportAnalyzed struct {
-	FileName   string        `json:"file_name"`
-	FileSHA256 string        `json:"file_sha256"`
-	FileSize   int64         `json:"file_size"`
-	File       FileFacts     `json:"file"`
-	Layout     Layout        `json:"layout"`
-	HasHeader  bool          `json:"has_header"`
-	Columns    []string      `json:"columns"` // column key per column of the file, "" when not imported
-	Headers    []string      `json:"headers,omitempty"`
-	Source     string        `json:"source"`
-	Mode       string        `json:"mode"`
-	Summary    ImportSummary `json:"summary"`
-	Language   string        `json:"language,omitempty"`
+	FileName   string    `json:"file_name"`
+	FileSHA256 string    `json:"file_sha256"`
+	FileSize   int64     `json:"file_size"`
+	File       FileFacts `json:"file"`
+	Layout     Layout    `json:"layout"`
+	HasHeader  bool      `json:"has_header"`
+	// HeaderRow is the header's row number (title rows may be above it);
+	// 0 without a header, and in analyses recorded before it was kept,
+	// whose header was row 1.
+	HeaderRow int           `json:"header_row,omitempty"`
+	Columns   []string      `json:"columns"` // column key per column of the file, "" when not imported
+	Headers   []string      `json:"headers,omitempty"`
+	Source    string        `json:"source"`
+	Mode      string        `json:"mode"`
+	Summary   ImportSummary `json:"summary"`
+	Language  string        `json:"language,omitempty"`
+}
+
+// HeaderRowNumber is the row the header is on, 0 without a header: the
+// rows up to it are not data.
+func (a ImportAnalyzed) HeaderRowNumber() int {
+	if !a.HasHeader {
+		return 0
+	}
+	return max(a.HeaderRow, 1)
 }
 
 // ImportRefused: a file was refused as a whole (over a limit, unreadable,

@@ -58,6 +58,7 @@ type ImportMapping struct {
 	columns   []*Column // per file column; nil when the column is not imported
 	headers   []string
 	hasHeader bool
+	headerRow int // the header's row number; rows above it are not data
 	source    string
 }
 
@@ -70,6 +71,54 @@ type MappingOptions struct {
 	Explicit map[string]string
 	// Source names the system the external_id column refers to.
 	Source string
+	// HeaderRow is the number of the row the header is on, as the
+	// spreadsheet shows it: the user's choice, or what FindHeaderRow
+	// found. 0 is row 1.
+	HeaderRow int
+}
+
+// HeaderSearchRows is how far down a sheet the header is looked for:
+// exports from accounting software put a title, a date and blank rows
+// above it.
+const HeaderSearchRows = 20
+
+// FindHeaderRow picks, among rows (the first rows of a file, in order),
+// the one whose cells map best: the most cells that are a known header, a
+// custom field's name or a header the user mapped. Ties go to the first.
+// A first row that is data (a header-less list), or no row with a single
+// such cell, gives 0: MapColumns decides what the first row is.
+func FindHeaderRow(rows [][]string, opts MappingOptions, custom *CustomFieldSet) int {
+	if len(rows) == 0 || len(opts.Explicit) == 0 && looksLikeData(rows[0]) {
+		return 0
+	}
+	m := ImportMapping{layout: opts.Layout}
+	if m.layout == "" {
+		m.layout = LayoutClients
+	}
+	explicit := map[string]string{}
+	for k, v := range opts.Explicit {
+		explicit[NormalizeHeader(k)] = v // by header only: a column letter is in every row
+	}
+	best, bestScore := 0, 0
+	for i, cells := range rows {
+		score := 0
+		for c, h := range cells {
+			if NormalizeHeader(h) == "" {
+				continue
+			}
+			if _, ok := explicit[NormalizeHeader(h)]; ok {
+				score++
+				continue
+			}
+			if _, known, err := m.resolve(c, h, nil, custom); err == nil && known {
+				score++
+			}
+		}
+		if score > bestScore {
+			best, bestScore = i, score
+		}
+	}
+	return best
 }
 
 // CheckImportRequest checks the texts of an import request before its file
@@ -101,7 +150,7 @@ func CheckImportRequest(opts MappingOptions, options map[string]string) error {
 // columns go to the custom field of the same name, else are reported
 // (warning) and left out. Two columns for the same field refuse the file.
 func MapColumns(first []string, opts MappingOptions, custom *CustomFieldSet) (ImportMapping, []ImportIssue, error) {
-	m := ImportMapping{layout: opts.Layout, hasHeader: true, source: opts.Source}
+	m := ImportMapping{layout: opts.Layout, hasHeader: true, source: opts.Source, headerRow: max(opts.HeaderRow, 1)}
 	if m.layout == "" {
 		m.layout = LayoutClients
 	}
@@ -117,7 +166,7 @@ func MapColumns(first []string, opts MappingOptions, custom *CustomFieldSet) (Im
 	}
 
 	if len(explicit) == 0 && looksLikeData(first) {
-		m.hasHeader = false
+		m.hasHeader, m.headerRow = false, 0
 		m.headers = make([]string, len(first))
 		m.columns = make([]*Column, len(first))
 		m.columns[0] = &Column{Kind: ColumnClient, Field: FieldEmail}
@@ -150,7 +199,7 @@ func MapColumns(first []string, opts MappingOptions, custom *CustomFieldSet) (Im
 		}
 		if !known {
 			if strings.TrimSpace(h) != "" {
-				issues = append(issues, ImportIssue{Row: 1, Column: ColumnLetter(i), Header: h, Code: "unknown_column",
+				issues = append(issues, ImportIssue{Row: m.headerRow, Column: ColumnLetter(i), Header: h, Code: "unknown_column",
 					Warning: true, Params: map[string]string{"header": h, "column": ColumnLetter(i)}})
 			}
 			continue
@@ -176,7 +225,7 @@ func MapColumns(first []string, opts MappingOptions, custom *CustomFieldSet) (Im
 					seen[key] = i
 				}
 			}
-			issues = append(issues, ImportIssue{Row: 1, Column: ColumnLetter(aside), Header: first[aside], Field: key,
+			issues = append(issues, ImportIssue{Row: m.headerRow, Column: ColumnLetter(aside), Header: first[aside], Field: key,
 				Code: code, Warning: true, Params: map[string]string{"header": first[aside], "column": ColumnLetter(aside),
 					"first_column": ColumnLetter(kept), "first_header": first[kept], "field": key}})
 			continue
@@ -243,6 +292,9 @@ func looksLikeData(first []string) bool {
 
 // HasHeader tells whether the first row was a header.
 func (m ImportMapping) HasHeader() bool { return m.hasHeader }
+
+// HeaderRow is the header's row number, 0 without a header.
+func (m ImportMapping) HeaderRow() int { return m.headerRow }
 
 // Layout is the file's layout.
 func (m ImportMapping) Layout() Layout { return m.layout }

@@ -98,6 +98,12 @@ func (s *Server) analyzeImport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if h := upload.fields["header_row"]; h != "" {
+		if cmd.Mapping.HeaderRow, err = strconv.Atoi(h); err != nil || cmd.Mapping.HeaderRow < 1 {
+			writeError(w, r, newError(http.StatusBadRequest, "invalid_header_row", "header_row must be a row number, 1 or more"))
+			return
+		}
+	}
 	a, err := s.imports.Commands.Analyze.Handle(ctx, cmd)
 	var refused *domain.RefusedError
 	if errors.As(err, &refused) {
@@ -151,10 +157,14 @@ func detectedBody(a domain.ImportAnalyzed) map[string]any {
 		}
 		mapping[i] = e
 	}
+	sheets := a.File.Sheets
+	if sheets == nil {
+		sheets = []string{}
+	}
 	return map[string]any{
 		"format": a.File.Format, "encoding": a.File.Encoding, "bom": a.File.BOM, "delimiter": a.File.Delimiter,
-		"line_ending": a.File.LineEnding, "sheet": a.File.Sheet, "layout": a.Layout, "header": a.HasHeader,
-		"source": a.Source, "mapping": mapping,
+		"line_ending": a.File.LineEnding, "sheet": a.File.Sheet, "sheets": sheets, "layout": a.Layout, "header": a.HasHeader,
+		"header_row": a.HeaderRowNumber(), "source": a.Source, "mapping": mapping,
 	}
 }
 

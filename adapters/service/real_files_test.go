@@ -66,3 +66,46 @@ func TestMultiLineCellsAndNotesOverHTTP(t *testing.T) {
 	tooLong.expect(t, http.StatusUnprocessableEntity)
 	a.do("PATCH", "/v1/clients/"+created.str("id"), admin, map[string]any{"notes": strings.Repeat("x", 4000)}, "If-Match", "1").expect(t, 200)
 }
+
+// An export from accounting software: a title, a date and a blank row above
+// the header. The header is found on row 4, the issues and the rejected
+// rows keep the row numbers the user sees, and only the data is imported.
+const titledCSV = "Klantenlijst;;\r\nAfgedrukt op 2024-05-01;;\r\n;;\r\n" +
+	"Voornaam;Achternaam;E-mail;Onbekend\r\n" +
+	"Jan;Peeters;jan@example.be;x\r\n" +
+	"An;Claes;not-an-email;y\r\n" +
+	"Piet;Smet;piet@example.be;z\r\n"
+
+func TestTitleRowsAboveTheHeader(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	admin := a.tenant("boekhouding")[domain.RoleAdmin]
+
+	an := a.upload(admin, "klanten.csv", []byte(titledCSV)).expect(t, http.StatusCreated)
+	if an.str("detected", "header_row") != "4" || an.str("summary", "rows") != "3" || an.str("summary", "valid") != "2" {
+		t.Fatalf("analysis %s", an.raw)
+	}
+	var issues []string
+	for _, e := range an.list("errors") {
+		issues = append(issues, field(e, "row")+field(e, "column")+" "+field(e, "code"))
+	}
+	if got := strings.Join(issues, ", "); got != "4D unknown_column, 6C invalid_email" {
+		t.Errorf("issues %s", got)
+	}
+	rejected := a.do("GET", "/v1/imports/"+an.str("id")+"/rejected.csv", admin, nil).expect(t, 200)
+	if !strings.HasPrefix(strings.TrimPrefix(rejected.raw, "\ufeff"), "Voornaam;Achternaam;E-mail;Onbekend;") ||
+		!strings.Contains(rejected.raw, "An;Claes;not-an-email;y;") || strings.Contains(rejected.raw, "Klantenlijst") {
+		t.Errorf("rejected rows %q", rejected.raw)
+	}
+	done := a.execute(admin, an.str("id"), map[string]any{})
+	if done.str("counts", "created") != "2" {
+		t.Fatalf("execution %s", done.raw)
+	}
+
+	// The user may name the header row; a row with nothing on it is refused.
+	named := a.upload(admin, "klanten.csv", []byte(titledCSV), "header_row", "4").expect(t, http.StatusCreated)
+	if named.str("detected", "header_row") != "4" {
+		t.Errorf("named header row %s", named.raw)
+	}
+	a.upload(admin, "klanten.csv", []byte(titledCSV), "header_row", "3").expect(t, http.StatusUnprocessableEntity)
+}

@@ -24,7 +24,7 @@ func (Opener) Open(content io.ReaderAt, size int64, name string, opts commands.F
 	}
 	d := f.Detected()
 	facts := domain.FileFacts{Format: string(d.Format), Encoding: d.Encoding, BOM: d.BOM, Delimiter: d.Delimiter,
-		LineEnding: d.LineEnding, Sheet: d.Sheet}
+		LineEnding: d.LineEnding, Sheet: d.Sheet, Sheets: d.Sheets}
 	return rowReader{f}, facts, nil
 }
 

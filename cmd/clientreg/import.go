@@ -38,6 +38,7 @@ func importCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	lang := fs.String("lang", "en", "language of the messages (en, fr, nl)")
 	layout := fs.String("layout", "clients", "clients (one row per client) or contacts (one row per contact person)")
 	source := fs.String("source", "", "system the external_id column refers to")
+	headerRow := fs.Int("header-row", 0, "row the header is on (default: the best of the first 20 rows)")
 	var opts commands.FileOptions
 	fs.StringVar(&opts.Format, "format", "", "csv, txt, xlsx, xls or ods (default: detected)")
 	fs.StringVar(&opts.Encoding, "encoding", "", "text encoding (default: detected)")
@@ -84,7 +85,7 @@ func importCommand(ctx context.Context, args []string, stdout io.Writer) error {
 
 	a, err := svc.ImportCmds.Analyze.Handle(ctx, commands.AnalyzeImport{Origin: origin, Options: opts, Mode: *mode, Language: msgLang,
 		File:    commands.StoredFile{Name: info.Name(), Size: info.Size(), SHA256: hex.EncodeToString(hash.Sum(nil)), Content: file},
-		Mapping: domain.MappingOptions{Layout: l, Source: *source}})
+		Mapping: domain.MappingOptions{Layout: l, Source: *source, HeaderRow: *headerRow}})
 	var refused *domain.RefusedError
 	if errors.As(err, &refused) {
 		return fmt.Errorf("%s", i18n.Message(msgLang, refused.Code, refused.Params))
@@ -144,6 +145,9 @@ func printAnalysis(w io.Writer, lang string, a commands.Analysis) {
 	}
 	if e.File.Sheet != "" {
 		fmt.Fprintf(w, ", sheet %q", e.File.Sheet)
+	}
+	if e.HeaderRow > 1 {
+		fmt.Fprintf(w, ", header on row %d", e.HeaderRow)
 	}
 	fmt.Fprintln(w)
 	for i, key := range e.Columns {
