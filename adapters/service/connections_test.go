@@ -59,7 +59,7 @@ func startSyncApp(t *testing.T, ap *fakeAdminPulse) (*app, *sleeps) {
 		DatabaseURL: pgtest.NewDatabaseURL(t),
 		MasterKey:   []byte("0123456789abcdef0123456789abcdef"),
 		Logger:      testLogger(),
-		Sources:     service.SourcesConfig{Sleep: sl.sleep},
+		Sources:     service.SourcesConfig{Sleep: sl.sleep, AllowHTTPHosts: []string{"127.0.0.1"}},
 	}
 	if ap != nil {
 		cfg.Sources.AdminPulse = adminpulse.Config{APIBaseURL: ap.URL + "/api", AuthURL: ap.URL + "/oauth/authorize",

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clientreg/clientreg/adapters/adminpulse"
 	apihttp "github.com/clientreg/clientreg/adapters/http"
+	"github.com/clientreg/clientreg/adapters/outbound"
 	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/adapters/syneton"
 	"github.com/clientreg/clientreg/commands"
@@ -21,7 +22,12 @@ type SourcesConfig struct {
 	AdminPulse adminpulse.Config
 	// SyncInterval is the time between scheduled runs (default 15 minutes).
 	SyncInterval time.Duration
-	// HTTPClient talks to the sources (default: 60 s timeout).
+	// AllowHTTPHosts may be reached over http and on internal addresses
+	// (CLIENTREG_SOURCE_HOSTS_ALLOW_HTTP); every other host only over
+	// https on a public address.
+	AllowHTTPHosts []string
+	// HTTPClient talks to the sources (default: the guarded client of
+	// adapters/outbound with a 60 s timeout).
 	HTTPClient *http.Client
 	// Sleep replaces the back-off waits (tests).
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -37,6 +43,8 @@ var (
 	_ commands.SourceChecker = sources{}
 )
 
+func (s sources) policy() outbound.Policy { return outbound.Policy{AllowHTTP: s.cfg.AllowHTTPHosts} }
+
 func (s sources) synetonClient(baseURL, apiKey string) *syneton.Client {
 	c := syneton.New(baseURL, apiKey, s.cfg.HTTPClient)
 	if s.cfg.Sleep != nil {
@@ -47,6 +55,9 @@ func (s sources) synetonClient(baseURL, apiKey string) *syneton.Client {
 
 // CheckAdminIS logs in and reads the settings, at connect time.
 func (s sources) CheckAdminIS(ctx context.Context, baseURL, apiKey string) error {
+	if err := s.policy().CheckURL(baseURL); err != nil {
+		return err
+	}
 	return s.synetonClient(baseURL, apiKey).Check(ctx)
 }
 
@@ -55,6 +66,9 @@ func (s sources) Puller(ctx context.Context, conn *domain.Connection, secrets co
 	save func(context.Context, commands.ConnectionSecrets) error) (commands.Puller, error) {
 	switch conn.Provider() {
 	case domain.ProviderAdminIS:
+		if err := s.policy().CheckURL(conn.BaseURL()); err != nil {
+			return nil, &commands.SourceError{Message: "the address of " + conn.Provider() + " must start with https://; connect it again with its https address"}
+		}
 		return syneton.NewPuller(ctx, s.synetonClient(conn.BaseURL(), secrets.APIKey))
 	case domain.ProviderAdminPulse:
 		if !s.cfg.AdminPulse.Configured() {
@@ -72,6 +86,9 @@ func (s sources) Puller(ctx context.Context, conn *domain.Connection, secrets co
 // wireConnections builds connections, syncs and their routes.
 func (s *Service) wireConnections(cfg Config) {
 	s.Connections = postgres.NewConnections(s.Pool, s.Store, s.Imports, cfg.Logger)
+	if cfg.Sources.HTTPClient == nil {
+		cfg.Sources.HTTPClient = outbound.Policy{AllowHTTP: cfg.Sources.AllowHTTPHosts}.Client(60 * time.Second)
+	}
 	src := sources{cfg: cfg.Sources}
 	deps := commands.ConnectionDeps{Store: s.Store, Repo: s.Connections, Syncs: s.Connections, Pushes: s.Connections,
 		Checker: src, Sources: src, Interval: cfg.Sources.SyncInterval}

@@ -68,7 +68,7 @@ func benchSync(ctx context.Context, dbURL string, n, callsPerMinute int, logger 
 	defer srv.Close()
 
 	svc, err := service.New(ctx, service.Config{DatabaseURL: dbURL, MasterKey: []byte("0123456789abcdef0123456789abcdef"), Logger: logger,
-		Sources: service.SourcesConfig{AdminPulse: adminpulse.Config{APIBaseURL: srv.URL + "/api", AuthURL: srv.URL + "/authorize",
+		Sources: service.SourcesConfig{AllowHTTPHosts: []string{"127.0.0.1"}, AdminPulse: adminpulse.Config{APIBaseURL: srv.URL + "/api", AuthURL: srv.URL + "/authorize",
 			TokenURL: srv.URL + "/token", ClientID: "bench", CallsPerMinute: callsPerMinute}}})
 	if err != nil {
 		return nil, err

@@ -55,6 +55,8 @@ environment:
                          subjects clientreg.events.<tenant id>.<event type>), e.g. nats://127.0.0.1:4222
   LOG_LEVEL              debug, info (default), warn, error
   CLIENTREG_SYNC_INTERVAL  time between scheduled syncs of a connection (default 15m)
+  CLIENTREG_SOURCE_HOSTS_ALLOW_HTTP  hosts (comma-separated) a connection may reach over http and on
+                         loopback or private addresses; all others: https to public addresses only
   ADMINPULSE_CLIENT_ID, ADMINPULSE_CLIENT_SECRET, ADMINPULSE_AUTH_URL, ADMINPULSE_TOKEN_URL,
   ADMINPULSE_REDIRECT_URL (…/v1/connections/oauth/callback), ADMINPULSE_API_URL, ADMINPULSE_SCOPES
                          the deployment's OAuth2 client at AdminPulse; without a client id AdminPulse cannot be connected

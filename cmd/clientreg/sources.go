@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clientreg/clientreg/adapters/adminpulse"
+	"github.com/clientreg/clientreg/adapters/outbound"
 	"github.com/clientreg/clientreg/adapters/service"
 )
 
@@ -21,6 +22,7 @@ func sourcesConfig() (service.SourcesConfig, error) {
 		}
 		cfg.SyncInterval = d
 	}
+	cfg.AllowHTTPHosts = outbound.ParseHosts(os.Getenv("CLIENTREG_SOURCE_HOSTS_ALLOW_HTTP"))
 	cfg.AdminPulse = adminpulse.Config{
 		APIBaseURL:   envOr("ADMINPULSE_API_URL", ""),
 		AuthURL:      envOr("ADMINPULSE_AUTH_URL", ""),
