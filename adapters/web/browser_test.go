@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -125,9 +124,20 @@ func location(t *testing.T, tab context.Context) string {
 // shot saves a full-page PNG under testdata/out, named after the test.
 func shot(t *testing.T, tab context.Context, name string) {
 	t.Helper()
+	saveShot(t, tab, name, chromedp.FullScreenshot(100))
+}
+
+// shotViewport saves what the window shows (a dialog over its page).
+func shotViewport(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	saveShot(t, tab, name, chromedp.CaptureScreenshot())
+}
+
+func saveShot(t *testing.T, tab context.Context, name string, capture chromedp.Action[[]byte]) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, 10*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, capture)
 	if err != nil {
 		t.Logf("screenshot %s: %v", name, err)
 		return
@@ -158,7 +168,7 @@ func startApp(t *testing.T) *app {
 	svc, err := service.New(ctx, service.Config{
 		DatabaseURL: pgtest.NewDatabaseURL(t),
 		MasterKey:   []byte("0123456789abcdef0123456789abcdef"),
-		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -231,4 +241,40 @@ func (a *app) post(path string, cookie *http.Cookie, form string) *http.Response
 	}
 	resp.Body.Close()
 	return resp
+}
+
+// step turns an action with a result into a step of do.
+func step[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := a(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// leaving marks the current page, so newPage can tell when the next one
+// has loaded (a flash on the old page must not pass for the new one's).
+func leaving() chromedp.Action[chromedp.Void] {
+	return step(chromedp.Evaluate[bool](`document.documentElement.dataset.leaving = "1"; true`))
+}
+
+func newPage() chromedp.Action[chromedp.Void] {
+	return until(`document.readyState === "complete" && !document.documentElement.dataset.leaving`)
+}
+
+// until evaluates a condition again and again until it holds, through the
+// navigations that interrupt an evaluation.
+func until(cond string) chromedp.Action[chromedp.Void] {
+	eval := chromedp.Evaluate[bool](cond)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		for {
+			if ok, err := eval(ctx, t); err == nil && ok {
+				return chromedp.Void{}, nil
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("waiting for %s: %w", cond, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
 }

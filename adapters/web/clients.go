@@ -8,11 +8,23 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
 )
 
 func (c *Console) clientRoutes(r chi.Router) {
 	r.Get("/clients", c.clientsPage)
+	r.Get("/clients/{id}", c.clientPage)
+	r.Group(func(r chi.Router) {
+		r.Use(requireRole(c, domain.RoleEditor))
+		r.Get("/clients/new", c.newClientPage)
+		r.Post("/clients/new", c.addClient)
+		r.Get("/clients/{id}/edit", c.editClientPage)
+		r.Post("/clients/{id}/edit", c.editClient)
+		r.Get("/clients/{id}/delete", c.deleteClientPage)
+		r.Post("/clients/{id}/delete", c.deleteClient)
+		r.Post("/clients/{id}/restore", c.restoreClient)
+	})
 }
 
 // clientsData is the clients page: the filters as chosen, their choices and

@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/clientreg/clientreg/domain"
@@ -22,6 +23,34 @@ var funcs = template.FuncMap{
 		return ""
 	},
 	"query": url.QueryEscape,
+	"deref": func(t *time.Time) time.Time {
+		if t == nil {
+			return time.Time{}
+		}
+		return *t
+	},
+	"sourceNames": func(p *page, sources []string) string {
+		names := make([]string, len(sources))
+		for i, s := range sources {
+			names[i] = p.T("source." + s)
+		}
+		return strings.Join(names, ", ")
+	},
+	"field": inputOf,
+	"addressLines": func(p *page, a projections.Address) []string {
+		var lines []string
+		street := strings.TrimSpace(a.Street + " " + a.HouseNumber)
+		if a.Box != "" {
+			street += " " + p.T("label.box") + " " + a.Box
+		}
+		for _, l := range []string{street, strings.TrimSpace(a.PostalCode + " " + a.City), a.Country} {
+			if strings.TrimSpace(l) != "" {
+				lines = append(lines, l)
+			}
+		}
+		return lines
+	},
+	"customField": customInputOf,
 	// sources a client can come from, for the filter.
 	"sources": func() []string {
 		return []string{domain.ProviderAdminPulse, domain.ProviderAdminIS, domain.ProviderERP}
@@ -37,3 +66,32 @@ func toString(v any) string {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// input is one labelled text input of a form, with its hint and error.
+type input struct {
+	Name, Type, Autocomplete, Label, Value, Error, Hint string
+	Required                                            bool
+	RequiredWord                                        string
+}
+
+// required marks the fields a client registered by hand needs (the
+// company name only for companies, the names only for persons).
+var required = map[string]bool{"email": true, "first_name": true, "last_name": true}
+
+func inputOf(p *page, name, typ, autocomplete string) input {
+	in := input{Name: name, Type: typ, Autocomplete: autocomplete, Label: p.T("label." + name),
+		Value: p.Val(name), Error: p.Err(name), Required: required[name], RequiredWord: p.T("form.required")}
+	if hasMessage("hint." + name) {
+		in.Hint = p.T("hint." + name)
+	}
+	return in
+}
+
+func customInputOf(p *page, f projections.CustomFieldView) input {
+	name := "custom_fields." + f.Name
+	in := input{Name: name, Type: "text", Autocomplete: "off", Label: f.Name, Value: p.Val(name), Error: p.Err(name)}
+	if len(f.Options) > 0 {
+		in.Hint = p.T("hint.options", strings.Join(f.Options, ", "))
+	}
+	return in
+}
