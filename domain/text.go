@@ -204,3 +204,70 @@ func badString(v reflect.Value, path string) (string, bool) {
 	}
 	return "", false
 }
+
+// ScrubEvent returns e with every NUL and invalid UTF-8 sequence in its
+// strings replaced by U+FFFD, and whether there was any. It is for events
+// an older version let into the log: PostgreSQL stores no NUL in a text,
+// so such an event is projected with the byte replaced rather than not at
+// all. e itself is not changed.
+func ScrubEvent(e Event) (Event, bool) {
+	if _, bad := badString(reflect.ValueOf(e), ""); !bad {
+		return e, false
+	}
+	v := reflect.ValueOf(e)
+	if v.Kind() == reflect.Pointer {
+		cp := reflect.New(v.Elem().Type())
+		cp.Elem().Set(scrubbed(v.Elem()))
+		return cp.Interface().(Event), true
+	}
+	return scrubbed(v).Interface().(Event), true
+}
+
+func scrubString(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// scrubbed is a deep copy of v with its strings scrubbed.
+func scrubbed(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.String:
+		out := reflect.New(v.Type()).Elem()
+		out.SetString(scrubString(v.String()))
+		return out
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		out := reflect.New(v.Elem().Type())
+		out.Elem().Set(scrubbed(v.Elem()))
+		return out
+	case reflect.Struct:
+		out := reflect.New(v.Type()).Elem()
+		out.Set(v)
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				out.Field(i).Set(scrubbed(v.Field(i)))
+			}
+		}
+		return out
+	case reflect.Slice:
+		if v.IsNil() || v.Type().Elem().Kind() == reflect.Uint8 {
+			return v
+		}
+		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := 0; i < v.Len(); i++ {
+			out.Index(i).Set(scrubbed(v.Index(i)))
+		}
+		return out
+	case reflect.Map:
+		if v.IsNil() {
+			return v
+		}
+		out := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			out.SetMapIndex(scrubbed(it.Key()), scrubbed(it.Value()))
+		}
+		return out
+	}
+	return v
+}

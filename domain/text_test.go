@@ -94,3 +94,24 @@ func TestCleanText(t *testing.T) {
 		}
 	}
 }
+
+func TestScrubEventReplacesWhatPostgreSQLCannotStore(t *testing.T) {
+	in := ClientRegistered{Details: map[Field]string{FieldLastName: "Pe\x00ters", FieldStreet: "Kerk\nstraat"},
+		ExternalRefs: []ExternalRef{{Source: "s\x00x", ExternalID: "7"}}}
+	out, changed := ScrubEvent(in)
+	got := out.(ClientRegistered)
+	if !changed || got.Details[FieldLastName] != "Pe\uFFFDters" || got.Details[FieldStreet] != "Kerk\nstraat" ||
+		got.ExternalRefs[0].Source != "s\uFFFDx" {
+		t.Fatalf("scrubbed: %+v", got)
+	}
+	if in.Details[FieldLastName] != "Pe\x00ters" || in.ExternalRefs[0].Source != "s\x00x" {
+		t.Fatal("the event scrubbed was changed in place")
+	}
+	p, changed := ScrubEvent(&ListCreated{Name: "V\x00IP"})
+	if !changed || p.(*ListCreated).Name != "V\uFFFDIP" {
+		t.Fatalf("pointer event: %+v", p)
+	}
+	if _, changed := ScrubEvent(ListCreated{Name: "VIP"}); changed {
+		t.Fatal("a clean event is changed")
+	}
+}

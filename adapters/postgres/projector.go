@@ -345,8 +345,11 @@ func decodeAll(keys *eventlog.SubjectKeys, msgs []*message.Message) ([]domain.Re
 // subscriber's transaction must be abandoned.
 func (p *Projector) applyOne(ctx context.Context, tx pgx.Tx, msg *message.Message, keyCache map[uuid.UUID]cipher.AEAD) error {
 	var err error
-	for attempt := 1; attempt <= p.cfg.Attempts; attempt++ {
-		err = inSavepoint(ctx, tx, func(sp pgx.Tx) error {
+	// The last try replaces NUL bytes, which older versions let into the
+	// log and PostgreSQL stores in no text.
+	for attempt := 1; attempt <= p.cfg.Attempts+1; attempt++ {
+		scrub, tried := attempt > p.cfg.Attempts, true
+		failed := inSavepoint(ctx, tx, func(sp pgx.Tx) error {
 			keys := eventlog.NewSubjectKeys(p.keys, sp, keyCache)
 			env, err := eventlog.EnvelopeFrom(msg.Metadata, positionOf(msg))
 			if err != nil {
@@ -356,9 +359,17 @@ func (p *Projector) applyOne(ctx context.Context, tx pgx.Tx, msg *message.Messag
 			if err != nil {
 				return err
 			}
+			if scrub {
+				if e.Event, tried = domain.ScrubEvent(e.Event); !tried {
+					return nil
+				}
+			}
 			return p.projection.Apply(ctx, sp, []domain.RecordedEvent{e})
 		})
-		if err == nil {
+		if !tried {
+			break
+		}
+		if err = failed; err == nil {
 			return nil
 		}
 		if mustAbandon(ctx, err) {
@@ -429,7 +440,7 @@ func (p *Projector) setAside(ctx context.Context, tx pgx.Tx, msg *message.Messag
 	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
 		_, err := sp.Exec(ctx, `INSERT INTO projection_failures (projection, event_offset, event_id, event_type, error)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-			p.Name(), position, msg.UUID, eventType, cause.Error())
+			p.Name(), position, msg.UUID, eventType, domain.CleanText(cause.Error(), 2000))
 		return err
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,7 +32,9 @@ type Rebuilder struct {
 	keys *eventlog.Keyring
 	// BatchSize is how many events go to the projection per transaction.
 	BatchSize int
-	logger    *slog.Logger
+	// OnSetAside, when set, is told of every event a rebuild sets aside.
+	OnSetAside func(SetAsideEvent)
+	logger     *slog.Logger
 }
 
 // NewRebuilder builds a rebuilder over the application's pool.
@@ -64,13 +67,27 @@ type RebuildProgress func(done, total int64)
 
 // Rebuild replays the log into the projection's fresh tables and swaps them
 // in. It is safe to interrupt at any point and run again: an interrupted
-// rebuild leaves the live tables as they were, and the next run starts over.
-func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progress RebuildProgress) error {
+// or failed rebuild leaves the live tables as they were, drops its own, and
+// the next run starts over.
+//
+// An event the projection cannot apply (one it cannot decode, or one a
+// statement refuses) is set aside as the live projector does, logged and
+// counted, and the rebuild goes on; the rebuilt projection's set-aside
+// events replace the old ones when the tables are swapped in. An event
+// stored with a NUL byte (older versions let some in) is applied with the
+// byte replaced by U+FFFD. OnSetAside, when set, hears of each event set
+// aside.
+func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progress RebuildProgress) (err error) {
 	live, err := r.liveSchema(ctx)
 	if err != nil {
 		return err
 	}
 	work, trash := "rebuild_"+p.Name(), "replaced_"+p.Name()
+	defer func() {
+		if err != nil {
+			r.dropWork(ctx, work)
+		}
+	}()
 	deferred, err := r.prepare(ctx, p, live, work, trash)
 	if err != nil {
 		return err
@@ -80,6 +97,22 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 		return err
 	}
 	defer pool.Close()
+	run := &rebuildRun{projection: p.Name(), logger: r.logger, report: r.OnSetAside}
+	return r.rebuild(ctx, pool, run, p, progress, deferred, live, work, trash)
+}
+
+// dropWork drops the tables of a rebuild that did not finish, also when it
+// was interrupted (its context is then done).
+func (r *Rebuilder) dropWork(ctx context.Context, work string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if _, err := r.pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{work}.Sanitize()+` CASCADE`); err != nil {
+		r.logger.Warn("could not drop the tables of an unfinished rebuild (the next rebuild drops them)", "schema", work, "error", err)
+	}
+}
+
+func (r *Rebuilder) rebuild(ctx context.Context, pool *pgxpool.Pool, run *rebuildRun, p projections.Projection, progress RebuildProgress,
+	deferred deferredDDL, live, work, trash string) error {
 
 	var total int64
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE stream_type = ANY($1)`, p.StreamTypes()).Scan(&total); err != nil {
@@ -97,11 +130,12 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 		}
 	}
 	read := func(ctx context.Context, out chan<- fetchedBatch) error { return r.readAll(ctx, pool, p, total, out) }
+	run.limit = max(100, int(total/100))
 	var later []int64 // positions of the events a Loader left for the second pass
 	loader, isLoader := p.(projections.Loader)
-	err = r.replay(ctx, read, func(ctx context.Context, b replayBatch) error {
+	err := r.replay(ctx, run, read, func(ctx context.Context, b replayBatch) error {
 		if isLoader {
-			rest, err := r.load(ctx, pool, p.Name(), loader, b)
+			rest, err := run.load(ctx, pool, loader, b)
 			if err != nil {
 				return err
 			}
@@ -110,7 +144,7 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 			}
 			report(len(b.events) - len(rest))
 		} else {
-			if err := r.applyBatch(ctx, pool, p, b); err != nil {
+			if err := run.applyBatch(ctx, pool, p, b); err != nil {
 				return err
 			}
 			report(len(b.events))
@@ -130,8 +164,8 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 		read := func(ctx context.Context, out chan<- fetchedBatch) error {
 			return r.readPositions(ctx, pool, later, out)
 		}
-		err := r.replay(ctx, read, func(ctx context.Context, b replayBatch) error {
-			if err := r.applyBatch(ctx, pool, p, b); err != nil {
+		err := r.replay(ctx, run, read, func(ctx context.Context, b replayBatch) error {
+			if err := run.applyBatch(ctx, pool, p, b); err != nil {
 				return err
 			}
 			report(len(b.events))
@@ -146,7 +180,7 @@ func (r *Rebuilder) Rebuild(ctx context.Context, p projections.Projection, progr
 		return err
 	}
 	began = time.Now()
-	if err := r.swap(ctx, pool, p, cursor, live, work, trash); err != nil {
+	if err := r.swap(ctx, pool, run, p, cursor, live, work, trash); err != nil {
 		return err
 	}
 	r.logger.Debug("rebuild swapped in", "projection", p.Name(), "took", time.Since(began))
@@ -188,7 +222,7 @@ type replayBatch struct {
 // replay runs a pipeline over the batches read reads: reading a batch,
 // decoding the one before and applying the one before that overlap (the
 // first and last are mostly the server's work, the second Go's).
-func (r *Rebuilder) replay(ctx context.Context, read func(context.Context, chan<- fetchedBatch) error,
+func (r *Rebuilder) replay(ctx context.Context, run *rebuildRun, read func(context.Context, chan<- fetchedBatch) error,
 	apply func(context.Context, replayBatch) error) error {
 	fetched, batches := make(chan fetchedBatch, 1), make(chan replayBatch, 1)
 	g, gctx := errgroup.WithContext(ctx)
@@ -199,7 +233,7 @@ func (r *Rebuilder) replay(ctx context.Context, read func(context.Context, chan<
 	g.Go(func() error {
 		defer close(batches)
 		for f := range fetched {
-			b, err := f.decode()
+			b, err := run.decode(f)
 			if err != nil {
 				return err
 			}
@@ -458,29 +492,152 @@ func copiedDDL(ctx context.Context, tx pgx.Tx, live, work, table string) ([]ddl,
 
 // applyBatch applies a decoded batch in a transaction of its own on pool,
 // whose search_path leads to the rebuild's tables.
-func (r *Rebuilder) applyBatch(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, b replayBatch) error {
+func (run *rebuildRun) applyBatch(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, b replayBatch) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		return applyReplayed(ctx, tx, p.Name(), p.Apply, b)
+		_, err := run.apply(ctx, tx, applyAll(p.Apply), b)
+		return err
 	})
 }
 
 // load is applyBatch through a Loader's first pass; it returns the events
 // left for the second.
-func (r *Rebuilder) load(ctx context.Context, pool *pgxpool.Pool, name string, l projections.Loader, b replayBatch) (rest []domain.RecordedEvent, err error) {
+func (run *rebuildRun) load(ctx context.Context, pool *pgxpool.Pool, l projections.Loader, b replayBatch) (rest []domain.RecordedEvent, err error) {
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		return applyReplayed(ctx, tx, name, func(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
-			rest, err = l.Load(ctx, tx, events)
-			return err
-		}, b)
+		rest, err = run.apply(ctx, tx, l.Load, b)
+		return err
 	})
 	return rest, err
 }
 
-func applyReplayed(ctx context.Context, tx pgx.Tx, name string, apply func(context.Context, pgx.Tx, []domain.RecordedEvent) error, b replayBatch) error {
-	if err := apply(ctx, tx, b.events); err != nil {
-		return fmt.Errorf("replay %s at position %d: %w", name, b.events[0].Position, err)
+// applyFunc applies events and returns those it left for later.
+type applyFunc func(context.Context, pgx.Tx, []domain.RecordedEvent) ([]domain.RecordedEvent, error)
+
+func applyAll(apply func(context.Context, pgx.Tx, []domain.RecordedEvent) error) applyFunc {
+	return func(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) ([]domain.RecordedEvent, error) {
+		return nil, apply(ctx, tx, events)
+	}
+}
+
+// apply applies a batch in a savepoint of tx. When a statement refuses it,
+// the batch is applied again one event at a time, each in a savepoint of
+// its own: an event refused again is retried with its NUL bytes replaced
+// (when it has any), then set aside. Errors that a retry in the same
+// transaction cannot help (a lost connection, a cancelled rebuild) end the
+// rebuild.
+func (run *rebuildRun) apply(ctx context.Context, tx pgx.Tx, apply applyFunc, b replayBatch) ([]domain.RecordedEvent, error) {
+	if len(b.events) == 0 {
+		return nil, nil
+	}
+	var rest []domain.RecordedEvent
+	err := inSavepoint(ctx, tx, func(sp pgx.Tx) error {
+		var err error
+		rest, err = apply(ctx, sp, b.events)
+		return err
+	})
+	if err == nil || mustAbandon(ctx, err) {
+		if err != nil {
+			err = fmt.Errorf("replay %s at position %d: %w", run.projection, b.events[0].Position, err)
+		}
+		return rest, err
+	}
+	rest = rest[:0]
+	for _, e := range b.events {
+		one := func(e domain.RecordedEvent) error {
+			return inSavepoint(ctx, tx, func(sp pgx.Tx) error {
+				left, err := apply(ctx, sp, []domain.RecordedEvent{e})
+				if err == nil {
+					rest = append(rest, left...)
+				}
+				return err
+			})
+		}
+		err := one(e)
+		if err != nil && !mustAbandon(ctx, err) {
+			if scrubbed, changed := domain.ScrubEvent(e.Event); changed {
+				e.Event = scrubbed
+				err = one(e)
+			}
+		}
+		if err != nil && mustAbandon(ctx, err) {
+			return nil, fmt.Errorf("replay %s at position %d: %w", run.projection, e.Position, err)
+		}
+		if err != nil {
+			if err := run.setAsideEvent(e.Position, e.EventID.String(), e.EventName, err); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return rest, nil
+}
+
+// rebuildRun is what one rebuild keeps besides its tables: the events it
+// set aside.
+type rebuildRun struct {
+	projection string
+	logger     *slog.Logger
+	report     func(SetAsideEvent)
+	// limit is how many events may be set aside before the rebuild gives
+	// up: past it the cause is not a few bad events but, say, a wrong
+	// master key, and swapping in nearly empty tables would hide it.
+	limit    int
+	mu       sync.Mutex
+	setAside []SetAsideEvent
+}
+
+// SetAsideEvent is an event a projection could not apply, kept out of its
+// read model (projection_failures).
+type SetAsideEvent struct {
+	Projection string    `json:"projection"`
+	Position   int64     `json:"position"`
+	EventID    string    `json:"event_id"`
+	EventType  string    `json:"event_type"`
+	Error      string    `json:"error"`
+	FailedAt   time.Time `json:"failed_at"`
+}
+
+// errTooManySetAside ends a rebuild that set too many events aside.
+var errTooManySetAside = errors.New("too many events set aside")
+
+func (run *rebuildRun) setAsideEvent(position int64, eventID, eventType string, cause error) error {
+	run.logger.Error("replay set an event aside", "projection", run.projection, "position", position,
+		"event_id", eventID, "event_type", eventType, "error", cause)
+	e := SetAsideEvent{Projection: run.projection, Position: position, EventID: eventID,
+		EventType: eventType, Error: domain.CleanText(cause.Error(), 2000), FailedAt: time.Now()}
+	if run.report != nil {
+		run.report(e)
+	}
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.setAside = append(run.setAside, e)
+	if run.limit > 0 && len(run.setAside) > run.limit {
+		return fmt.Errorf("replay %s: %w (%d; is the master key the one the log was written with?)",
+			run.projection, errTooManySetAside, len(run.setAside))
 	}
 	return nil
+}
+
+// decode decodes a fetched batch; an event that cannot be decoded is set
+// aside and left out.
+func (run *rebuildRun) decode(f fetchedBatch) (replayBatch, error) {
+	b, err := f.decode()
+	if err == nil {
+		return b, nil
+	}
+	b = replayBatch{end: f.end, events: make([]domain.RecordedEvent, 0, len(f.stored))}
+	for _, st := range f.stored {
+		env, err := eventlog.EnvelopeOf(st.Metadata, st.Position)
+		if err == nil {
+			var e domain.RecordedEvent
+			if e, err = f.keys.DecodePrefetched(st.Payload, env); err == nil {
+				b.events = append(b.events, e)
+				continue
+			}
+		}
+		if err := run.setAsideEvent(st.Position, env.EventID.String(), env.EventName, err); err != nil {
+			return replayBatch{}, err
+		}
+	}
+	return b, nil
 }
 
 // fetchedBatch is a batch of events as stored, the keys that decode them
@@ -494,16 +651,6 @@ type fetchedBatch struct {
 func (f fetchedBatch) decode() (replayBatch, error) {
 	events, err := f.keys.DecodeStored(f.stored)
 	return replayBatch{events: events, end: f.end}, err
-}
-
-// next reads and decodes the projection's events after cursor (up to
-// until, when given).
-func (r *Rebuilder) next(ctx context.Context, q eventlog.KeyQuerier, p projections.Projection, cursor logCursor, until *logCursor) (replayBatch, error) {
-	f, err := r.fetch(ctx, q, p, cursor, until)
-	if err != nil {
-		return replayBatch{}, err
-	}
-	return f.decode()
 }
 
 // fetch reads the projection's events after cursor (up to until, when
@@ -549,7 +696,7 @@ func (r *Rebuilder) scanBatch(ctx context.Context, q eventlog.KeyQuerier, rows p
 // in its place, in one transaction. The live projector's offset row is
 // locked first: it waits, and its next batch starts on the new tables from
 // the position they were rebuilt to.
-func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, cursor logCursor, live, work, trash string) error {
+func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, run *rebuildRun, p projections.Projection, cursor logCursor, live, work, trash string) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		var at logCursor
 		err := tx.QueryRow(ctx, `SELECT coalesce(offset_acked, 0), last_processed_transaction_id::text::bigint
@@ -570,17 +717,26 @@ func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, p projections.
 		}
 		until := slices.MaxFunc([]logCursor{at, end, cursor}, logCursor.compare)
 		for {
-			b, err := r.next(ctx, tx, p, cursor, &until)
+			f, err := r.fetch(ctx, tx, p, cursor, &until)
 			if err != nil {
 				return err
 			}
-			if len(b.events) == 0 {
+			if len(f.stored) == 0 {
 				break
 			}
-			if err := applyReplayed(ctx, tx, p.Name(), p.Apply, b); err != nil {
+			b, err := run.decode(f)
+			if err != nil {
+				return err
+			}
+			if _, err := run.apply(ctx, tx, applyAll(p.Apply), b); err != nil {
 				return err
 			}
 			cursor = b.end
+		}
+		// The rebuilt tables come with their own set-aside events: those the
+		// old ones had and the rebuild applied (a NUL replaced) are gone.
+		if err := run.recordSetAside(ctx, tx); err != nil {
+			return err
 		}
 		cursor = until
 		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{trash}.Sanitize()); err != nil {
@@ -608,4 +764,28 @@ func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, p projections.
 
 func (c logCursor) compare(o logCursor) int {
 	return cmp.Or(cmp.Compare(c.tx, o.tx), cmp.Compare(c.offset, o.offset))
+}
+
+// recordSetAside makes projection_failures hold, for the rebuilt
+// projection, exactly the events the rebuild set aside.
+func (run *rebuildRun) recordSetAside(ctx context.Context, tx pgx.Tx) error {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	if _, err := tx.Exec(ctx, `DELETE FROM projection_failures WHERE projection = $1`, run.projection); err != nil {
+		return fmt.Errorf("record set-aside events: %w", err)
+	}
+	var rows [][]any
+	seen := map[int64]bool{}
+	for _, e := range run.setAside {
+		if !seen[e.Position] {
+			seen[e.Position] = true
+			rows = append(rows, []any{e.Projection, e.Position, e.EventID, e.EventType, e.Error, e.FailedAt})
+		}
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"projection_failures"},
+		[]string{"projection", "event_offset", "event_id", "event_type", "error", "failed_at"}, pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("record set-aside events: %w", err)
+	}
+	return nil
 }

@@ -93,9 +93,55 @@ func (v *Verifier) streams(ctx context.Context, tenantID uuid.UUID, ids []uuid.U
 	}
 	out := map[uuid.UUID][]domain.RecordedEvent{}
 	for _, e := range events {
+		// As the projections apply it (an older version let NULs in).
+		e.Event, _ = domain.ScrubEvent(e.Event)
 		out[e.StreamID] = append(out[e.StreamID], e)
 	}
 	return out, nil
+}
+
+// SetAside lists the events the projections set aside (of one tenant, or
+// of all when tenantID is nil), in log order: their read models do not
+// hold them.
+func (v *Verifier) SetAside(ctx context.Context, tenantID *uuid.UUID) ([]SetAsideEvent, error) {
+	rows, err := v.pool.Query(ctx, `SELECT f.projection, f.event_offset, f.event_id, f.event_type, f.error, f.failed_at
+		FROM projection_failures f LEFT JOIN events e ON e."offset" = f.event_offset
+		WHERE $1::uuid IS NULL OR e.tenant_id = $1 ORDER BY f.event_offset, f.projection`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list set-aside events: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (SetAsideEvent, error) {
+		var e SetAsideEvent
+		err := row.Scan(&e.Projection, &e.Position, &e.EventID, &e.EventType, &e.Error, &e.FailedAt)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list set-aside events: %w", err)
+	}
+	return out, nil
+}
+
+// readableStreams reads a chunk's streams one at a time, after the chunk
+// could not be read whole: a stream with an event that cannot be decoded is
+// a difference ("unreadable", with the reason) and is left out, so the
+// others are still compared.
+func (v *Verifier) readableStreams(ctx context.Context, tenantID uuid.UUID, streamType string, ids []uuid.UUID,
+	report func(Difference)) (map[uuid.UUID][]domain.RecordedEvent, map[uuid.UUID]bool, error) {
+	out, unreadable := map[uuid.UUID][]domain.RecordedEvent{}, map[uuid.UUID]bool{}
+	for _, id := range ids {
+		one, err := v.streams(ctx, tenantID, []uuid.UUID{id})
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		if err != nil {
+			unreadable[id] = true
+			report(Difference{TenantID: tenantID, Stream: streamType + " " + id.String(), Field: "unreadable",
+				LogValue: domain.CleanText(err.Error(), 500)})
+			continue
+		}
+		out[id] = one[id]
+	}
+	return out, unreadable, nil
 }
 
 // fields is a record as verify compares it; nil is "absent".
@@ -112,14 +158,20 @@ func (v *Verifier) checkStreams(ctx context.Context, tenantID uuid.UUID, streamT
 	}
 	for chunk := range slices.Chunk(ids, verifyChunk) {
 		streams, err := v.streams(ctx, tenantID, chunk)
+		var unreadable map[uuid.UUID]bool
 		if err != nil {
-			return err
+			if streams, unreadable, err = v.readableStreams(ctx, tenantID, streamType, chunk, report); err != nil {
+				return err
+			}
 		}
 		stored, err := load(ctx, chunk)
 		if err != nil {
 			return err
 		}
 		for _, id := range chunk {
+			if unreadable[id] {
+				continue
+			}
 			for _, d := range compareFields(fold(id, streams[id]), stored[id]) {
 				d.TenantID, d.Stream = tenantID, streamType+" "+id.String()
 				report(d)

@@ -222,7 +222,10 @@ func replayCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer svc.Close()
 	defer postgres.RaiseGCTargetForReplay()()
+	var setAside atomic.Int64
+	svc.Rebuilder.OnSetAside = func(postgres.SetAsideEvent) { setAside.Add(1) }
 	for _, p := range todo {
+		setAside.Store(0)
 		var done, total atomic.Int64
 		start := time.Now()
 		stop := showProgress(ctx, os.Stderr, "events "+p.Name(), func() (int, int, bool) {
@@ -236,6 +239,9 @@ func replayCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		elapsed := time.Since(start)
 		fmt.Fprintf(stdout, "%s: %d events replayed in %s (%.0f events/s), tables swapped\n",
 			p.Name(), done.Load(), elapsed.Round(time.Millisecond), float64(done.Load())/elapsed.Seconds())
+		if n := setAside.Load(); n > 0 {
+			fmt.Fprintf(stdout, "%s: %d events could not be applied and were set aside (clientreg verify lists them)\n", p.Name(), n)
+		}
 	}
 	return nil
 }
@@ -277,12 +283,29 @@ func verifyCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if n == 0 {
+	aside, err := svc.Verifier.SetAside(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if n == 0 && len(aside) == 0 {
 		fmt.Fprintln(stdout, "read models match the log")
 		return nil
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	if n > 0 {
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return fmt.Errorf("%w: %d differences (clientreg replay rebuilds them)", errDifferences, n)
+	if len(aside) > 0 {
+		fmt.Fprintf(stdout, "%d events set aside: the projections could not apply them\n", len(aside))
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PROJECTION\tPOSITION\tEVENT ID\tTYPE\tERROR")
+		for _, e := range aside {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", e.Projection, e.Position, e.EventID, e.EventType, e.Error)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %d differences, %d events set aside (clientreg replay rebuilds the read models)", errDifferences, n, len(aside))
 }
