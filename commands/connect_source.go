@@ -62,6 +62,18 @@ func (h ConnectSourceHandler) Handle(ctx context.Context, cmd ConnectSource) (Co
 	var pending *PendingAuthorization
 	switch provider {
 	case domain.ProviderAdminPulse:
+		// An office may connect with an API key made in AdminPulse
+		// instead of the OAuth2 consent: checked at once, connected at once.
+		if key := strings.TrimSpace(cmd.APIKey); key != "" {
+			if err := h.checker.CheckAdminPulse(ctx, key); err != nil {
+				return ConnectResult{}, err
+			}
+			if err := conn.Authorize(); err != nil {
+				return ConnectResult{}, err
+			}
+			secrets = &ConnectionSecrets{APIKey: key}
+			break
+		}
 		if h.oauth == nil {
 			return ConnectResult{}, ErrProviderNotConfigured
 		}
@@ -85,7 +97,7 @@ func (h ConnectSourceHandler) Handle(ctx context.Context, cmd ConnectSource) (Co
 		secrets = &ConnectionSecrets{ERPSecret: secret}
 		out.Secret = secret
 	}
-	pos, err := h.repo.Create(ctx, cmd.Origin, conn, secrets, pending, provider == domain.ProviderAdminIS)
+	pos, err := h.repo.Create(ctx, cmd.Origin, conn, secrets, pending, secrets != nil && provider != domain.ProviderERP)
 	if err != nil {
 		return ConnectResult{}, err
 	}

@@ -74,6 +74,9 @@ type SourceChecker interface {
 	// CheckAdminIS logs in to an Admin IS | Consult server. A wrong key or
 	// URL is a domain.ValidationErrors naming the field.
 	CheckAdminIS(ctx context.Context, baseURL, apiKey string) error
+	// CheckAdminPulse reads one relation with an AdminPulse API key. A
+	// refused key is a domain.ValidationErrors naming api_key.
+	CheckAdminPulse(ctx context.Context, apiKey string) error
 }
 
 // loadConnection folds a connection's stream.

@@ -1,6 +1,12 @@
-// Package adminpulse reads relations from AdminPulse: OAuth2 (authorization
-// code with PKCE), GET /relations paged 400 at a time, at most 480 calls a
-// minute. AdminPulse has no change feed, so every run is a complete pull.
+// Package adminpulse reads relations from AdminPulse as its developer
+// documentation (developer.adminpulse.be) describes it: an office connects
+// by OAuth2 (authorization code; PKCE added) or by an API key made in
+// AdminPulse, either sent as "Authorization: Bearer"; the API is at
+// https://api.adminpulse.be; GET /relations is paged with a 0-based page and
+// pageSize (at most 400) and answers results and pageCount; 480 calls a
+// minute, 429 above. AdminPulse has no change feed, so every run is a
+// complete pull. The relation's field names are not published: they are
+// read tolerantly (see Relation).
 package adminpulse
 
 import (
@@ -22,8 +28,11 @@ import (
 	"github.com/clientreg/clientreg/domain"
 )
 
-// PageSize is the number of relations per call.
+// PageSize is the number of relations per call: the API's maximum.
 const PageSize = 400
+
+// DefaultAPIBaseURL is where the documentation puts the API.
+const DefaultAPIBaseURL = "https://api.adminpulse.be"
 
 // Config is the OAuth2 client of this deployment and the API's address.
 type Config struct {
@@ -41,6 +50,14 @@ type Config struct {
 // Configured tells whether the deployment can connect AdminPulse at all.
 func (c Config) Configured() bool {
 	return c.ClientID != "" && c.AuthURL != "" && c.TokenURL != "" && c.APIBaseURL != ""
+}
+
+// APIBase is the API's address: the configured one, else the documented one.
+func (c Config) APIBase() string {
+	if c.APIBaseURL == "" {
+		return DefaultAPIBaseURL
+	}
+	return strings.TrimRight(c.APIBaseURL, "/")
 }
 
 func (c Config) oauth() *oauth2.Config {
@@ -103,6 +120,12 @@ type tokens struct {
 func (t *tokens) token(ctx context.Context, force bool) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if key := t.current.APIKey; key != "" {
+		if force { // the API refused the key: nothing to renew
+			return "", errKeyRefused
+		}
+		return key, nil
+	}
 	fresh := t.current.AccessToken != "" && (t.current.Expiry.IsZero() || t.now().Add(refreshEarly).Before(t.current.Expiry))
 	if fresh && !force {
 		return t.current.AccessToken, nil
@@ -130,46 +153,119 @@ func (t *tokens) token(ctx context.Context, force bool) (string, error) {
 	return next.AccessToken, nil
 }
 
-// Relation is a relation as GET /relations gives it.
-type Relation struct {
-	ID          json.RawMessage `json:"id"`
-	Name        string          `json:"name"`
-	FirstName   string          `json:"firstName"`
-	IsCompany   bool            `json:"isCompany"`
-	VATNumber   string          `json:"vatNumber"`
-	Email       string          `json:"email"`
-	Phone       string          `json:"phone"`
-	Mobile      string          `json:"mobile"`
-	Language    string          `json:"language"`
-	Street      string          `json:"street"`
-	HouseNumber string          `json:"houseNumber"`
-	Box         string          `json:"box"`
-	PostalCode  string          `json:"postalCode"`
-	City        string          `json:"city"`
-	Country     string          `json:"country"`
+var errKeyRefused = &commands.SourceError{Message: "AdminPulse refused the API key; connect AdminPulse again with a valid key",
+	Err: domain.ErrSourceRejected}
+
+// Relation is a relation as GET /relations gives it. The documentation
+// publishes no field list, so each field is read under the names it may
+// have (the first one present wins) and the address may be flat or an
+// object; see the README's "Connections".
+type Relation map[string]json.RawMessage
+
+// text is the first of names present as a string or a number; names may
+// be a path into an object ("address.city").
+func (r Relation) text(names ...string) string {
+	for _, n := range names {
+		raw, ok := r.lookup(n)
+		if !ok {
+			continue
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			if s = strings.TrimSpace(s); s != "" {
+				return s
+			}
+			continue
+		}
+		var num json.Number
+		if json.Unmarshal(raw, &num) == nil {
+			return num.String()
+		}
+	}
+	return ""
+}
+
+func (r Relation) lookup(name string) (json.RawMessage, bool) {
+	head, rest, nested := strings.Cut(name, ".")
+	for k, v := range r { // field names compared case-insensitively
+		if !strings.EqualFold(k, head) {
+			continue
+		}
+		if !nested {
+			return v, true
+		}
+		var inner Relation
+		if json.Unmarshal(v, &inner) == nil {
+			return inner.lookup(rest)
+		}
+		var list []Relation // "addresses.0.city": the first of a list
+		idx, after, _ := strings.Cut(rest, ".")
+		if json.Unmarshal(v, &list) != nil || idx != "0" || len(list) == 0 || after == "" {
+			return nil, false
+		}
+		return list[0].lookup(after)
+	}
+	return nil, false
+}
+
+func (r Relation) flag(names ...string) bool {
+	for _, n := range names {
+		if raw, ok := r.lookup(n); ok {
+			var b bool
+			if json.Unmarshal(raw, &b) == nil {
+				return b
+			}
+		}
+	}
+	return false
+}
+
+// company: a flag says so, or the relation's type names a company rather
+// than a person.
+func (r Relation) company() bool {
+	if r.flag("isCompany", "company") {
+		return true
+	}
+	switch strings.ToLower(r.text("type", "relationType", "kind")) {
+	case "company", "companies", "legalperson", "legal_person", "organisation", "organization", "1":
+		return true
+	}
+	return false
 }
 
 // Record maps a relation to client fields.
 func (r Relation) Record() domain.SourceRecord {
-	id := strings.TrimSpace(string(r.ID))
-	var s string
-	if json.Unmarshal(r.ID, &s) == nil {
-		id = strings.TrimSpace(s)
+	addr := func(field string, names ...string) string {
+		all := append([]string{}, names...)
+		for _, n := range names {
+			all = append(all, "address."+n, "addresses.0."+n, "mainAddress."+n)
+		}
+		return r.text(all...)
 	}
 	d := map[domain.Field]string{
-		domain.FieldEmail: r.Email, domain.FieldVATNumber: r.VATNumber, domain.FieldLanguage: strings.ToLower(r.Language),
-		domain.FieldPhone: r.Phone, domain.FieldStreet: r.Street, domain.FieldHouseNumber: r.HouseNumber,
-		domain.FieldBox: r.Box, domain.FieldPostalCode: r.PostalCode, domain.FieldCity: r.City, domain.FieldCountry: r.Country,
+		domain.FieldEmail:       r.text("email", "emailAddress", "mail", "primaryEmail"),
+		domain.FieldVATNumber:   r.text("vatNumber", "vat", "vatNr", "enterpriseNumber", "companyNumber"),
+		domain.FieldLanguage:    strings.ToLower(r.text("language", "languageCode", "lang")),
+		domain.FieldPhone:       r.text("phone", "phoneNumber", "telephone", "mobile", "mobilePhone", "gsm"),
+		domain.FieldStreet:      addr("street", "street", "streetName", "address1", "line1"),
+		domain.FieldHouseNumber: addr("houseNumber", "houseNumber", "number", "streetNumber"),
+		domain.FieldBox:         addr("box", "box", "bus", "boxNumber"),
+		domain.FieldPostalCode:  addr("postalCode", "postalCode", "zipCode", "zip", "postcode"),
+		domain.FieldCity:        addr("city", "city", "town", "municipality"),
+		domain.FieldCountry:     addr("country", "country", "countryCode", "countryIso"),
 	}
-	if r.Phone == "" {
-		d[domain.FieldPhone] = r.Mobile
-	}
-	if r.IsCompany {
-		d[domain.FieldKind], d[domain.FieldCompanyName] = domain.KindCompany, r.Name
+	if r.company() {
+		d[domain.FieldKind] = domain.KindCompany
+		d[domain.FieldCompanyName] = r.text("companyName", "name", "commercialName")
+		if cn := r.text("commercialName"); cn != "" && cn != d[domain.FieldCompanyName] {
+			d[domain.FieldDisplayName] = cn
+		}
 	} else {
-		d[domain.FieldKind], d[domain.FieldLastName], d[domain.FieldFirstName] = domain.KindPerson, r.Name, r.FirstName
+		d[domain.FieldKind] = domain.KindPerson
+		d[domain.FieldLastName] = r.text("lastName", "lastname", "surname", "name")
+		d[domain.FieldFirstName] = r.text("firstName", "firstname", "givenName")
 	}
-	return domain.SourceRecord{ExternalID: id, Details: d}
+	return domain.SourceRecord{ExternalID: r.text("id", "relationId", "uniqueIdentifier", "code"), Details: d}
 }
 
 type relationsPage struct {
@@ -204,7 +300,7 @@ func NewPuller(cfg Config, hc *http.Client, secrets commands.ConnectionSecrets,
 	if perMinute <= 0 {
 		perMinute = 480
 	}
-	return &Puller{base: strings.TrimRight(cfg.APIBaseURL, "/"), http: hc,
+	return &Puller{base: cfg.APIBase(), http: hc,
 		tokens:   &tokens{flow: NewFlow(cfg, hc), current: secrets, save: save, now: time.Now},
 		interval: time.Minute / time.Duration(perMinute), now: time.Now, Sleep: sleep, MaxAttempts: 6}
 }
@@ -314,6 +410,23 @@ func (p *Puller) get(ctx context.Context, target string, out any) error {
 		}
 	}
 	return last
+}
+
+// Check reads one relation with an API key: what connecting by key
+// verifies. A refused key is a validation error naming api_key.
+func Check(ctx context.Context, cfg Config, hc *http.Client, apiKey string) error {
+	p := NewPuller(cfg, hc, commands.ConnectionSecrets{APIKey: apiKey}, nil)
+	p.MaxAttempts = 2
+	var ans relationsPage
+	err := p.get(ctx, p.base+"/relations?page=0&pageSize=1", &ans)
+	var se *commands.SourceError
+	switch {
+	case errors.Is(err, domain.ErrSourceRejected):
+		return domain.ValidationErrors{{Field: "api_key", Code: "source_refused", Message: "AdminPulse refused the API key"}}
+	case errors.As(err, &se):
+		return se
+	}
+	return err
 }
 
 func (p *Puller) unreachable(err error) error {

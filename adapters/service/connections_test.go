@@ -314,3 +314,44 @@ func TestAdminPulseSync(t *testing.T) {
 	}
 	a.verify()
 }
+
+// TestAdminPulseByAPIKey: an office connects AdminPulse with an API key
+// (the documentation's other way in): checked at once, no consent, the
+// first sync starts; relations whose fields bear other names are read.
+func TestAdminPulseByAPIKey(t *testing.T) {
+	t.Parallel()
+	ap := newFakeAdminPulse(t)
+	ap.mu.Lock()
+	ap.valid["office-api-key"] = 1000
+	ap.mu.Unlock()
+	ap.set("R1", map[string]any{"lastName": "Wouters", "firstName": "Els", "emailAddress": "els@example.be",
+		"address": map[string]any{"street": "Kerkstraat", "number": "4", "zipCode": "9000", "city": "Gent"}})
+	ap.set("R2", map[string]any{"type": "company", "companyName": "Bakkerij Wouters BV", "commercialName": "Bakkerij Els",
+		"email": "info@bakkerij.be", "vatNumber": "BE0123.456.749"})
+	a, _ := startSyncApp(t, ap)
+	admin := a.tenant("office")[domain.RoleAdmin]
+
+	res := a.do("POST", "/v1/connections", admin, map[string]any{"provider": "adminpulse", "api_key": "not-a-key"}).expect(t, 422)
+	if !strings.Contains(res.raw, `"field":"api_key"`) || strings.Contains(res.raw, "not-a-key") {
+		t.Fatalf("wrong key: %s", res.raw)
+	}
+	res = a.do("POST", "/v1/connections", admin, map[string]any{"provider": "adminpulse", "api_key": "office-api-key"}).expect(t, 201)
+	if res.str("status") != "active" || res.str("authorization_url") != "" {
+		t.Fatalf("connected by key: %s", res.raw)
+	}
+	run := a.waitRun(admin, res.str("id"), "")
+	if c := counts(run); run["status"] != "completed" || c["created"] != 2 || c["errors"] != 0 {
+		t.Fatalf("run %v", run)
+	}
+	els := a.findByEmail(admin, "els@example.be")
+	if len(els) != 1 || els[0]["last_name"] != "Wouters" || els[0]["address"].(map[string]any)["house_number"] != "4" {
+		t.Fatalf("person: %v", els)
+	}
+	shop := a.findByEmail(admin, "info@bakkerij.be")
+	if len(shop) != 1 || shop[0]["kind"] != "company" || shop[0]["company_name"] != "Bakkerij Wouters BV" || shop[0]["display_name"] != "Bakkerij Els" {
+		t.Fatalf("company: %v", shop)
+	}
+	if strings.Contains(a.do("GET", "/v1/connections", admin, nil).raw, "office-api-key") {
+		t.Fatal("the key is shown")
+	}
+}

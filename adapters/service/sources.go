@@ -61,6 +61,11 @@ func (s sources) CheckAdminIS(ctx context.Context, baseURL, apiKey string) error
 	return s.synetonClient(baseURL, apiKey).Check(ctx)
 }
 
+// CheckAdminPulse reads one relation with an API key, at connect time.
+func (s sources) CheckAdminPulse(ctx context.Context, apiKey string) error {
+	return adminpulse.Check(ctx, s.cfg.AdminPulse, s.cfg.HTTPClient, apiKey)
+}
+
 // Puller builds the reader of a connection's source.
 func (s sources) Puller(ctx context.Context, conn *domain.Connection, secrets commands.ConnectionSecrets,
 	save func(context.Context, commands.ConnectionSecrets) error) (commands.Puller, error) {
@@ -71,7 +76,7 @@ func (s sources) Puller(ctx context.Context, conn *domain.Connection, secrets co
 		}
 		return syneton.NewPuller(ctx, s.synetonClient(conn.BaseURL(), secrets.APIKey))
 	case domain.ProviderAdminPulse:
-		if !s.cfg.AdminPulse.Configured() {
+		if secrets.APIKey == "" && !s.cfg.AdminPulse.Configured() {
 			return nil, &commands.SourceError{Message: "AdminPulse is no longer configured on this server"}
 		}
 		p := adminpulse.NewPuller(s.cfg.AdminPulse, s.cfg.HTTPClient, secrets, save)
