@@ -39,12 +39,18 @@ func (f *clientFold) apply(e domain.RecordedEvent) {
 	f.view.UpdatedAt = e.OccurredAt
 	f.view.Version = e.StreamVersion
 	f.view.Position = e.Position
-	switch e.Event.(type) {
+	switch ev := e.Event.(type) {
 	case domain.ClientDeleted:
 		at := e.OccurredAt
 		f.deletedAt = &at
 	case domain.ClientRestored:
 		f.deletedAt = nil
+	case domain.ClientRemovedAtSource:
+		f.view.RemovedAtSource = appendAbsent(f.view.RemovedAtSource, ev.Source)
+	case domain.ClientRestoredAtSource:
+		f.view.RemovedAtSource = slices.DeleteFunc(f.view.RemovedAtSource, func(s string) bool { return s == ev.Source })
+	case domain.ClientDetachedFromSource:
+		f.view.RemovedAtSource = slices.DeleteFunc(f.view.RemovedAtSource, func(s string) bool { return s == ev.Source })
 	}
 }
 
@@ -91,6 +97,11 @@ func (f *clientFold) current() ClientView {
 	if v.Lists == nil {
 		v.Lists = []uuid.UUID{}
 	}
+	v.RemovedAtSource = slices.Clone(v.RemovedAtSource)
+	if v.RemovedAtSource == nil {
+		v.RemovedAtSource = []string{}
+	}
+	v.AccessStatus = c.AccessStatus()
 	return v
 }
 

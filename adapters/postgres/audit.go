@@ -122,7 +122,7 @@ func (a *Audit) labelImports(ctx context.Context, tenantID uuid.UUID, entries []
 // resumes after the last position it got still receives them: the cursor
 // stands for (transaction of that event, position), not the position alone.
 func (a *Audit) Events(ctx context.Context, tenantID uuid.UUID, f projections.EventFilter) (projections.EventPage, error) {
-	args := []any{tenantID, f.After, clampLimit(f.Limit)}
+	args := []any{tenantID, f.After, projections.PageLimit(f.Limit)}
 	where := ""
 	arg := func(v any) string {
 		args = append(args, v)

@@ -430,29 +430,10 @@ func (t *syncTx) Versions(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]i
 	return out, nil
 }
 
-// MatchVAT looks enterprise numbers up in the client read model (the
-// write side keeps no VAT index); the oldest live client not yet linked to
-// the source wins. Two records of one source with one enterprise number
-// are two clients.
+// MatchVAT looks enterprise numbers up in the client read model, inside
+// the sync's transaction.
 func (t *syncTx) MatchVAT(ctx context.Context, source string, vats []string) (map[string]uuid.UUID, error) {
-	rows, err := t.tx.Query(ctx, `SELECT DISTINCT ON (c.vat_number) c.vat_number, c.id
-		FROM unnest($2::text[]) AS x(vat)
-		JOIN rm_clients c ON c.tenant_id = $1 AND c.vat_number = x.vat
-		WHERE c.status = 'active' AND NOT ($3 = ANY(c.sources))
-		ORDER BY c.vat_number, c.created_at, c.id`, t.tenantID, vats, source)
-	if err != nil {
-		return nil, fmt.Errorf("match enterprise numbers: %w", err)
-	}
-	out := map[string]uuid.UUID{}
-	var vat string
-	var id uuid.UUID
-	if _, err := pgx.ForEachRow(rows, []any{&vat, &id}, func() error {
-		out[vat] = id
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("match enterprise numbers: %w", err)
-	}
-	return out, nil
+	return projections.NewQueries(t.tx).MatchVAT(ctx, t.tenantID, source, vats)
 }
 
 func (t *syncTx) Digest(details map[domain.Field]string) []byte {

@@ -183,20 +183,15 @@ func (v *Verifier) checkStreams(ctx context.Context, tenantID uuid.UUID, streamT
 
 func (v *Verifier) clients(ctx context.Context, tenantID uuid.UUID, report func(Difference)) error {
 	load := func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]fields, error) {
-		rows, err := v.pool.Query(ctx, `SELECT `+clientColumns+` FROM rm_clients WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, ids)
+		clients, err := projections.NewQueries(v.pool).ClientsByID(ctx, tenantID, ids)
 		if err != nil {
-			return nil, fmt.Errorf("read clients: %w", err)
+			return nil, err
 		}
-		defer rows.Close()
-		stored := map[uuid.UUID]fields{}
-		for rows.Next() {
-			c, _, err := scanClient(rows)
-			if err != nil {
-				return nil, fmt.Errorf("read clients: %w", err)
-			}
-			stored[c.ID] = clientFields(c)
+		stored := make(map[uuid.UUID]fields, len(clients))
+		for id, c := range clients {
+			stored[id] = clientFields(c)
 		}
-		return stored, rows.Err()
+		return stored, nil
 	}
 	fold := func(_ uuid.UUID, events []domain.RecordedEvent) fields {
 		if c, ok := projections.FoldClient(events); ok {
@@ -252,27 +247,13 @@ func compareFields(log, model fields) []Difference {
 // counts checks the dashboard counters against a fresh count of the
 // clients read model.
 func (v *Verifier) counts(ctx context.Context, tenantID uuid.UUID, report func(Difference)) error {
-	rows, err := v.pool.Query(ctx, `
-		WITH fresh AS (
-			SELECT k.dimension, k.key, count(*) AS n
-			FROM rm_clients c, rm_client_count_keys(c.status, c.origin, c.language, c.list_ids) k
-			WHERE c.tenant_id = $1 GROUP BY 1, 2),
-		kept AS (SELECT dimension, key, n FROM rm_client_counts WHERE tenant_id = $1 AND n <> 0)
-		SELECT coalesce(f.dimension, k.dimension), coalesce(f.key, k.key), coalesce(f.n, 0), coalesce(k.n, 0)
-		FROM fresh f FULL JOIN kept k ON k.dimension = f.dimension AND k.key = f.key
-		WHERE coalesce(f.n, 0) <> coalesce(k.n, 0)`, tenantID)
+	drifts, err := projections.NewQueries(v.pool).CountDrifts(ctx, tenantID)
 	if err != nil {
-		return fmt.Errorf("check counts: %w", err)
+		return err
 	}
-	var dimension, key string
-	var fresh, kept int64
-	_, err = pgx.ForEachRow(rows, []any{&dimension, &key, &fresh, &kept}, func() error {
-		report(Difference{TenantID: tenantID, Stream: "client counts", Field: dimension + " " + key,
-			LogValue: strconv.FormatInt(fresh, 10), ReadModelValue: strconv.FormatInt(kept, 10)})
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("check counts: %w", err)
+	for _, d := range drifts {
+		report(Difference{TenantID: tenantID, Stream: "client counts", Field: d.Dimension + " " + d.Key,
+			LogValue: strconv.FormatInt(d.Fresh, 10), ReadModelValue: strconv.FormatInt(d.Kept, 10)})
 	}
 	return nil
 }
