@@ -125,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.API = apihttp.NewServer(s.Commands, imports, s.Reads, s.Audit, s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
 	s.wireConnections(cfg)
 	s.Users = postgres.NewUsers(pool)
-	s.Console, err = web.New(web.Deps{Commands: s.Commands, Reads: s.Reads, Audit: s.Audit, Users: s.Users, Logger: cfg.Logger})
+	s.Console, err = web.New(web.Deps{Commands: s.Commands, Imports: s.ImportCmds, ImportStore: s.Imports, Reads: s.Reads, Audit: s.Audit, Users: s.Users, Logger: cfg.Logger})
 	if err != nil {
 		pool.Close()
 		return nil, err

@@ -100,7 +100,13 @@ func randomSecret() string {
 // checkCSRF refuses a POST whose form token does not match the session's
 // (or, before sign-in, the sign-in form's cookie). It also puts the token
 // in the context for the page's forms.
-func (c *Console) checkCSRF(next http.Handler) http.Handler {
+func (c *Console) checkCSRF(next http.Handler) http.Handler { return c.csrf(next, true) }
+
+// csrfForMultipart only puts the token in the context: the handler checks
+// it from the multipart stream (see analyzeImport).
+func (c *Console) csrfForMultipart(next http.Handler) http.Handler { return c.csrf(next, false) }
+
+func (c *Console) csrf(next http.Handler, check bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret, _ := r.Context().Value(sessionKey).(string)
 		if secret == "" {
@@ -108,7 +114,7 @@ func (c *Console) checkCSRF(next http.Handler) http.Handler {
 				secret = ck.Value
 			}
 		}
-		if r.Method == http.MethodPost {
+		if r.Method == http.MethodPost && check {
 			sent := r.Header.Get("X-CSRF-Token")
 			if sent == "" {
 				sent = r.PostFormValue("csrf")

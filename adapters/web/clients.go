@@ -31,6 +31,7 @@ func (c *Console) clientRoutes(r chi.Router) {
 // one page of results.
 type clientsData struct {
 	Q, Status, List, Source string
+	Import, ImportLabel     string
 	Lists                   []projections.ListView
 	Page                    projections.ClientPage
 	Cursor                  string
@@ -41,7 +42,8 @@ func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request) {
 	c.awaitOwnWrite(r)
 	u, _ := userFrom(r.Context())
 	q := r.URL.Query()
-	d := clientsData{Q: q.Get("q"), Status: q.Get("status"), List: q.Get("list"), Source: q.Get("source"), Cursor: q.Get("cursor")}
+	d := clientsData{Q: q.Get("q"), Status: q.Get("status"), List: q.Get("list"), Source: q.Get("source"), Cursor: q.Get("cursor"),
+		Import: q.Get("import")}
 	f := projections.ClientFilter{Query: d.Q, Status: d.Status, Source: d.Source, Cursor: d.Cursor, Limit: 50}
 	if d.Status != "" && d.Status != "deleted" && d.Status != "all" {
 		d.Status, f.Status = "", ""
@@ -50,6 +52,16 @@ func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request) {
 		f.ListID = &id
 	} else {
 		d.List = ""
+	}
+	if id, err := uuid.Parse(d.Import); err == nil {
+		imp, err := c.Reads.Import(r.Context(), u.TenantID, id)
+		if err != nil {
+			c.orFail(w, r, err)
+			return
+		}
+		f.ImportID, d.ImportLabel = &id, imp.Label
+	} else {
+		d.Import = ""
 	}
 	page, err := c.Reads.SearchClients(r.Context(), u.TenantID, f)
 	if err != nil {
@@ -62,7 +74,7 @@ func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keep := url.Values{}
-	for k, v := range map[string]string{"q": d.Q, "status": d.Status, "list": d.List, "source": d.Source} {
+	for k, v := range map[string]string{"q": d.Q, "status": d.Status, "list": d.List, "source": d.Source, "import": d.Import} {
 		if v != "" {
 			keep.Set(k, v)
 		}

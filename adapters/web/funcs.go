@@ -37,6 +37,17 @@ var funcs = template.FuncMap{
 		return strings.Join(names, ", ")
 	},
 	"field": inputOf,
+	"statusOf": func(p *page, status string) struct{ Class, Label string } {
+		class := map[string]string{"executed": "badge-ok", "running": "badge-accent", "analyzed": "badge-accent",
+			"failed": "badge-danger", "refused": "badge-danger", "undone": "badge-warn"}[status]
+		return struct{ Class, Label string }{class, p.T("import.status." + status)}
+	},
+	"delimiterWords": func(p *page, d string) string {
+		if d == "\t" {
+			return p.T("import.tab")
+		}
+		return d
+	},
 	"addressLines": func(p *page, a projections.Address) []string {
 		var lines []string
 		street := strings.TrimSpace(a.Street + " " + a.HouseNumber)

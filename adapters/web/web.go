@@ -38,6 +38,15 @@ type ReadModels interface {
 	Lists(ctx context.Context, tenantID uuid.UUID) ([]projections.ListView, error)
 	CustomFields(ctx context.Context, tenantID uuid.UUID) ([]projections.CustomFieldView, error)
 	WaitForPosition(ctx context.Context, tenantID uuid.UUID, position int64, groups []string, timeout time.Duration) error
+	Import(ctx context.Context, tenantID, id uuid.UUID) (projections.ImportView, error)
+	Imports(ctx context.Context, tenantID uuid.UUID, f projections.ImportFilter) (projections.ImportPage, error)
+	ImportIssues(ctx context.Context, tenantID, importID uuid.UUID, cursor string, limit int, errorsOnly bool) (projections.IssuePage, error)
+}
+
+// ImportStore is what the import pages read beside the read models.
+type ImportStore interface {
+	Limits(ctx context.Context, tenantID uuid.UUID) (commands.ImportLimits, error)
+	Progress(ctx context.Context, tenantID, importID uuid.UUID) (*projections.ImportProgress, error)
 }
 
 // AuditLog answers timelines from the log.
@@ -57,11 +66,13 @@ type Users interface {
 
 // Deps is what the console is built on.
 type Deps struct {
-	Commands commands.Handlers
-	Reads    ReadModels
-	Audit    AuditLog
-	Users    Users
-	Logger   *slog.Logger
+	Commands    commands.Handlers
+	Imports     commands.ImportHandlers
+	ImportStore ImportStore
+	Reads       ReadModels
+	Audit       AuditLog
+	Users       Users
+	Logger      *slog.Logger
 }
 
 // Console serves the pages.
@@ -107,6 +118,8 @@ func (c *Console) Handler() http.Handler {
 	r.Get("/signin", c.signInPage)
 	r.With(c.checkCSRF).Post("/signin", c.signIn)
 
+	r.With(c.requireSession, c.csrfForMultipart, c.requirePasswordSet, requireRole(c, domain.RoleEditor)).
+		Post("/imports/new", c.analyzeImport)
 	r.Group(func(r chi.Router) {
 		r.Use(c.requireSession, c.checkCSRF)
 		r.Post("/signout", c.signOut)
@@ -116,6 +129,7 @@ func (c *Console) Handler() http.Handler {
 			r.Use(c.requirePasswordSet)
 			r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/clients", http.StatusSeeOther) })
 			c.clientRoutes(r)
+			c.importRoutes(r)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -3,7 +3,7 @@
   "use strict";
 
   // Search as you type: a form marked data-live fetches its results as the
-  // user types or changes a filter, and swaps the part marked data-results.
+  // user types or changes a filter, and swaps the part it names.
   document.querySelectorAll("form[data-live]").forEach(function (form) {
     var target = document.querySelector(form.getAttribute("data-live"));
     if (!target) return;
@@ -30,19 +30,80 @@
     form.querySelectorAll("[data-nojs]").forEach(function (el) { el.hidden = true; });
   });
 
-  // Confirmation dialogs: a button with data-dialog opens the <dialog> it
-  // names instead of submitting; without script the form's own page asks.
+  // Confirmation dialogs: a link or button with data-dialog opens the
+  // <dialog> it names; without script, its href leads to a page that asks.
   document.querySelectorAll("[data-dialog]").forEach(function (btn) {
     var dialog = document.getElementById(btn.getAttribute("data-dialog"));
     if (!dialog || typeof dialog.showModal !== "function") return;
     btn.addEventListener("click", function (e) {
       e.preventDefault();
       dialog.showModal();
-      var first = dialog.querySelector("[autofocus], button, input, textarea");
+      var first = dialog.querySelector("[autofocus], input, button");
       if (first) first.focus();
     });
     dialog.querySelectorAll("[data-close]").forEach(function (c) {
       c.addEventListener("click", function (e) { e.preventDefault(); dialog.close(); btn.focus(); });
     });
+  });
+
+  // Upload: drop a file on the zone or choose one; it is sent with a
+  // progress bar, then the browser goes to the analysis.
+  document.querySelectorAll("form[data-upload]").forEach(function (form) {
+    var input = form.querySelector("input[type=file]");
+    var zone = form.querySelector("[data-dropzone]");
+    var name = form.querySelector("[data-filename]");
+    var bar = form.querySelector("[data-upload-progress]");
+    var error = form.querySelector("[data-upload-error]");
+    var shown = function () { name.textContent = input.files.length ? input.files[0].name : ""; };
+    input.addEventListener("change", shown);
+    ["dragenter", "dragover"].forEach(function (t) {
+      zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.add("over"); });
+    });
+    ["dragleave", "drop"].forEach(function (t) {
+      zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.remove("over"); });
+    });
+    zone.addEventListener("drop", function (e) {
+      if (e.dataTransfer && e.dataTransfer.files.length) { input.files = e.dataTransfer.files; shown(); }
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      error.hidden = true;
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("X-Requested-With", "fetch");
+      xhr.upload.addEventListener("progress", function (p) {
+        if (p.lengthComputable) { bar.hidden = false; bar.value = Math.round(100 * p.loaded / p.total); }
+      });
+      xhr.addEventListener("load", function () {
+        var body = {};
+        try { body = JSON.parse(xhr.responseText); } catch (_) { /* not JSON */ }
+        if (body.location) { location.assign(body.location); return; }
+        bar.hidden = true;
+        error.textContent = body.error || xhr.statusText;
+        error.hidden = false;
+      });
+      xhr.addEventListener("error", function () { form.submit(); });
+      xhr.send(new FormData(form));
+    });
+  });
+
+  // A running import: the bar follows the rows done; the page reloads
+  // into the report when the import ends.
+  document.querySelectorAll("[data-progress]").forEach(function (box) {
+    var bar = box.querySelector("progress"), text = box.querySelector("[data-progress-text]");
+    var tick = function () {
+      fetch(box.getAttribute("data-progress"), { headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (p) {
+          if (p.status !== "running") { location.reload(); return; }
+          if (p.total) {
+            bar.max = p.total; bar.value = p.done;
+            text.textContent = text.getAttribute("data-progress-text").replace("{done}", p.done).replace("{total}", p.total);
+          }
+          setTimeout(tick, 500);
+        })
+        .catch(function () { setTimeout(tick, 2000); });
+    };
+    setTimeout(tick, 300);
   });
 })();
