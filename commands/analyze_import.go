@@ -55,7 +55,16 @@ func (h AnalyzeImportHandler) Handle(ctx context.Context, cmd AnalyzeImport) (An
 	a, err := h.analyze(ctx, id, cmd, mode)
 	var refused *domain.RefusedError
 	if errors.As(err, &refused) {
-		pos, saveErr := h.store.Save(ctx, cmd.Origin, domain.RefuseImport(id, cmd.File.Name, cmd.File.Size, refused))
+		imp := domain.RefuseImport(id, cmd.File.Name, cmd.File.Size, refused)
+		var pos int64
+		var saveErr error
+		if refused.ByMapping() {
+			// Readable, but no column was taken for the email: kept for
+			// the user to map its columns (POST /v1/imports/{id}/mapping).
+			pos, saveErr = h.repo.SaveAnalysis(ctx, cmd.Origin, imp, cmd.File, nil)
+		} else {
+			pos, saveErr = h.store.Save(ctx, cmd.Origin, imp)
+		}
 		if saveErr != nil {
 			return Analysis{}, errors.Join(err, saveErr)
 		}

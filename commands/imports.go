@@ -65,6 +65,9 @@ type ImportRepository interface {
 	// SaveAnalysis stores the file, the issues and the import's events in
 	// one transaction.
 	SaveAnalysis(ctx context.Context, origin domain.Origin, imp *domain.Import, file StoredFile, issues []domain.ImportIssue) (int64, error)
+	// SaveRemap replaces the analysis issues of an import whose file was
+	// analysed again and appends its events, in one transaction.
+	SaveRemap(ctx context.Context, origin domain.Origin, imp *domain.Import, issues []domain.ImportIssue) (int64, error)
 	// StoredFiles lists the imports of the tenant whose file is kept.
 	StoredFiles(ctx context.Context, tenantID uuid.UUID) ([]uuid.UUID, error)
 	// OpenFile gives the stored file back; close it when done.
@@ -178,6 +181,7 @@ func matchRow(r domain.ImportRow, found map[domain.UniqueKey]uuid.UUID) (uuid.UU
 // ImportHandlers groups the handlers of bulk imports.
 type ImportHandlers struct {
 	Analyze AnalyzeImportHandler
+	Remap   RemapImportHandler
 	Execute ExecuteImportHandler
 	Run     RunImportHandler
 	Undo    UndoImportHandler
@@ -197,6 +201,7 @@ func NewImportHandlers(store EventStore, repo ImportRepository, files FileOpener
 	return ImportHandlers{
 		Queued:   queued,
 		Analyze:  AnalyzeImportHandler{store: store, repo: repo, opener: files},
+		Remap:    RemapImportHandler{AnalyzeImportHandler{store: store, repo: repo, opener: files}},
 		Execute:  ExecuteImportHandler{store: store, repo: repo, queued: queued},
 		Run:      RunImportHandler{store: store, repo: repo, opener: files, now: time.Now},
 		Undo:     UndoImportHandler{store: store, repo: repo},

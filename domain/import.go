@@ -68,6 +68,13 @@ type RefusedError struct {
 
 func (e *RefusedError) Error() string { return "file refused: " + e.Detail }
 
+// ByMapping tells a refusal of how the columns were mapped, not of the
+// file: the file is readable, and a mapping given by the user (POST
+// /v1/imports/{id}/mapping) may make it importable, so it is kept.
+func (e *RefusedError) ByMapping() bool {
+	return e.Code == "no_email_column" || e.Code == "duplicate_header"
+}
+
 // FileFacts is what the analysis detected about a file (or was told), kept
 // so execution reads the file exactly the same way.
 type FileFacts struct {
@@ -153,6 +160,9 @@ type ImportRefused struct {
 	Code     string            `json:"code"`
 	Detail   string            `json:"detail"`
 	Params   map[string]string `json:"params,omitempty"`
+	// FileKept: the refusal is of the mapping (RefusedError.ByMapping), so
+	// the file is kept for the user to map its columns.
+	FileKept bool `json:"file_kept,omitempty"`
 }
 
 // ImportExecutionRequested: an admin asked for the valid rows to be imported.
@@ -219,6 +229,8 @@ type Import struct {
 	// requestedBy is who asked for the execution: the import's events are
 	// recorded in their name.
 	requestedBy Origin
+	fileKept    bool
+	refusedName string
 	pending     []Event
 }
 
@@ -250,9 +262,49 @@ func RefuseImport(id uuid.UUID, fileName string, size int64, refusal *RefusedErr
 	if checkText("file_name", name) != nil {
 		name = "(unreadable file name)"
 	}
-	imp.record(ImportRefused{FileName: name, FileSize: size, Code: refusal.Code, Detail: refusal.Detail, Params: refusal.Params})
+	imp.record(ImportRefused{FileName: name, FileSize: size, Code: refusal.Code, Detail: refusal.Detail, Params: refusal.Params,
+		FileKept: refusal.ByMapping()})
 	return imp
 }
+
+// Remap records a new analysis of the import's file, read with a mapping
+// the user gave: before execution, or after one that failed, or of a file
+// refused for its mapping alone.
+func (i *Import) Remap(analysis ImportAnalyzed) error {
+	if err := i.CanRemap(); err != nil {
+		return err
+	}
+	if _, err := ParseImportMode(analysis.Mode); err != nil {
+		return err
+	}
+	analysis.FileName = i.FileName()
+	i.record(analysis)
+	return nil
+}
+
+// CanRemap tells whether the import's file can be analysed again.
+func (i *Import) CanRemap() error {
+	switch i.status {
+	case ImportStatusRunning:
+		return ErrImportRunning
+	case ImportStatusExecuted, ImportStatusUndone:
+		return ErrImportAlreadyExecuted
+	case ImportStatusRefused:
+		if !i.fileKept {
+			return ErrImportHasNoFile
+		}
+	}
+	return nil
+}
+
+// FileName is the uploaded file's name.
+func (i *Import) FileName() string {
+	if i.status == ImportStatusRefused {
+		return i.refusedName
+	}
+	return i.analysis.FileName
+}
+
 
 // RequestExecution queues the import. A failed execution may be requested again.
 func (i *Import) RequestExecution(mode string, lists []ImportListRef) error {
@@ -363,7 +415,7 @@ func (i *Import) when(e Event) {
 	case ImportExecuted:
 		i.status, i.executed = ImportStatusExecuted, ev
 	case ImportRefused:
-		i.status = ImportStatusRefused
+		i.status, i.fileKept, i.refusedName = ImportStatusRefused, ev.FileKept, ev.FileName
 	case ImportFailed:
 		i.status = ImportStatusFailed
 	case ImportUndone:

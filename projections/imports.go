@@ -40,7 +40,10 @@ func applyImportEvent(ctx context.Context, tx pgx.Tx, e domain.RecordedEvent) er
 	case domain.ImportAnalyzed:
 		_, err = tx.Exec(ctx, `INSERT INTO rm_imports (tenant_id, id, version, position, status, file_name, file_sha256,
 			file_size, actor, analysis, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (tenant_id, id) DO NOTHING`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (tenant_id, id) DO UPDATE SET
+			version = EXCLUDED.version, position = EXCLUDED.position, status = EXCLUDED.status, file_sha256 = EXCLUDED.file_sha256,
+			analysis = EXCLUDED.analysis, execution = NULL, failure = '', updated_at = EXCLUDED.updated_at
+			WHERE rm_imports.version < EXCLUDED.version`, // analysed again with the user's mapping
 			e.TenantID, e.StreamID, e.StreamVersion, e.Position, domain.ImportStatusAnalyzed, ev.FileName, ev.FileSHA256,
 			ev.FileSize, e.Actor, ev, e.OccurredAt)
 	case domain.ImportRefused:

@@ -48,7 +48,7 @@ var sentinelErrors = []struct {
 	{domain.ErrImportRunning, http.StatusConflict, "import_running", "this import is running; wait for it to finish"},
 	{domain.ErrImportNotExecuted, http.StatusConflict, "import_not_executed", "this import was not executed, so there is nothing to undo"},
 	{domain.ErrImportFileErased, http.StatusGone, "import_file_erased", "the uploaded file was removed because it held personal data of an erased client"},
-	{domain.ErrImportHasNoFile, http.StatusConflict, "no_file", "a refused file has no rows to hand back"},
+	{domain.ErrImportHasNoFile, http.StatusConflict, "no_file", "this file was refused and not kept: upload it again"},
 	{domain.ErrImportAlreadyUndone, http.StatusConflict, "import_already_undone", "this import was already undone"},
 	{commands.ErrProviderNotConfigured, http.StatusUnprocessableEntity, "provider_not_configured", "this provider is not configured on this server"},
 	{domain.ErrConnectionNotFound, http.StatusNotFound, "connection_not_found", "no such connection"},

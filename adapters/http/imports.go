@@ -105,13 +105,19 @@ func (s *Server) analyzeImport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a, err := s.imports.Commands.Analyze.Handle(ctx, cmd)
+	s.writeAnalysis(w, r, lang, a, err, http.StatusCreated)
+}
+
+// writeAnalysis answers an analysis: the refusal of the file, or what
+// execution would do with each row (the first issues; the rest are paged).
+func (s *Server) writeAnalysis(w http.ResponseWriter, r *http.Request, lang string, a commands.Analysis, err error, status int) {
 	var refused *domain.RefusedError
 	if errors.As(err, &refused) {
-		status := http.StatusUnprocessableEntity
+		code := http.StatusUnprocessableEntity
 		if refused.Code == "file_too_large" {
-			status = http.StatusRequestEntityTooLarge
+			code = http.StatusRequestEntityTooLarge
 		}
-		api := newError(status, refused.Code, i18n.Message(lang, refused.Code, refused.Params))
+		api := newError(code, refused.Code, i18n.Message(lang, refused.Code, refused.Params))
 		api.Details = map[string]any{"import_id": a.ImportID, "params": refused.Params}
 		writeError(w, r, api)
 		return
@@ -135,7 +141,53 @@ func (s *Server) analyzeImport(w http.ResponseWriter, r *http.Request) {
 		body["errors_next"] = "/v1/imports/" + a.ImportID.String() + "/errors"
 	}
 	w.Header().Set("Location", "/v1/imports/"+a.ImportID.String())
-	writeJSON(w, http.StatusCreated, body)
+	writeJSON(w, status, body)
+}
+
+// remapBody is a new mapping of an import's file; what it leaves out is
+// as the last analysis had it.
+type remapBody struct {
+	Mapping   map[string]string `json:"mapping"`
+	HeaderRow int               `json:"header_row"`
+	Layout    string            `json:"layout"`
+	Source    string            `json:"source"`
+	Mode      string            `json:"mode"`
+	Sheet     string            `json:"sheet"`
+	Format    string            `json:"format"`
+	Encoding  string            `json:"encoding"`
+	Delimiter string            `json:"delimiter"`
+	Lang      string            `json:"lang"`
+}
+
+// remapImport: POST /v1/imports/{id}/mapping analyses the stored file again
+// with the user's column mapping, which wins over the detected one.
+func (s *Server) remapImport(w http.ResponseWriter, r *http.Request) {
+	id, err := pathUUID(r, "id")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var body remapBody
+	if err := decodeJSON(r, &body, false); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if body.HeaderRow < 0 {
+		writeError(w, r, newError(http.StatusBadRequest, "invalid_header_row", "header_row must be a row number, 1 or more"))
+		return
+	}
+	cmd := commands.RemapImport{Origin: origin(r), ImportID: id, Mode: body.Mode, Language: body.Lang,
+		Options: commands.FileOptions{Format: body.Format, Encoding: body.Encoding, Delimiter: body.Delimiter, Sheet: body.Sheet},
+		Mapping: domain.MappingOptions{Explicit: body.Mapping, HeaderRow: body.HeaderRow, Source: body.Source}}
+	if body.Layout != "" {
+		if cmd.Mapping.Layout, err = domain.ParseLayout(body.Layout); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	lang := i18n.Lang(body.Lang, r.Header.Get("Accept-Language"))
+	a, err := s.imports.Commands.Remap.Handle(r.Context(), cmd)
+	s.writeAnalysis(w, r, lang, a, err, http.StatusOK)
 }
 
 // mappingEntry says what one column of the file became.

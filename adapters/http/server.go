@@ -166,6 +166,7 @@ func (s *Server) jsonRoutes(r chi.Router) {
 		r.Post("/clients/{id}/invite", s.inviteClient)
 		r.Post("/clients/{id}/validate-access", s.validateAccess)
 		r.Post("/app-registrations", s.registerAppUser)
+		r.Post("/imports/{id}/mapping", s.remapImport)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(requireRole(domain.RoleAdmin), s.idempotent)

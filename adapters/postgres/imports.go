@@ -117,6 +117,28 @@ func (s *Imports) SaveAnalysis(ctx context.Context, origin domain.Origin, imp *d
 	return position, nil
 }
 
+// SaveRemap replaces the analysis issues of an import analysed again and
+// appends its events together; the stored file stays as it is.
+func (s *Imports) SaveRemap(ctx context.Context, origin domain.Origin, imp *domain.Import, issues []domain.ImportIssue) (int64, error) {
+	var position int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM import_issues WHERE tenant_id = $1 AND import_id = $2 AND phase = 'analyze'`,
+			origin.TenantID, imp.StreamID()); err != nil {
+			return err
+		}
+		if err := copyIssues(ctx, tx, origin.TenantID, imp.StreamID(), "analyze", issues); err != nil {
+			return err
+		}
+		var err error
+		position, err = s.store.SaveInTx(ctx, tx, origin, imp)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("save import analysis: %w", err)
+	}
+	return position, nil
+}
+
 func storeFile(ctx context.Context, tx pgx.Tx, tenantID, importID uuid.UUID, file commands.StoredFile) error {
 	reader := io.NewSectionReader(file.Content, 0, file.Size)
 	buf := make([]byte, fileChunkSize)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/clientreg/clientreg/domain"
 )
 
@@ -108,4 +110,60 @@ func TestTitleRowsAboveTheHeader(t *testing.T) {
 		t.Errorf("named header row %s", named.raw)
 	}
 	a.upload(admin, "klanten.csv", []byte(titledCSV), "header_row", "3").expect(t, http.StatusUnprocessableEntity)
+}
+
+// A file no alias fits is refused, but kept: the user maps its columns
+// (POST /v1/imports/{id}/mapping) and imports it without editing it.
+func TestMappingByTheUser(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	tokens := a.tenant("mapping")
+	admin, editor := tokens[domain.RoleAdmin], tokens[domain.RoleEditor]
+	file := "Adr. post;Voor;Achter;Stad\r\njan@example.be;Jan;Peeters;Gent\r\nan@example.be;An;Claes;Brugge\r\n"
+
+	refused := a.upload(editor, "export.csv", []byte(file)).expect(t, http.StatusUnprocessableEntity)
+	if refused.str("error", "code") != "no_email_column" {
+		t.Fatalf("upload %s", refused.raw)
+	}
+	id := refused.str("error", "details", "import_id")
+	path := "/v1/imports/" + id + "/mapping"
+
+	// A mapping that still gives no email is refused; nothing changes.
+	a.do("POST", path, editor, map[string]any{"mapping": map[string]string{"B": "first_name"}}).expect(t, http.StatusUnprocessableEntity)
+	a.do("POST", path, editor, map[string]any{"mapping": map[string]string{"A": "no_such_field"}}).expect(t, http.StatusUnprocessableEntity)
+	a.do("POST", path, tokens[domain.RoleViewer], map[string]any{"mapping": map[string]string{"A": "email"}}).expect(t, http.StatusForbidden)
+
+	an := a.do("POST", path, editor, map[string]any{"mapping": map[string]string{"Adr. post": "email", "B": "first_name", "C": "last_name"}}).expect(t, http.StatusOK)
+	var mapped []string
+	for _, m := range an.list("detected", "mapping") {
+		mapped = append(mapped, field(m, "column")+"="+field(m, "field"))
+	}
+	if an.str("id") != id || an.str("summary", "valid") != "2" || strings.Join(mapped, " ") != "A=email B=first_name C=last_name D=city" {
+		t.Fatalf("remapped analysis %s", an.raw)
+	}
+	// Mapped again (Stad left out): the analysis and its issues are the new ones.
+	an = a.do("POST", path, editor, map[string]any{"mapping": map[string]string{"A": "email", "B": "first_name", "C": "last_name", "D": "ignore"}}).expect(t, http.StatusOK)
+	got := a.do("GET", "/v1/imports/"+id+"?min_position="+an.str("position"), editor, nil).expect(t, 200)
+	if got.str("status") != "analyzed" || got.list("detected", "mapping")[3]["field"] != "(not imported)" {
+		t.Fatalf("import after mapping: %s", got.raw)
+	}
+	done := a.execute(admin, id, map[string]any{})
+	if done.str("counts", "created") != "2" {
+		t.Fatalf("execution %s", done.raw)
+	}
+	clients := a.do("GET", "/v1/clients?q=peeters&min_position="+done.str("position"), admin, nil).expect(t, 200).items()
+	if len(clients) != 1 || field(clients[0], "first_name") != "Jan" || field(clients[0], "email") != "jan@example.be" {
+		t.Fatalf("imported %v", clients)
+	}
+	if addr, _ := clients[0]["address"].(map[string]any); field(addr, "city") != "" {
+		t.Errorf("the column left out was imported: %v", clients[0])
+	}
+	// Executed: its mapping is final.
+	a.do("POST", path, editor, map[string]any{"mapping": map[string]string{"A": "email"}}).expect(t, http.StatusConflict)
+
+	// A file refused for what it is, not for its mapping, is not kept.
+	empty := a.upload(editor, "empty.csv", []byte("\r\n")).expect(t, http.StatusUnprocessableEntity)
+	a.do("POST", "/v1/imports/"+empty.str("error", "details", "import_id")+"/mapping", editor, map[string]any{"mapping": map[string]string{"A": "email"}}).
+		expect(t, http.StatusConflict)
+	a.do("POST", "/v1/imports/"+uuid.NewString()+"/mapping", editor, map[string]any{}).expect(t, http.StatusNotFound)
 }
