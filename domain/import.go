@@ -305,7 +305,6 @@ func (i *Import) FileName() string {
 	return i.analysis.FileName
 }
 
-
 // RequestExecution queues the import. A failed execution may be requested again.
 func (i *Import) RequestExecution(mode string, lists []ImportListRef) error {
 	switch i.status {
