@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/clientreg/clientreg/domain"
 	"github.com/google/uuid"
@@ -40,15 +41,24 @@ func (r *Queries) Client(ctx context.Context, tenantID, id uuid.UUID) (ClientVie
 }
 
 type clientCursor struct {
-	SortName string    `json:"s"`
-	ID       uuid.UUID `json:"i"`
+	Sort     string     `json:"o,omitempty"` // the order it pages through
+	SortName string     `json:"s,omitempty"`
+	Updated  *time.Time `json:"u,omitempty"`
+	ID       uuid.UUID  `json:"i"`
 }
 
-// SearchClients pages through the tenant's clients in a stable order (name,
-// then id) with keyset pagination, so pages neither skip nor repeat rows
-// while others write.
+// SearchClients pages through the tenant's clients in a stable order (name
+// or last update, then id) with keyset pagination, so pages neither skip
+// nor repeat rows while others write.
 func (r *Queries) SearchClients(ctx context.Context, tenantID uuid.UUID, f ClientFilter) (ClientPage, error) {
 	limit := PageLimit(f.Limit)
+	if f.Sort == "" {
+		f.Sort = "name"
+	}
+	key, desc, ok := sortKey(f.Sort)
+	if !ok {
+		return ClientPage{}, fmt.Errorf("%w: sort must be one of %s", ErrInvalidSort, strings.Join(ClientSorts, ", "))
+	}
 	where := []string{"tenant_id = $1"}
 	args := []any{tenantID}
 	arg := func(v any) string {
@@ -77,15 +87,32 @@ func (r *Queries) SearchClients(ctx context.Context, tenantID uuid.UUID, f Clien
 	if f.ImportID != nil {
 		where = append(where, "import_ids @> ARRAY["+arg(*f.ImportID)+"::uuid]")
 	}
+	if f.Access != "" {
+		where = append(where, "access_status = "+arg(f.Access))
+	}
+	cmp, dir := ">", ""
+	if desc {
+		cmp, dir = "<", " DESC"
+	}
 	if f.Cursor != "" {
 		var c clientCursor
 		if err := DecodeCursor(f.Cursor, &c); err != nil {
 			return ClientPage{}, err
 		}
-		where = append(where, "(sort_name, id) > ("+arg(c.SortName)+", "+arg(c.ID)+")")
+		if c.Sort == "" {
+			c.Sort = "name" // cursors from before sorting
+		}
+		if c.Sort != f.Sort || (key == "updated_at") != (c.Updated != nil) {
+			return ClientPage{}, ErrInvalidCursor
+		}
+		var after any = c.SortName
+		if c.Updated != nil {
+			after = *c.Updated
+		}
+		where = append(where, "("+key+", id) "+cmp+" ("+arg(after)+", "+arg(c.ID)+")")
 	}
 	q := `SELECT ` + clientColumns + ` FROM rm_clients WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY sort_name, id LIMIT ` + fmt.Sprint(limit+1)
+		` ORDER BY ` + key + dir + `, id` + dir + ` LIMIT ` + fmt.Sprint(limit+1)
 	rows, err := r.db.Query(ctx, q, args...)
 	if err != nil {
 		return ClientPage{}, fmt.Errorf("search clients: %w", err)
@@ -100,13 +127,28 @@ func (r *Queries) SearchClients(ctx context.Context, tenantID uuid.UUID, f Clien
 		}
 		if len(page.Items) == limit {
 			last := page.Items[limit-1]
-			page.NextCursor = EncodeCursor(clientCursor{SortName: lastSort, ID: last.ID})
+			cur := clientCursor{Sort: f.Sort, SortName: lastSort, ID: last.ID}
+			if key == "updated_at" {
+				cur.SortName, cur.Updated = "", &last.UpdatedAt
+			}
+			page.NextCursor = EncodeCursor(cur)
 			break
 		}
 		page.Items = append(page.Items, c)
 		lastSort = sortName
 	}
 	return page, rows.Err()
+}
+
+// sortKey is the column a sort orders by, and its direction.
+func sortKey(sort string) (column string, desc, ok bool) {
+	switch sort {
+	case "name", "-name":
+		return "sort_name", sort == "-name", true
+	case "updated", "-updated":
+		return "updated_at", sort == "-updated", true
+	}
+	return "", false, false
 }
 
 func escapeLike(s string) string {

@@ -11,6 +11,8 @@ import (
 var (
 	// ErrInvalidCursor is returned for a cursor this server did not hand out.
 	ErrInvalidCursor = errors.New("invalid cursor")
+	// ErrInvalidSort is returned for an order the search does not know.
+	ErrInvalidSort = errors.New("invalid sort")
 	// ErrPositionNotReached means the projections did not catch up in time.
 	ErrPositionNotReached = errors.New("projections have not reached the requested position")
 	// ErrNoSuchPosition means no event was ever written at that position.

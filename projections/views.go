@@ -55,9 +55,18 @@ type ClientFilter struct {
 	Source   string
 	ImportID *uuid.UUID
 	Status   string
-	Cursor   string
-	Limit    int
+	// Access is an app access status (domain.Access...); "" any.
+	Access string
+	// Sort is one of ClientSorts; "" is by name.
+	Sort   string
+	Cursor string
+	Limit  int
 }
+
+// ClientSorts are the orders a client search pages in: by name (A to Z, Z
+// to A), most or least recently updated. Ties go by id, so pages neither
+// skip nor repeat rows.
+var ClientSorts = []string{"name", "-name", "-updated", "updated"}
 
 // ClientPage is one page of a search; NextCursor is empty on the last page.
 type ClientPage struct {

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -32,10 +33,14 @@ func (c *Console) clientRoutes(r chi.Router) {
 type clientsData struct {
 	Q, Status, List, Source string
 	Import, ImportLabel     string
-	Lists                   []projections.ListView
-	Page                    projections.ClientPage
-	Cursor                  string
-	NextURL, FirstURL       string
+	Sort, Access            string
+	// SortURL is where a column header's link goes: its order, or the
+	// reverse when the table is already in it.
+	SortURL           map[string]string
+	Lists             []projections.ListView
+	Page              projections.ClientPage
+	Cursor            string
+	NextURL, FirstURL string
 }
 
 func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request) {
@@ -43,8 +48,15 @@ func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request) {
 	u, _ := userFrom(r.Context())
 	q := r.URL.Query()
 	d := clientsData{Q: q.Get("q"), Status: q.Get("status"), List: q.Get("list"), Source: q.Get("source"), Cursor: q.Get("cursor"),
-		Import: q.Get("import")}
-	f := projections.ClientFilter{Query: d.Q, Status: d.Status, Source: d.Source, Cursor: d.Cursor, Limit: 50}
+		Import: q.Get("import"), Sort: q.Get("sort"), Access: q.Get("access")}
+	if !slices.Contains(projections.ClientSorts, d.Sort) {
+		d.Sort = ""
+	}
+	if !slices.Contains(accessStatuses, d.Access) {
+		d.Access = ""
+	}
+	f := projections.ClientFilter{Query: d.Q, Status: d.Status, Source: d.Source, Cursor: d.Cursor, Limit: 50,
+		Sort: d.Sort, Access: d.Access}
 	if d.Status != "" && d.Status != "deleted" && d.Status != "all" {
 		d.Status, f.Status = "", ""
 	}
@@ -74,10 +86,24 @@ func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keep := url.Values{}
-	for k, v := range map[string]string{"q": d.Q, "status": d.Status, "list": d.List, "source": d.Source, "import": d.Import} {
+	for k, v := range map[string]string{"q": d.Q, "status": d.Status, "list": d.List, "source": d.Source, "import": d.Import,
+		"access": d.Access, "sort": d.Sort} {
 		if v != "" {
 			keep.Set(k, v)
 		}
+	}
+	d.SortURL = map[string]string{}
+	for col, first := range map[string]string{"name": "name", "updated": "-updated"} {
+		next := url.Values{}
+		for k, v := range keep {
+			next[k] = v
+		}
+		order := first
+		if cur := d.Sort; cur == first || cur == "" && first == "name" {
+			order = reverseSort(first)
+		}
+		next.Set("sort", order)
+		d.SortURL[col] = "/clients?" + next.Encode()
 	}
 	d.FirstURL = "/clients"
 	if len(keep) > 0 {
@@ -88,6 +114,17 @@ func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request) {
 		d.NextURL = "/clients?" + keep.Encode()
 	}
 	c.render(w, r, http.StatusOK, "clients", c.newPage(r, "clients", "clients.title", d))
+}
+
+// accessStatuses are the app access statuses the filter offers.
+var accessStatuses = []string{domain.AccessNotInvited, domain.AccessInvited, domain.AccessRegistered,
+	domain.AccessPendingValidation, domain.AccessValidated}
+
+func reverseSort(s string) string {
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		return rest
+	}
+	return "-" + s
 }
 
 // clientName is how a client is named in lists and titles.

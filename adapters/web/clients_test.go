@@ -165,6 +165,20 @@ func TestClientsSearchAsYouTypeFilterAndPage(t *testing.T) {
 		t.Errorf("second page has %d rows, want 3", n)
 	}
 
+	// The column headers sort: name Z to A, then most recently updated first.
+	do(t, tab, chromedp.Navigate(a.base+"/clients"), chromedp.WaitVisible(chromedp.CSS("#results table")),
+		leaving(), chromedp.Click(chromedp.CSS(`th a[href*="sort=-name"]`)), newPage())
+	if got := text(t, tab, "#results tbody tr td"); got != "Member Number 51" {
+		t.Errorf("first by name Z to A: %q", got)
+	}
+	if got := run(t, tab, chromedp.AttributeValue(chromedp.CSS("th[aria-sort]"), "aria-sort")); got.Value != "descending" {
+		t.Errorf("aria-sort %q", got.Value)
+	}
+	do(t, tab, leaving(), chromedp.Click(chromedp.CSS(`th a[href*="sort=-updated"]`)), newPage())
+	if got := text(t, tab, "#results tbody tr td"); got != "Zebedee Janssens" {
+		t.Errorf("first by last update: %q", got)
+	}
+
 	// Typing narrows the table without submitting the form.
 	do(t, tab, chromedp.Navigate(a.base+"/clients"), chromedp.WaitVisible(chromedp.CSS("#results table")),
 		chromedp.SendKeys(chromedp.CSS("#q"), "zeb"),

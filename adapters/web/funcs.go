@@ -36,7 +36,27 @@ var funcs = template.FuncMap{
 		}
 		return strings.Join(names, ", ")
 	},
-	"field": inputOf,
+	"field":          inputOf,
+	"accessStatuses": func() []string { return accessStatuses },
+	// sortState is a column header's aria-sort for the table's order.
+	"sortState": func(sort, col string) string {
+		switch {
+		case sort == col || sort == "" && col == "name":
+			return "ascending"
+		case sort == "-"+col:
+			return "descending"
+		}
+		return ""
+	},
+	"sortArrow": func(sort, col string) string {
+		switch {
+		case sort == col || sort == "" && col == "name":
+			return "↑"
+		case sort == "-"+col:
+			return "↓"
+		}
+		return ""
+	},
 	"statusOf": func(p *page, status string) struct{ Class, Label string } {
 		class := map[string]string{"executed": "badge-ok", "running": "badge-accent", "analyzed": "badge-accent",
 			"failed": "badge-danger", "refused": "badge-danger", "undone": "badge-warn"}[status]
