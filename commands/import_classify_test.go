@@ -29,7 +29,7 @@ func TestRowKeysGroupKeyAndMatchRow(t *testing.T) {
 	byRef, byEmail := uuid.New(), uuid.New()
 	found := map[domain.UniqueKey]uuid.UUID{
 		domain.RefKey(domain.ExternalRef{Source: "erp", ExternalID: "K-1"}): byRef,
-		domain.EmailLookupKey(domain.EmailKey("known@example.be")):         byEmail,
+		domain.EmailLookupKey(domain.EmailKey("known@example.be")):          byEmail,
 	}
 	tests := []struct {
 		name      string
@@ -271,7 +271,6 @@ func classifyAll(m domain.ImportMapping, mode string, cells [][]string, known []
 	}
 	return f
 }
-
 
 func assertClassified(t *testing.T, got classifiedFile, want []classified) {
 	t.Helper()
