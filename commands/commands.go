@@ -48,6 +48,9 @@ type Handlers struct {
 	RenameList           RenameListHandler
 	DeleteList           DeleteListHandler
 	DefineCustomField    DefineCustomFieldHandler
+	// Wired by WithLookups: they read beside the log.
+	DeleteListWithClients DeleteListWithClientsHandler
+	RestoreList           RestoreListHandler
 }
 
 // NewHandlers wires every handler to one event store.
@@ -68,6 +71,16 @@ func NewHandlers(store EventStore) Handlers {
 		DeleteList:           DeleteListHandler{store},
 		DefineCustomField:    DefineCustomFieldHandler{store},
 	}
+}
+
+// WithLookups wires the handlers that need more than the log: deleting a
+// list with its clients finds them through members; restoring one checks
+// through matcher that their emails are still free.
+func (h Handlers) WithLookups(members ListMembers, matcher ClientMatcher) Handlers {
+	// The same store as every other handler's.
+	h.DeleteListWithClients = DeleteListWithClientsHandler{store: h.DeleteList.store, members: members}
+	h.RestoreList = RestoreListHandler{store: h.DeleteList.store, matcher: matcher}
+	return h
 }
 
 // maxConflictRetries bounds retries of commands whose intent does not

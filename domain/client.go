@@ -45,6 +45,7 @@ type Client struct {
 	contacts []contactPerson
 	lists    []uuid.UUID
 	src      sourceState // syncs and app access (sync.go)
+	history  listHistory // what a list's deletion asks (list_deletion.go)
 	pending  []Event
 }
 
@@ -344,6 +345,7 @@ func RefKey(r ExternalRef) UniqueKey {
 func (c *Client) Apply(e RecordedEvent) {
 	c.when(e.Event)
 	c.version = e.StreamVersion
+	c.history.apply(e)
 }
 
 func (c *Client) record(e Event) {

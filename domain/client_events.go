@@ -20,14 +20,17 @@ type ClientDetailsChanged struct {
 // import that created it); it can be restored. v2 split v1's reason into
 // cause and reason (see upcastClientDeletedV1).
 type ClientDeleted struct {
-	Cause  string `json:"cause"`            // DeletedByHand or DeletedByUndo
+	Cause  string `json:"cause"`            // DeletedByHand, DeletedByUndo or DeletedWithList
 	Reason string `json:"reason,omitempty"` // the note a person gave
+	// ListID names the list whose deletion took the client with it.
+	ListID *uuid.UUID `json:"list_id,omitempty"`
 }
 
 // Why a client was deleted.
 const (
-	DeletedByHand = "manual"
-	DeletedByUndo = "import_undone"
+	DeletedByHand   = "manual"
+	DeletedByUndo   = "import_undone"
+	DeletedWithList = "list_deleted"
 )
 
 // ClientRestored: a deleted client came back.
@@ -113,6 +116,7 @@ func init() {
 	registerEvent(func() Event { return &ListCreated{} })
 	registerEvent(func() Event { return &ListRenamed{} })
 	registerEvent(func() Event { return &ListDeleted{} })
+	registerEvent(func() Event { return &ListRestored{} })
 	registerEvent(func() Event { return &CustomFieldDefined{} })
 }
 
@@ -126,8 +130,17 @@ type ListRenamed struct {
 	Name string `json:"name"`
 }
 
-// ListDeleted: the list is gone; its memberships no longer count.
-type ListDeleted struct{}
+// ListDeleted: the list is gone; its memberships no longer count. Clients
+// names those its deletion took with it (delete_clients), which restoring
+// the list brings back.
+type ListDeleted struct {
+	Clients []uuid.UUID `json:"clients,omitempty"`
+}
+
+// ListRestored: a deleted list is back, with its name and memberships.
+type ListRestored struct {
+	Name string `json:"name"`
+}
 
 // CustomFieldDefined: the tenant's clients can now carry this field.
 type CustomFieldDefined struct {
@@ -139,9 +152,11 @@ type CustomFieldDefined struct {
 func (ListCreated) EventName() string        { return "ListCreated" }
 func (ListRenamed) EventName() string        { return "ListRenamed" }
 func (ListDeleted) EventName() string        { return "ListDeleted" }
+func (ListRestored) EventName() string       { return "ListRestored" }
 func (CustomFieldDefined) EventName() string { return "CustomFieldDefined" }
 
 func (ListCreated) SchemaVersion() int        { return 1 }
 func (ListRenamed) SchemaVersion() int        { return 1 }
 func (ListDeleted) SchemaVersion() int        { return 1 }
+func (ListRestored) SchemaVersion() int       { return 1 }
 func (CustomFieldDefined) SchemaVersion() int { return 1 }

@@ -12,7 +12,11 @@ type List struct {
 	version int
 	name    string
 	deleted bool
-	pending []Event
+	// took are the clients the list's deletion took with it; restored
+	// tells that a deletion was already undone (it can be, once).
+	took     []uuid.UUID
+	restored bool
+	pending  []Event
 }
 
 // NewList returns an empty list to fold a stream into.
@@ -88,6 +92,10 @@ func (l *List) when(e Event) {
 		l.name = e.Name
 	case ListDeleted:
 		l.deleted = true
+		l.took = e.Clients
+	case ListRestored:
+		l.deleted, l.restored, l.took = false, true, nil
+		l.name = e.Name
 	}
 }
 

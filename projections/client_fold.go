@@ -122,12 +122,14 @@ func FoldClient(events []domain.RecordedEvent) (ClientView, bool) {
 // Cause says why an event happened.
 type Cause struct {
 	// Kind is manual (a person through the API or CLI), import, undo (of an
-	// import) or sync (a connection's run).
+	// import), sync (a connection's run) or list_deleted (a list's deletion
+	// took the client with it).
 	Kind        string     `json:"kind"`
 	ImportID    *uuid.UUID `json:"import_id,omitempty"`
 	ImportLabel string     `json:"import_label,omitempty"`
 	Row         int        `json:"row,omitempty"`
 	SyncRunID   *uuid.UUID `json:"sync_run_id,omitempty"`
+	ListID      *uuid.UUID `json:"list_id,omitempty"`
 }
 
 // Cause kinds.
@@ -136,6 +138,8 @@ const (
 	CauseImport = "import"
 	CauseUndo   = "undo"
 	CauseSync   = "sync"
+	// CauseListDeleted is domain.DeletedWithList as a timeline shows it.
+	CauseListDeleted = domain.DeletedWithList
 )
 
 // CauseOf tells why an event happened from its envelope.
@@ -202,6 +206,9 @@ func ClientHistory(events []domain.RecordedEvent) []HistoryEntry {
 		switch ev := e.Event.(type) {
 		case domain.ClientDeleted:
 			entry.Reason = ev.Reason
+			if ev.ListID != nil {
+				entry.Cause = Cause{Kind: CauseListDeleted, ListID: ev.ListID}
+			}
 		case domain.ClientErased:
 			entry.Reason = ev.Reason
 		}

@@ -34,6 +34,10 @@ func (Lists) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent
 				e.TenantID, e.StreamID, e.StreamVersion, ev.Name, e.OccurredAt)
 		case domain.ListDeleted:
 			stmts.add(what, `DELETE FROM rm_lists WHERE tenant_id = $1 AND id = $2`, e.TenantID, e.StreamID)
+		case domain.ListRestored:
+			stmts.add(what, `INSERT INTO rm_lists (tenant_id, id, version, name, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (tenant_id, id) DO NOTHING`,
+				e.TenantID, e.StreamID, e.StreamVersion, ev.Name, e.OccurredAt)
 		}
 	}
 	return stmts.send(ctx, tx)

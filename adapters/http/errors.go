@@ -43,6 +43,8 @@ var sentinelErrors = []struct {
 	{domain.ErrPersonalDataErased, http.StatusGone, "personal_data_erased", "this client's personal data was erased; it cannot take new data"},
 	{context.Canceled, 499, "request_canceled", "the request was canceled"},
 	{domain.ErrListDeleted, http.StatusConflict, "list_deleted", "the list is deleted"},
+	{domain.ErrListNotDeleted, http.StatusConflict, "list_not_deleted", "the list is not deleted"},
+	{domain.ErrListRestoredBefore, http.StatusConflict, "list_restored_before", "the list's deletion was already undone once"},
 	{domain.ErrImportNotFound, http.StatusNotFound, "import_not_found", "no such import"},
 	{domain.ErrImportAlreadyExecuted, http.StatusConflict, "import_already_executed", "this import was already executed; analyse the file again to import it once more"},
 	{domain.ErrImportRunning, http.StatusConflict, "import_running", "this import is running; wait for it to finish"},

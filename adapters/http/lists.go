@@ -2,9 +2,11 @@ package http
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/clientreg/clientreg/commands"
+	"github.com/clientreg/clientreg/domain"
 )
 
 type listBody struct {
@@ -44,17 +46,56 @@ func (s *Server) renameList(w http.ResponseWriter, r *http.Request) {
 	writeResult(w, http.StatusOK, res)
 }
 
+// deleteList deletes a list; with {"delete_clients": true} (admin) also the
+// clients that were on it only, answering what it deleted and what it kept.
 func (s *Server) deleteList(w http.ResponseWriter, r *http.Request) {
 	id, version, ok := s.idAndVersion(w, r)
 	if !ok {
 		return
 	}
-	res, err := s.commands.DeleteList.Handle(r.Context(), commands.DeleteList{Origin: origin(r), ListID: id, ExpectedVersion: version})
+	var body struct {
+		DeleteClients bool `json:"delete_clients"`
+	}
+	if err := decodeJSON(r, &body, true); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if !body.DeleteClients {
+		res, err := s.commands.DeleteList.Handle(r.Context(), commands.DeleteList{Origin: origin(r), ListID: id, ExpectedVersion: version})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeResult(w, http.StatusOK, res)
+		return
+	}
+	if !principalFrom(r.Context()).Can(domain.RoleAdmin) {
+		writeError(w, r, newError(http.StatusForbidden, "forbidden", "deleting a list with its clients needs the admin role"))
+		return
+	}
+	res, err := s.commands.DeleteListWithClients.Handle(r.Context(), commands.DeleteListWithClients{Origin: origin(r), ListID: id, ExpectedVersion: version})
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeResult(w, http.StatusOK, res)
+	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(res.Version)))
+	writeJSON(w, http.StatusOK, res)
+}
+
+// restoreList undoes a list's deletion, once, with the clients it took.
+func (s *Server) restoreList(w http.ResponseWriter, r *http.Request) {
+	id, err := pathUUID(r, "id")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	res, err := s.commands.RestoreList.Handle(r.Context(), commands.RestoreList{Origin: origin(r), ListID: id})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(res.Version)))
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (s *Server) getLists(w http.ResponseWriter, r *http.Request) {

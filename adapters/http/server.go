@@ -175,6 +175,7 @@ func (s *Server) jsonRoutes(r chi.Router) {
 		r.Post("/imports/{id}/undo", s.undoImport)
 		r.Post("/clients/{id}/erase", s.eraseClient)
 		r.Post("/clients/{id}/detach", s.detachClient)
+		r.Post("/lists/{id}/restore", s.restoreList)
 		r.Delete("/connections/{id}", s.revokeConnection)
 		r.Post("/connections/{id}/sync", s.syncConnection)
 	})

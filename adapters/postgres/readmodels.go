@@ -123,3 +123,13 @@ func (r *ReadModels) WaitCaughtUp(ctx context.Context, timeout time.Duration) er
 		}
 	}
 }
+
+// ListMembers answers a list's members once the read models hold every
+// event already in the log, so that a list filled a moment ago (an import
+// that just finished) is deleted with all its clients.
+func (r *ReadModels) ListMembers(ctx context.Context, tenantID, listID uuid.UUID) ([]uuid.UUID, error) {
+	if err := r.WaitCaughtUp(ctx, 5*time.Second); err != nil {
+		return nil, err
+	}
+	return r.Queries.ListMembers(ctx, tenantID, listID)
+}

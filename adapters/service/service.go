@@ -108,8 +108,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Tenants: postgres.NewTenants(pool),
 		logger:  cfg.Logger,
 	}
-	s.Commands = commands.NewHandlers(s.Store)
 	s.Imports = postgres.NewImports(pool, s.Store, cfg.Logger)
+	s.Commands = commands.NewHandlers(s.Store).WithLookups(s.Reads, s.Imports)
 	s.ImportCmds = commands.NewImportHandlers(s.Store, s.Imports, spreadsheet.Opener{})
 	s.ImportWorker = postgres.NewImportWorker(s.Imports, s.ImportCmds.Run, s.ImportCmds.Queued, cfg.Logger)
 	for _, p := range projections.All() {
