@@ -298,7 +298,7 @@ func TestOneRunAtATimeAcrossInstances(t *testing.T) {
 	// running: the test starts the runs itself).
 	ctx := context.Background()
 	other, err := service.New(ctx, service.Config{DatabaseURL: a.svc.Pool.Config().ConnString(), MasterKey: []byte("0123456789abcdef0123456789abcdef"),
-		Logger: testLogger()})
+		Logger: testLogger(), Sources: service.SourcesConfig{AllowHTTPHosts: []string{"127.0.0.1"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
