@@ -75,6 +75,30 @@ func (c Column) fieldName() string {
 	return c.Key()
 }
 
+// holdsDigits tells the columns whose values are digits people write
+// with spaces and signs, never with decimals: postal codes and phones.
+func (c Column) holdsDigits() bool {
+	return c.Kind == ColumnClient && (c.Field == FieldPostalCode || c.Field == FieldPhone) ||
+		c.Kind == ColumnContact && c.ContactField == "phone"
+}
+
+// wholeNumber reads a whole number a program wrote as a decimal one
+// ("1000.0", "475123456,00": an export that went through a floating-point
+// column) and gives its digits. Three zeros ("1.000") may be a thousands
+// separator: left alone.
+func wholeNumber(v string) (string, bool) {
+	i := strings.IndexAny(v, ".,")
+	if i < 1 || len(v)-i-1 < 1 || len(v)-i-1 > 2 || strings.Trim(v[i+1:], "0") != "" {
+		return "", false
+	}
+	for _, c := range v[:i] {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	return v[:i], true
+}
+
 // lostMobileZero reports a Belgian mobile number whose leading zero a
 // spreadsheet dropped by storing it as a number: nine digits and nothing
 // else, starting 45 to 49 (mobiles are 045x to 049x). Eight digits (a

@@ -116,3 +116,23 @@ func TestBelgianMobileZeroRestored(t *testing.T) {
 		}
 	}
 }
+
+// A postal code or phone a program wrote as a decimal number ("1000.0")
+// keeps its digits, with a warning; other columns and real decimals are
+// left as they are.
+func TestWholeNumbersWrittenAsDecimals(t *testing.T) {
+	header := []string{"Email", "Postcode", "GSM", "Ville"}
+	r := readRow(t, header, []string{"a@example.be", "1000.0", "475123456.0", "2000.0"})
+	if d := r.Client.Details; d[FieldPostalCode] != "1000" || d[FieldPhone] != "0475123456" || d[FieldCity] != "2000.0" {
+		t.Errorf("details %v", d)
+	}
+	if got := strings.Join(codes(r), " "); got != "decimal_dropped@B decimal_dropped@C phone_zero_restored@C" {
+		t.Errorf("issues %s", got)
+	}
+	for v, want := range map[string]string{"1000,00": "1000", "1000.5": "", "1.000": "", ".0": "", "1000.": "", "+32.0": ""} {
+		got, ok := wholeNumber(v)
+		if got != want || ok != (want != "") {
+			t.Errorf("wholeNumber(%q) = %q, %v", v, got, ok)
+		}
+	}
+}

@@ -191,6 +191,10 @@ func MapColumns(first []string, opts MappingOptions, custom *CustomFieldSet) (Im
 	m.headers = slices.Clone(first)
 	m.columns = make([]*Column, len(first))
 	var issues []ImportIssue
+	if m.headerRow > 1 {
+		issues = append(issues, ImportIssue{Row: m.headerRow, Code: "header_row", Warning: true,
+			Params: map[string]string{"row": strconv.Itoa(m.headerRow)}})
+	}
 	seen := map[string]int{}
 	for i, h := range first {
 		col, known, err := m.resolve(i, h, explicit, custom)
@@ -380,6 +384,12 @@ func (m ImportMapping) Read(number int, cells []string, custom *CustomFieldSet) 
 			iss := issue(&FieldError{Code: "line_breaks_joined"}, col.Key())
 			iss.Warning = true
 			row.Issues = append(row.Issues, iss)
+		}
+		if d, ok := wholeNumber(strings.TrimSpace(raw)); ok && col.holdsDigits() {
+			iss := issue(&FieldError{Code: "decimal_dropped"}, col.Key())
+			iss.Warning, iss.Params["restored"] = true, d
+			row.Issues = append(row.Issues, iss)
+			raw = d
 		}
 		switch col.Kind {
 		case ColumnClient:

@@ -605,6 +605,18 @@ var messages = map[string]sentences{
 		"cs": {"„{value}“ ztratilo úvodní nulu (tabulka ho uložila jako číslo); importuje se jako 0{value}.",
 			"Mobilní číslo ztratilo v tabulce úvodní nulu; nula byla doplněna."},
 	},
+	"decimal_dropped": {
+		"en": {"“{value}” was written as a decimal number; it is imported as {restored}.",
+			"A number written with decimals was imported without them."},
+		"fr": {"« {value} » était écrit comme un nombre décimal ; il est importé comme {restored}.",
+			"Un nombre écrit avec des décimales a été importé sans elles."},
+		"nl": {"“{value}” stond er als decimaal getal; het wordt geïmporteerd als {restored}.",
+			"Een getal met decimalen werd zonder decimalen geïmporteerd."},
+		"de": {"„{value}“ stand als Dezimalzahl da; es wird als {restored} importiert.",
+			"Eine Zahl mit Nachkommastellen wurde ohne sie importiert."},
+		"cs": {"„{value}“ bylo zapsáno jako desetinné číslo; importuje se jako {restored}.",
+			"Číslo zapsané s desetinnými místy bylo importováno bez nich."},
+	},
 	"kept_aside": {
 		"en": {"Column {column} (“{header}”) also holds {field}; column {first_column} comes first (business, then mobile, then home), so column {column} is kept aside and not imported.",
 			"A column holding the same field as a preferred one is kept aside and not imported."},

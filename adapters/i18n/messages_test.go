@@ -37,7 +37,7 @@ func TestLang(t *testing.T) {
 var fullParams = map[string]string{
 	"value": "VAL-x1", "header": "HDR-x2", "column": "Q", "first_row": "37", "first_column": "BB",
 	"limit": "100000", "length": "312", "max": "255", "field": "email", "options": "Gold, Silver",
-	"row": "41", "contact": "5", "reason": "REASON-x3",
+	"row": "41", "contact": "5", "reason": "REASON-x3", "restored": "RST-x4",
 }
 
 // shown lists, per code, the params its full sentence must show. "field"
@@ -54,6 +54,7 @@ var shown = map[string][]string{
 	"duplicate_field_column": {"column", "header", "first_column"},
 	"kept_aside":             {"column", "header", "first_column", "field"},
 	"line_breaks_joined":     {"field", "value"}, "phone_zero_restored": {"value"}, "header_row": {"row"},
+	"decimal_dropped": {"value", "restored"},
 	"no_email_column": {}, "unknown_column_key": {"value"},
 	"too_many_rows": {"limit"}, "file_too_large": {"limit"}, "too_many_columns": {"limit"}, "empty_file": {}, "invalid_header": {"column"},
 	"no_rows": {}, "binary_content": {}, "invalid_encoding": {}, "malformed_csv": {"row"}, "unbalanced_quotes": {"row"},

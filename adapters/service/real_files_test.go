@@ -91,7 +91,7 @@ func TestTitleRowsAboveTheHeader(t *testing.T) {
 	for _, e := range an.list("errors") {
 		issues = append(issues, field(e, "row")+field(e, "column")+" "+field(e, "code"))
 	}
-	if got := strings.Join(issues, ", "); got != "4D unknown_column, 6C invalid_email" {
+	if got := strings.Join(issues, ", "); got != "4 header_row, 4D unknown_column, 6C invalid_email" {
 		t.Errorf("issues %s", got)
 	}
 	rejected := a.do("GET", "/v1/imports/"+an.str("id")+"/rejected.csv", admin, nil).expect(t, 200)
