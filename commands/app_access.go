@@ -58,3 +58,16 @@ func (q AppAccessQuery) Handle(ctx context.Context, tenantID uuid.UUID, rawEmail
 	}
 	return domain.AppAccessPending, nil
 }
+
+// AppViewQuery reads a client's app access with its dates (device, when
+// it registered, invitations sent) from its stream: the device is sealed
+// personal data, kept out of the read models.
+type AppViewQuery struct{ store EventStore }
+
+func (q AppViewQuery) Handle(ctx context.Context, tenantID, clientID uuid.UUID) (domain.AppAccessView, error) {
+	c, err := loadClient(ctx, q.store, tenantID, clientID)
+	if err != nil {
+		return domain.AppAccessView{}, err
+	}
+	return c.AppView(), nil
+}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,7 +27,14 @@ type AppRegistrationRepository interface {
 	// Resolve drops the pending registrations of an email, now linked.
 	Resolve(ctx context.Context, tenantID uuid.UUID, email string) error
 	Pending(ctx context.Context, tenantID uuid.UUID) ([]PendingRegistration, error)
+	// PendingByID reads one; ErrRegistrationNotFound when it is not pending.
+	PendingByID(ctx context.Context, tenantID, id uuid.UUID) (PendingRegistration, error)
+	// Drop forgets one (the office rejected it).
+	Drop(ctx context.Context, tenantID, id uuid.UUID) error
 }
+
+// ErrRegistrationNotFound: no pending registration has this id.
+var ErrRegistrationNotFound = errors.New("no pending app registration with this id")
 
 // RegisterAppUser links a user of the office's app to the client with the
 // same email (case-insensitive), or keeps it pending.
@@ -96,10 +104,16 @@ type AppHandlers struct {
 	Invite   InviteClientHandler
 	Validate ValidateAccessHandler
 	Register RegisterAppUserHandler
+	Revoke   RevokeAppAccessHandler
+	Reject   RejectAppRegistrationHandler
+	Link     LinkAppRegistrationHandler
+	View     AppViewQuery
 }
 
 // NewAppHandlers wires the app handlers.
 func NewAppHandlers(store EventStore, repo AppRegistrationRepository) AppHandlers {
 	return AppHandlers{Invite: InviteClientHandler{store}, Validate: ValidateAccessHandler{store},
-		Register: RegisterAppUserHandler{store: store, repo: repo}}
+		Register: RegisterAppUserHandler{store: store, repo: repo}, Revoke: RevokeAppAccessHandler{store},
+		Reject: RejectAppRegistrationHandler{store: store, repo: repo}, Link: LinkAppRegistrationHandler{store: store, repo: repo},
+		View: AppViewQuery{store}}
 }

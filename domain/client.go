@@ -344,6 +344,7 @@ func RefKey(r ExternalRef) UniqueKey {
 // Apply folds a recorded event into the client.
 func (c *Client) Apply(e RecordedEvent) {
 	c.when(e.Event)
+	c.src.appWhen(e)
 	c.version = e.StreamVersion
 	c.history.apply(e)
 }

@@ -2,7 +2,9 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -14,7 +16,114 @@ const (
 	AccessRegistered        = "registered"
 	AccessPendingValidation = "pending_validation"
 	AccessValidated         = "validated"
+	AccessRevoked           = "revoked"
 )
+
+// NextAccessStatus is the one rule of app access, folded by the client, the
+// read model and its rebuild alike. A registration never downgrades a
+// client the office already let in (registered or validated).
+func NextAccessStatus(current string, e Event) string {
+	switch e.(type) {
+	case InvitationSent:
+		if current == AccessNotInvited || current == AccessRevoked || current == "" {
+			return AccessInvited
+		}
+	case AppUserRegistered:
+		switch current {
+		case AccessInvited:
+			return AccessRegistered
+		case AccessRegistered, AccessValidated:
+			return current
+		}
+		return AccessPendingValidation
+	case AppAccessValidated:
+		return AccessValidated
+	case AppAccessRevoked:
+		return AccessRevoked
+	case AppRegistrationRejected:
+		return AccessNotInvited
+	}
+	return current
+}
+
+// ErrAlreadyRegistered: an invitation to a client who registered already.
+var ErrAlreadyRegistered = errors.New("the client already registered in the app")
+
+// ErrNoPendingRegistration: only a registration waiting for the office can
+// be rejected.
+var ErrNoPendingRegistration = errors.New("the client has no registration waiting for validation")
+
+// AppAccessRevoked: the office took the client's app access back.
+type AppAccessRevoked struct{}
+
+// AppRegistrationRejected: the office refused a registration that waited
+// for its validation (not the client, or not wanted).
+type AppRegistrationRejected struct{}
+
+func (AppAccessRevoked) EventName() string         { return "AppAccessRevoked" }
+func (AppRegistrationRejected) EventName() string  { return "AppRegistrationRejected" }
+func (AppAccessRevoked) SchemaVersion() int        { return 1 }
+func (AppRegistrationRejected) SchemaVersion() int { return 1 }
+
+// AppAccessView is the client's app access as the office sees it.
+type AppAccessView struct {
+	Status       string     `json:"access_status"`
+	Device       string     `json:"device,omitempty"`
+	RegisteredAt *time.Time `json:"registered_at,omitempty"`
+	ValidatedAt  *time.Time `json:"validated_at,omitempty"`
+	Invitations  int        `json:"invitations_sent"`
+	LastInvited  *time.Time `json:"last_invited_at,omitempty"`
+}
+
+// appWhen keeps when the app events happened.
+func (s *sourceState) appWhen(e RecordedEvent) {
+	at := e.OccurredAt
+	switch ev := e.Event.(type) {
+	case InvitationSent:
+		s.app.Invitations++
+		s.app.LastInvited = &at
+	case AppUserRegistered:
+		s.app.RegisteredAt, s.app.Device = &at, ev.Device // the latest registration
+	case AppAccessValidated:
+		s.app.ValidatedAt = &at
+	case AppRegistrationRejected, AppAccessRevoked:
+		s.app.RegisteredAt, s.app.ValidatedAt, s.app.Device = nil, nil, ""
+	}
+}
+
+// AppView is the client's app access with its dates.
+func (c *Client) AppView() AppAccessView {
+	v := c.src.app
+	v.Status = c.AccessStatus()
+	return v
+}
+
+// RevokeAccess takes the client's app access back.
+func (c *Client) RevokeAccess() error {
+	if c.deleted {
+		return ErrClientDeleted
+	}
+	switch c.AccessStatus() {
+	case AccessRevoked:
+		return nil
+	case AccessRegistered, AccessPendingValidation, AccessValidated:
+		c.record(AppAccessRevoked{})
+		return nil
+	}
+	return ErrNoAppRegistration
+}
+
+// RejectRegistration refuses the registration waiting for validation.
+func (c *Client) RejectRegistration() error {
+	if c.deleted {
+		return ErrClientDeleted
+	}
+	if c.AccessStatus() != AccessPendingValidation {
+		return ErrNoPendingRegistration
+	}
+	c.record(AppRegistrationRejected{})
+	return nil
+}
 
 // ErrNoAppRegistration: validating access needs the client to have
 // registered in the app first.
@@ -53,6 +162,8 @@ func init() {
 	registerEvent(func() Event { return &InvitationSent{} })
 	registerEvent(func() Event { return &AppUserRegistered{} })
 	registerEvent(func() Event { return &AppAccessValidated{} })
+	registerEvent(func() Event { return &AppAccessRevoked{} })
+	registerEvent(func() Event { return &AppRegistrationRejected{} })
 }
 
 // AccessStatus is the client's app access status.
@@ -70,10 +181,11 @@ func (c *Client) Invite() error {
 		return ErrClientDeleted
 	}
 	switch c.AccessStatus() {
-	case AccessNotInvited, AccessInvited:
+	case AccessNotInvited, AccessInvited, AccessRevoked:
 		c.record(InvitationSent{Email: c.details[FieldEmail]})
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%w (%s): there is no invitation to send again", ErrAlreadyRegistered, strings.ReplaceAll(c.AccessStatus(), "_", " "))
 }
 
 // RegisterAppUser links an app user who registered with the client's
@@ -93,6 +205,8 @@ func (c *Client) RegisterAppUser(registrationID uuid.UUID, email, device string)
 			return nil
 		}
 	}
+	// Registered or validated with another email: recorded, never a
+	// downgrade (NextAccessStatus).
 	c.record(AppUserRegistered{RegistrationID: registrationID, Email: email, Device: device})
 	return nil
 }

@@ -120,6 +120,7 @@ type sourceState struct {
 	removedAt map[string]bool // sources that no longer have the client
 	access    string          // app access status
 	appEmail  string
+	app       AppAccessView   // when and from what (client_access.go)
 	detached  map[string]bool // sources an admin detached the client from (client_ownership.go)
 }
 
@@ -209,18 +210,10 @@ func (c *Client) whenSource(e Event) {
 		delete(c.src.removedAt, e.Source)
 	case ClientDetachedFromSource:
 		c.whenDetached(e)
-	case InvitationSent:
-		if c.src.access == "" || c.src.access == AccessNotInvited {
-			c.src.access = AccessInvited
-		}
 	case AppUserRegistered:
 		c.src.appEmail = e.Email
-		if c.src.access == AccessInvited {
-			c.src.access = AccessRegistered
-		} else {
-			c.src.access = AccessPendingValidation
-		}
-	case AppAccessValidated:
-		c.src.access = AccessValidated
+		c.src.access = NextAccessStatus(c.AccessStatus(), e)
+	case InvitationSent, AppAccessValidated, AppAccessRevoked, AppRegistrationRejected:
+		c.src.access = NextAccessStatus(c.AccessStatus(), e)
 	}
 }

@@ -129,18 +129,8 @@ func (r *clientRow) apply(e domain.RecordedEvent) {
 		r.refs = slices.DeleteFunc(r.refs, func(ref domain.ExternalRef) bool { return ref.Source == ev.Source })
 		r.sources = slices.DeleteFunc(r.sources, func(s string) bool { return s == ev.Source })
 		r.removedAt = slices.DeleteFunc(r.removedAt, func(s string) bool { return s == ev.Source })
-	case domain.InvitationSent:
-		if r.accessStatus == domain.AccessNotInvited {
-			r.accessStatus = domain.AccessInvited
-		}
-	case domain.AppUserRegistered:
-		if r.accessStatus == domain.AccessInvited {
-			r.accessStatus = domain.AccessRegistered
-		} else {
-			r.accessStatus = domain.AccessPendingValidation
-		}
-	case domain.AppAccessValidated:
-		r.accessStatus = domain.AccessValidated
+	case domain.InvitationSent, domain.AppUserRegistered, domain.AppAccessValidated, domain.AppAccessRevoked, domain.AppRegistrationRejected:
+		r.accessStatus = domain.NextAccessStatus(r.accessStatus, ev)
 	default:
 		return // Apply has no statement for it: the row's version stays
 	}

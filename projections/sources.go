@@ -23,11 +23,17 @@ func queueSourceEvent(stmts *statements, e domain.RecordedEvent) {
 		updateClient(stmts, e, `external_refs = coalesce((SELECT jsonb_agg(r ORDER BY n)
 				FROM jsonb_array_elements(external_refs) WITH ORDINALITY AS x(r, n) WHERE r->>'source' <> $6), '[]'),
 			sources = array_remove(sources, $6), removed_at_source = array_remove(removed_at_source, $6)`, ev.Source)
+	// The statuses follow domain.NextAccessStatus.
 	case domain.InvitationSent:
-		updateClient(stmts, e, `access_status = CASE WHEN access_status = 'not_invited' THEN 'invited' ELSE access_status END`)
+		updateClient(stmts, e, `access_status = CASE WHEN access_status IN ('not_invited', 'revoked') THEN 'invited' ELSE access_status END`)
 	case domain.AppUserRegistered:
-		updateClient(stmts, e, `access_status = CASE WHEN access_status = 'invited' THEN 'registered' ELSE 'pending_validation' END`)
+		updateClient(stmts, e, `access_status = CASE WHEN access_status = 'invited' THEN 'registered'
+			WHEN access_status IN ('registered', 'validated') THEN access_status ELSE 'pending_validation' END`)
 	case domain.AppAccessValidated:
 		updateClient(stmts, e, `access_status = 'validated'`)
+	case domain.AppAccessRevoked:
+		updateClient(stmts, e, `access_status = 'revoked'`)
+	case domain.AppRegistrationRejected:
+		updateClient(stmts, e, `access_status = 'not_invited'`)
 	}
 }

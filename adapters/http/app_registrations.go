@@ -47,6 +47,53 @@ func (s *Server) validateAccess(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+func (s *Server) revokeAccess(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.appDeps(w, r)
+	if !ok {
+		return
+	}
+	s.commandOnID(w, r, func(ctx context.Context, id uuid.UUID) (commands.Result, error) {
+		return d.Commands.Revoke.Handle(ctx, commands.RevokeAppAccess{Origin: origin(r), ClientID: id})
+	})
+}
+
+func (s *Server) rejectClientRegistration(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.appDeps(w, r)
+	if !ok {
+		return
+	}
+	s.commandOnID(w, r, func(ctx context.Context, id uuid.UUID) (commands.Result, error) {
+		return d.Commands.Reject.Handle(ctx, commands.RejectAppRegistration{Origin: origin(r), ClientID: id})
+	})
+}
+
+func (s *Server) rejectAppRegistration(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.appDeps(w, r)
+	if !ok {
+		return
+	}
+	s.commandOnID(w, r, func(ctx context.Context, id uuid.UUID) (commands.Result, error) {
+		return d.Commands.Reject.Handle(ctx, commands.RejectAppRegistration{Origin: origin(r), RegistrationID: id})
+	})
+}
+
+func (s *Server) linkAppRegistration(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.appDeps(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		ClientID uuid.UUID `json:"client_id"`
+	}
+	if err := decodeJSON(r, &body, false); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.commandOnID(w, r, func(ctx context.Context, id uuid.UUID) (commands.Result, error) {
+		return d.Commands.Link.Handle(ctx, commands.LinkAppRegistration{Origin: origin(r), RegistrationID: id, ClientID: body.ClientID})
+	})
+}
+
 type appRegistrationBody struct {
 	Email  string `json:"email"`
 	Device string `json:"device"`

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -277,7 +278,25 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(c.Version)))
-	writeJSON(w, http.StatusOK, c)
+	if s.app == nil {
+		writeJSON(w, http.StatusOK, c)
+		return
+	}
+	// The app access with its device and dates comes from the stream: the
+	// device is sealed personal data, not in the read model.
+	app, err := s.app.Commands.View.Handle(r.Context(), principalFrom(r.Context()).TenantID, id)
+	switch {
+	case errors.Is(err, domain.ErrClientNotFound), errors.Is(err, domain.ErrPersonalDataErased), errors.Is(err, domain.ErrClientDeleted):
+		writeJSON(w, http.StatusOK, c)
+		return
+	case err != nil:
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		projections.ClientView
+		App domain.AppAccessView `json:"app"`
+	}{c, app})
 }
 
 func (s *Server) searchClients(w http.ResponseWriter, r *http.Request) {
@@ -286,7 +305,16 @@ func (s *Server) searchClients(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	filter := projections.ClientFilter{Query: q.Get("q"), Source: q.Get("source"), Status: q.Get("status"), Cursor: q.Get("cursor")}
+	filter := projections.ClientFilter{Query: q.Get("q"), Source: q.Get("source"), Status: q.Get("status"), Cursor: q.Get("cursor"),
+		Access: q.Get("access")}
+	switch filter.Access {
+	case "", domain.AccessNotInvited, domain.AccessInvited, domain.AccessRegistered, domain.AccessPendingValidation,
+		domain.AccessValidated, domain.AccessRevoked:
+	default:
+		writeError(w, r, newError(http.StatusBadRequest, "invalid_access",
+			"access must be not_invited, invited, registered, pending_validation, validated or revoked"))
+		return
+	}
 	switch filter.Status {
 	case "", "active", "deleted", "erased", "all":
 	default:

@@ -82,6 +82,41 @@ func (s *AppRegistrations) Resolve(ctx context.Context, tenantID uuid.UUID, emai
 	return nil
 }
 
+// PendingByID reads one registration that matched no client.
+func (s *AppRegistrations) PendingByID(ctx context.Context, tenantID, id uuid.UUID) (commands.PendingRegistration, error) {
+	var sealed []byte
+	var at time.Time
+	err := s.pool.QueryRow(ctx, `SELECT sealed, created_at FROM app_registrations
+		WHERE tenant_id = $1 AND id = $2 AND client_id IS NULL`, tenantID, id).Scan(&sealed, &at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return commands.PendingRegistration{}, commands.ErrRegistrationNotFound
+	}
+	if err != nil {
+		return commands.PendingRegistration{}, fmt.Errorf("read pending registration: %w", err)
+	}
+	plain, err := s.store.Keys().OpenSecret(id, "app registration", sealed)
+	if err != nil {
+		return commands.PendingRegistration{}, err
+	}
+	var r sealedRegistration
+	if err := json.Unmarshal(plain, &r); err != nil {
+		return commands.PendingRegistration{}, err
+	}
+	return commands.PendingRegistration{ID: id, Email: r.Email, Device: r.Device, CreatedAt: at}, nil
+}
+
+// Drop forgets a registration that matched no client.
+func (s *AppRegistrations) Drop(ctx context.Context, tenantID, id uuid.UUID) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM app_registrations WHERE tenant_id = $1 AND id = $2 AND client_id IS NULL`, tenantID, id)
+	if err != nil {
+		return fmt.Errorf("drop pending registration: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return commands.ErrRegistrationNotFound
+	}
+	return nil
+}
+
 // Pending lists the registrations that matched no client, oldest first.
 func (s *AppRegistrations) Pending(ctx context.Context, tenantID uuid.UUID) ([]commands.PendingRegistration, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, sealed, created_at FROM app_registrations
