@@ -62,6 +62,8 @@ type options struct {
 	skipSync        bool
 	syncRelations   int
 	syncCallsPerMin int
+	adminISPerPage  int
+	adminISRate     int
 }
 
 func main() {
@@ -86,6 +88,8 @@ func main() {
 	flag.BoolVar(&o.skipSync, "skip-sync", false, "skip the sync benchmark")
 	flag.IntVar(&o.syncRelations, "sync-relations", 50_000, "relations of the fake AdminPulse in the sync benchmark")
 	flag.IntVar(&o.syncCallsPerMin, "sync-calls-per-minute", 60_000, "AdminPulse call limit in the sync benchmark (the real one is 480)")
+	flag.IntVar(&o.adminISPerPage, "adminis-per-page", 500, "MaxRecordsPerPage of the fake Admin IS | Consult (an office's own setting)")
+	flag.IntVar(&o.adminISRate, "adminis-rate-limit", 1200, "RateLimit (calls a minute) of the fake Admin IS | Consult, paced as against the real one")
 	flag.Parse()
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -216,6 +220,19 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
+	var adminISRes []syncResult
+	var adminISCalls int64
+	if !o.skipSync {
+		dbURL, err := dbs.create(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "sync: %d customers from a fake Admin IS | Consult, twice ...\n", o.syncRelations)
+		if adminISRes, adminISCalls, err = benchAdminIS(ctx, dbURL, o.syncRelations, o.adminISPerPage, o.adminISRate, logger); err != nil {
+			return fmt.Errorf("Admin IS | Consult sync benchmark: %w", err)
+		}
+	}
+
 	printReport(os.Stdout, info, o, httpRes, appendRes)
 	if len(importRes) > 0 {
 		printImports(os.Stdout, importRes)
@@ -225,6 +242,9 @@ func run(ctx context.Context, o options) error {
 	}
 	if len(syncRes) > 0 {
 		printSync(os.Stdout, syncRes, o.syncCallsPerMin)
+	}
+	if len(adminISRes) > 0 {
+		printAdminIS(os.Stdout, adminISRes, adminISCalls, o.adminISPerPage, o.adminISRate)
 	}
 	return nil
 }

@@ -105,35 +105,44 @@ func benchSync(ctx context.Context, dbURL string, n, callsPerMinute int, logger 
 		if len(out) == 1 {
 			fake.version.Store(2)
 		}
-		if err := svc.Connections.ScheduleNow(ctx, tenant, conn.ID()); err != nil {
+		r, err := runOnce(ctx, svc, tenant, conn.ID(), step)
+		if err != nil {
 			return nil, err
 		}
-		start := time.Now()
-		if err := svc.ConnectionCmds.Run.RunDue(ctx, tenant, conn.ID()); err != nil {
-			return nil, err
-		}
-		r := syncResult{name: step, elapsed: time.Since(start)}
-		c := domain.NewConnection(conn.ID())
-		if err := svc.Store.Load(ctx, tenant, c); err != nil {
-			return nil, err
-		}
-		run := c.LastRun()
-		if run == nil || run.Status != domain.SyncSucceeded {
-			return nil, fmt.Errorf("%s: run did not complete: %+v", step, run)
-		}
-		r.counts = run.Counts
-		var head int64
-		if err := svc.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE stream_type = 'client' AND metadata::jsonb->>'sync_run_id' = $1),
-			max("offset") FROM events`, run.ID.String()).Scan(&r.clientEvents, &head); err != nil {
-			return nil, err
-		}
-		if err := svc.Reads.WaitForPosition(ctx, tenant, head, []string{"clients"}, 10*time.Minute); err != nil {
-			return nil, err
-		}
-		r.caughtUp = time.Since(start) - r.elapsed
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// runOnce runs one sync of the connection and waits for the read models.
+func runOnce(ctx context.Context, svc *service.Service, tenant, connID uuid.UUID, step string) (syncResult, error) {
+	if err := svc.Connections.ScheduleNow(ctx, tenant, connID); err != nil {
+		return syncResult{}, err
+	}
+	start := time.Now()
+	if err := svc.ConnectionCmds.Run.RunDue(ctx, tenant, connID); err != nil {
+		return syncResult{}, err
+	}
+	r := syncResult{name: step, elapsed: time.Since(start)}
+	c := domain.NewConnection(connID)
+	if err := svc.Store.Load(ctx, tenant, c); err != nil {
+		return syncResult{}, err
+	}
+	run := c.LastRun()
+	if run == nil || run.Status != domain.SyncSucceeded {
+		return syncResult{}, fmt.Errorf("%s: run did not complete: %+v", step, run)
+	}
+	r.counts = run.Counts
+	var head int64
+	if err := svc.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE stream_type = 'client' AND metadata::jsonb->>'sync_run_id' = $1),
+		max("offset") FROM events`, run.ID.String()).Scan(&r.clientEvents, &head); err != nil {
+		return syncResult{}, err
+	}
+	if err := svc.Reads.WaitForPosition(ctx, tenant, head, []string{"clients"}, 10*time.Minute); err != nil {
+		return syncResult{}, err
+	}
+	r.caughtUp = time.Since(start) - r.elapsed
+	return r, nil
 }
 
 func printSync(w io.Writer, rs []syncResult, callsPerMinute int) {
