@@ -431,7 +431,9 @@ func (r *importRun) fail(row domain.ImportRow, err error, firstRow ...int) {
 			r.issues = append(r.issues, iss)
 		}
 	case errors.As(err, &dup) && len(firstRow) > 0:
-		r.issues = append(r.issues, duplicateIssue(r.rules.mapping, row, firstRow[0]))
+		// Two rows led to one client, by whichever key: name the row's
+		// reference first, as matching does.
+		r.issues = append(r.issues, duplicateIssue(r.rules.mapping, row, "", firstRow[0]))
 	default:
 		r.issues = append(r.issues, domain.ImportIssue{Row: row.Number, Code: "not_imported",
 			Params: map[string]string{"reason": err.Error()}})

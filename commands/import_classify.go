@@ -59,7 +59,7 @@ func (f *fileRules) classify(r *domain.ImportRow, matched bool) rowOutcome {
 	}
 	for _, k := range rowKeys(*r) {
 		if first, seen := f.first.get(k.Kind + "\x00" + k.Value); seen {
-			r.Issues = append(r.Issues, duplicateIssue(f.mapping, *r, first))
+			r.Issues = append(r.Issues, duplicateIssue(f.mapping, *r, k.Kind, first))
 			return rowInvalid
 		}
 	}

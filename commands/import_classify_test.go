@@ -83,6 +83,8 @@ func TestFileRulesClientsLayout(t *testing.T) {
 		known   []string // emails already in the registry
 		want    []classified
 		wantDup map[int]string // row number -> first_row param of its duplicate_in_file issue
+		// wantField is the field the duplicate issues name, when it matters.
+		wantField string
 	}{
 		{
 			name: "new, existing and invalid",
@@ -120,8 +122,20 @@ func TestFileRulesClientsLayout(t *testing.T) {
 				{"K-1", "a@example.be", "", "Dupont", ""},
 				{"K-1", "b@example.be", "", "Dupont", ""},
 			},
-			want:    []classified{{rowCreate, nil}, {rowInvalid, []string{"duplicate_in_file"}}},
-			wantDup: map[int]string{3: "2"},
+			want:      []classified{{rowCreate, nil}, {rowInvalid, []string{"duplicate_in_file"}}},
+			wantDup:   map[int]string{3: "2"},
+			wantField: "external_id",
+		},
+		{
+			name: "a row repeating only the email is pointed at its email, not its own external id",
+			mode: domain.ModeCreateAndUpdate,
+			rows: [][]string{
+				{"K-1", "a@example.be", "", "Dupont", ""},
+				{"K-2", "a@example.be", "", "Dupont", ""},
+			},
+			want:      []classified{{rowCreate, nil}, {rowInvalid, []string{"duplicate_in_file"}}},
+			wantDup:   map[int]string{3: "2"},
+			wantField: "email",
 		},
 		{
 			name: "a rejected row claims no email",
@@ -166,6 +180,9 @@ func TestFileRulesClientsLayout(t *testing.T) {
 					}
 					if first, ok := tt.wantDup[r.Number]; !ok || iss.Params["first_row"] != first {
 						t.Errorf("row %d: duplicate of row %s, want %q", r.Number, iss.Params["first_row"], first)
+					}
+					if tt.wantField != "" && iss.Field != tt.wantField {
+						t.Errorf("row %d: duplicate issue names %s=%q, want the %s", r.Number, iss.Field, iss.Value, tt.wantField)
 					}
 					if iss.Column == "" || iss.Value == "" {
 						t.Errorf("row %d: duplicate issue names no column or value: %+v", r.Number, iss)

@@ -172,21 +172,16 @@ func (f *firstRows) get(key string) (int, bool) {
 	return int(prev), ok
 }
 
-// duplicateIssue points at the row that used the value first.
-func duplicateIssue(m domain.ImportMapping, r domain.ImportRow, first int) domain.ImportIssue {
-	field := string(domain.FieldEmail)
-	if r.Ref != nil {
-		field = "external_id"
+// duplicateIssue points at the row that used the value first; kind is the
+// kind of the unique key the two rows share (a row may carry both an
+// external id and an email, and repeat only one of them).
+func duplicateIssue(m domain.ImportMapping, r domain.ImportRow, kind string, first int) domain.ImportIssue {
+	field, value := string(domain.FieldEmail), r.Client.Details[domain.FieldEmail]
+	if kind != "email" && r.Ref != nil {
+		field, value = "external_id", r.Ref.ExternalID
 	}
-	iss := domain.ImportIssue{Row: r.Number, Field: field, Code: "duplicate_in_file",
-		Params: map[string]string{"first_row": strconv.Itoa(first)}}
-	if field == string(domain.FieldEmail) {
-		iss.Value = r.Client.Details[domain.FieldEmail]
-		iss.Params["value"] = iss.Value
-	} else {
-		iss.Value = r.Ref.ExternalID
-		iss.Params["value"] = iss.Value
-	}
+	iss := domain.ImportIssue{Row: r.Number, Field: field, Value: value, Code: "duplicate_in_file",
+		Params: map[string]string{"first_row": strconv.Itoa(first), "value": value}}
 	iss.Column, iss.Header = columnOf(m, field)
 	return iss
 }
