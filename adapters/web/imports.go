@@ -36,6 +36,7 @@ func (c *Console) importRoutes(r chi.Router) {
 		r.Get("/imports/new", c.newImportPage)
 		r.Get("/imports/template", c.importTemplate)
 		r.Get("/imports/{id}/rejected.{format}", c.rejectedRows)
+		r.Post("/imports/{id}/mapping", c.remapImport)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(requireRole(c, domain.RoleAdmin))
@@ -324,6 +325,7 @@ type importData struct {
 	NextIssues string
 	IssuesFrom string
 	Lists      []projections.ListView
+	Choices    []choice // what a column can become
 	Counts     *domain.ImportCounts
 	ListNames  []string
 	Progress   *projections.ImportProgress
@@ -354,12 +356,18 @@ type keptRow struct {
 
 func (c *Console) importPage(w http.ResponseWriter, r *http.Request) {
 	c.awaitOwnWrite(r)
-	u, _ := userFrom(r.Context())
 	id, err := uuid.Parse(chi.URLParam(r, "id"))
 	if err != nil {
 		c.renderError(w, r, http.StatusNotFound, "error.not_found")
 		return
 	}
+	c.showImport(w, r, id, http.StatusOK, "")
+}
+
+// showImport renders an import's page; mappingErr says why the mapping the
+// user chose was refused.
+func (c *Console) showImport(w http.ResponseWriter, r *http.Request, id uuid.UUID, status int, mappingErr string) {
+	u, _ := userFrom(r.Context())
 	v, err := c.Reads.Import(r.Context(), u.TenantID, id)
 	if errors.Is(err, domain.ErrImportNotFound) {
 		c.renderError(w, r, http.StatusNotFound, "error.not_found")
@@ -370,6 +378,9 @@ func (c *Console) importPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := c.newPage(r, "imports", "import.title", nil)
+	if mappingErr != "" {
+		p.Errors["mapping"] = mappingErr
+	}
 	d := &importData{View: v, Who: actorWords(p, c.people(r), v.Actor), Counts: executedCounts(v), Failure: v.Failure}
 	p.Data = d
 	if v.Label != "" {
@@ -380,7 +391,7 @@ func (c *Console) importPage(w http.ResponseWriter, r *http.Request) {
 		if json.Unmarshal(v.Analysis, &refused) == nil {
 			d.Refusal = i18n.Message(p.Lang, refused.Code, refused.Params)
 		}
-		c.render(w, r, http.StatusOK, "import", p)
+		c.render(w, r, status, "import", p)
 		return
 	}
 	if err := json.Unmarshal(v.Analysis, &d.Analysis); err != nil {
@@ -412,6 +423,10 @@ func (c *Console) importPage(w http.ResponseWriter, r *http.Request) {
 	}
 	switch v.Status {
 	case domain.ImportStatusAnalyzed:
+		if d.Choices, err = c.columnChoices(r, p, d.Analysis.Layout); err != nil {
+			c.fail(w, r, err)
+			return
+		}
 		from := r.URL.Query().Get("issues")
 		issues, err := c.Reads.ImportIssues(r.Context(), u.TenantID, id, from, issuesPerPage, false)
 		if err != nil {
@@ -441,7 +456,68 @@ func (c *Console) importPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	c.render(w, r, http.StatusOK, "import", p)
+	c.render(w, r, status, "import", p)
+}
+
+// choice is an option of a select.
+type choice struct{ Value, Label string }
+
+// columnChoices are what a column of the file can become: nothing, a
+// template column, a custom field.
+func (c *Console) columnChoices(r *http.Request, p *page, layout domain.Layout) ([]choice, error) {
+	u, _ := userFrom(r.Context())
+	fields, err := c.Reads.CustomFields(r.Context(), u.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	out := []choice{{"", p.T("import.not_imported")}}
+	for _, col := range domain.TemplateColumns(layout) {
+		out = append(out, choice{col.Key(), domain.ColumnHeader(col, p.Lang)})
+	}
+	for _, f := range fields {
+		out = append(out, choice{"custom:" + f.Name, f.Name})
+	}
+	return out, nil
+}
+
+// remapImport analyses the stored file again with the mapping the user
+// chose, column by column.
+func (c *Console) remapImport(w http.ResponseWriter, r *http.Request) {
+	id, err := uuid.Parse(chi.URLParam(r, "id"))
+	if err != nil {
+		c.renderError(w, r, http.StatusNotFound, "error.not_found")
+		return
+	}
+	explicit := map[string]string{}
+	for k, vs := range r.PostForm {
+		if letter, ok := strings.CutPrefix(k, "map."); ok && len(vs) == 1 {
+			explicit[letter] = cmpOr(vs[0], "ignore")
+		}
+	}
+	lang := langFrom(r.Context())
+	a, err := c.Imports.Remap.Handle(r.Context(), commands.RemapImport{Origin: origin(r), ImportID: id,
+		Mapping: domain.MappingOptions{Explicit: explicit}, Language: lang})
+	var (
+		refused *domain.RefusedError
+		verr    domain.ValidationErrors
+	)
+	switch {
+	case err == nil:
+		c.redirectAfter(w, r, "/imports/"+id.String(), a.Position, "import_remapped")
+	case errors.As(err, &refused):
+		c.showImport(w, r, id, http.StatusUnprocessableEntity, i18n.Message(lang, refused.Code, refused.Params))
+	case errors.As(err, &verr):
+		c.showImport(w, r, id, http.StatusUnprocessableEntity, fieldMessage(lang, verr[0]))
+	default:
+		c.importRefused(w, r, id, err)
+	}
+}
+
+func cmpOr(v, otherwise string) string {
+	if v == "" {
+		return otherwise
+	}
+	return v
 }
 
 // columnWords names a column key in the page's language, as the template's

@@ -111,3 +111,41 @@ func TestImportAFileWithErrorsRunItAndUndoItFromTheHistory(t *testing.T) {
 	shot(t, tab, "undone")
 	do(t, tab, chromedp.Navigate(a.base+"/clients"), chromedp.WaitVisible(chromedp.CSS("#results .empty")))
 }
+
+func TestChangeAColumnsMappingBeforeImporting(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	tab := a.signedIn(domain.RoleEditor)
+	file := filepath.Join(t.TempDir(), "crm-export.csv")
+	if err := os.WriteFile(file, []byte("First name;Last name;Email;Zq info\n"+
+		"Anna;Peeters;anna@example.be;calls on Tuesdays\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do(t, tab, chromedp.Navigate(a.base+"/imports/new"), chromedp.WaitVisible(chromedp.CSS("[data-dropzone]")),
+		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{file}), leaving(),
+		chromedp.Click(chromedp.CSS("form[data-upload] button[type=submit]")), newPage(),
+		chromedp.WaitVisible(chromedp.CSS("#map-D")))
+	if got := run(t, tab, chromedp.Value(chromedp.CSS("#map-D"))); got != "" {
+		t.Fatalf("column D is mapped to %q before the user chose", got)
+	}
+	if got := text(t, tab, "#found-h + .stats"); !strings.Contains(got, "1\nwarnings") {
+		t.Errorf("an unknown column should warn: %q", got)
+	}
+	do(t, tab, chromedp.SetValue(chromedp.CSS("#map-D"), "notes"), leaving(),
+		chromedp.Click(chromedp.CSS(".mapping-form button[type=submit]")), newPage(),
+		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if got := text(t, tab, ".flash"); got != "The file was checked again with your columns." {
+		t.Errorf("flash %q", got)
+	}
+	if got := run(t, tab, chromedp.Value(chromedp.CSS("#map-D"))); got != "notes" {
+		t.Errorf("column D now becomes %q, want notes", got)
+	}
+	if got := text(t, tab, "#found-h + .stats"); !strings.Contains(got, "0\nwarnings") || !strings.Contains(got, "1\nto create") {
+		t.Errorf("after the new mapping: %q", got)
+	}
+	// An editor checks files; an administrator runs them.
+	if got := text(t, tab, ".notice"); got != "An administrator runs the import." {
+		t.Errorf("notice %q", got)
+	}
+	shot(t, tab, "remapped")
+}
