@@ -87,10 +87,14 @@ func newTab(t *testing.T) context.Context {
 	return tab
 }
 
+// stepTimeout bounds a group of browser steps: generous, for a loaded
+// machine running -race.
+const stepTimeout = 45 * time.Second
+
 // do runs browser steps with a deadline, failing the test on error.
 func do(t *testing.T, tab context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
+	ctx, cancel := context.WithTimeout(tab, stepTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		shot(t, tab, "failure")
@@ -100,7 +104,7 @@ func do(t *testing.T, tab context.Context, steps ...chromedp.Action[chromedp.Voi
 
 func run[T any](t *testing.T, tab context.Context, a chromedp.Action[T]) T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
+	ctx, cancel := context.WithTimeout(tab, stepTimeout)
 	defer cancel()
 	v, err := chromedp.Run(ctx, a)
 	if err != nil {
@@ -165,8 +169,16 @@ type app struct {
 func startApp(t *testing.T) *app {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	// A small pool: the server's connections are shared by every test
+	// process of the machine.
+	dbURL := pgtest.NewDatabaseURL(t)
+	if strings.Contains(dbURL, "?") {
+		dbURL += "&pool_max_conns=10"
+	} else {
+		dbURL += "?pool_max_conns=10"
+	}
 	svc, err := service.New(ctx, service.Config{
-		DatabaseURL: pgtest.NewDatabaseURL(t),
+		DatabaseURL: dbURL,
 		MasterKey:   []byte("0123456789abcdef0123456789abcdef"),
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 	})

@@ -130,6 +130,7 @@ func (c *Console) Handler() http.Handler {
 			r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/clients", http.StatusSeeOther) })
 			c.clientRoutes(r)
 			c.importRoutes(r)
+			c.listRoutes(r)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
