@@ -31,10 +31,9 @@ type ListKeptClient struct {
 	Reason   string    `json:"reason"`
 }
 
-// ListMembers finds the clients on a list. The read model only proposes
-// them: each one's own stream decides whether it is on the list and what
-// happens to it, so a lagging read model can leave a client out, never
-// delete one that should stay.
+// ListMembers proposes the clients on a list (at least every one that is):
+// each one's own stream decides whether it is still on the list and what
+// happens to it.
 type ListMembers interface {
 	ListMembers(ctx context.Context, tenantID, listID uuid.UUID) ([]uuid.UUID, error)
 }

@@ -18,6 +18,8 @@ type ExecuteImport struct {
 	ImportID uuid.UUID
 	Mode     string
 	Lists    []domain.ImportListRef
+	// ListMode "replace" leaves each list holding exactly the file's clients.
+	ListMode string
 }
 
 type ExecuteImportHandler struct {
@@ -48,7 +50,7 @@ func (h ExecuteImportHandler) Handle(ctx context.Context, cmd ExecuteImport) (Re
 	if mode == "" {
 		mode = imp.Analysis().Mode // what the analysis counted for
 	}
-	if err := imp.RequestExecution(mode, cmd.Lists); err != nil {
+	if err := imp.RequestExecution(mode, cmd.Lists, cmd.ListMode); err != nil {
 		return Result{}, err
 	}
 	pos, err := h.repo.QueueExecution(ctx, cmd.Origin, imp)
@@ -86,11 +88,15 @@ func (h RunImportHandler) Run(ctx context.Context, tx ImportTx, tenantID, import
 	if err := run.importRows(ctx); err != nil {
 		return err
 	}
+	takenOff, err := run.replaceLists(ctx)
+	if err != nil {
+		return err
+	}
 	seq, err := tx.NextImportSeq(ctx)
 	if err != nil {
 		return err
 	}
-	if err := imp.Complete(domain.ImportLabel(h.now(), seq), seq, run.counts, run.listIDs()); err != nil {
+	if err := imp.Complete(domain.ImportLabel(h.now(), seq), seq, run.counts, run.listIDs(), takenOff); err != nil {
 		return err
 	}
 	_, err = tx.Append(ctx, run.origin, []RowChange{{Aggregate: imp}})
@@ -135,6 +141,7 @@ type importRun struct {
 	pending []pendingClient
 	groups  map[string]*domain.Client
 	touched map[uuid.UUID]int // existing clients already changed, by first row
+	inFile  map[uuid.UUID]bool // the clients of the file's valid rows, for list_mode replace
 	issues  []domain.ImportIssue
 }
 
@@ -177,7 +184,7 @@ func (h RunImportHandler) prepare(ctx context.Context, tx ImportTx, imp *domain.
 	origin.CausationID = "import:" + imp.StreamID().String()
 	run := &importRun{tx: tx, store: h.store, imp: imp, origin: origin, custom: custom, scan: scan, closer: closer,
 		rules: newFileRules(mapping, imp.Request().Mode), rejected: rejected,
-		groups: map[string]*domain.Client{}, touched: map[uuid.UUID]int{}}
+		groups: map[string]*domain.Client{}, touched: map[uuid.UUID]int{}, inFile: map[uuid.UUID]bool{}}
 	if err := run.resolveLists(ctx); err != nil {
 		run.close()
 		return nil, err
@@ -230,6 +237,52 @@ func (r *importRun) resolveLists(ctx context.Context) error {
 		r.lists = append(r.lists, list)
 	}
 	return nil
+}
+
+// replaceLists takes off the import's lists every client the file does
+// not hold (list_mode replace), in the import's transaction: the lists then
+// hold exactly the file's valid clients, and the import's undo puts the
+// others back.
+func (r *importRun) replaceLists(ctx context.Context) ([]domain.TakenOff, error) {
+	if r.imp.Request().ListMode != domain.ListModeReplace {
+		return nil, nil
+	}
+	takenOff := []domain.TakenOff{}
+	for _, l := range r.lists {
+		members, err := r.tx.ListMembers(ctx, r.origin.TenantID, l.StreamID())
+		if err != nil {
+			return nil, err
+		}
+		var others []uuid.UUID
+		for _, id := range members {
+			if !r.inFile[id] {
+				others = append(others, id)
+			}
+		}
+		streams, err := r.tx.LoadStreams(ctx, others)
+		if err != nil {
+			return nil, err
+		}
+		clients := foldClients(streams)
+		var changes []RowChange
+		for _, id := range others {
+			c, ok := clients[id]
+			if !ok || c.Deleted() || c.Erased() {
+				continue
+			}
+			if err := c.RemoveFromList(l.StreamID()); err != nil {
+				return nil, err
+			}
+			if len(c.PendingEvents()) > 0 {
+				changes = append(changes, RowChange{Aggregate: c})
+				takenOff = append(takenOff, domain.TakenOff{ClientID: c.ID(), ListID: l.StreamID()})
+			}
+		}
+		if _, err := r.tx.Append(ctx, r.origin, changes); err != nil {
+			return nil, err
+		}
+	}
+	return takenOff, nil
 }
 
 func (r *importRun) listIDs() []uuid.UUID {
@@ -295,6 +348,7 @@ func (r *importRun) importChunk(ctx context.Context, chunk []domain.ImportRow) e
 		case rowInvalid:
 			r.fail(*row, nil)
 		case rowSkip:
+			r.inFile[id] = true
 			r.counts.Skipped++
 			r.issues = append(r.issues, domain.ImportIssue{Row: row.Number, Code: "existing_client_skipped", Warning: true})
 		case rowCreate:
@@ -349,6 +403,7 @@ func (r *importRun) start(row domain.ImportRow, c *domain.Client, isNew bool) {
 		}
 	}
 	r.pending = append(r.pending, pendingClient{row: row.Number, client: c, isNew: isNew})
+	r.inFile[c.ID()] = true
 	r.groups[groupKey(row)] = c
 }
 

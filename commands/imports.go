@@ -109,6 +109,9 @@ type ImportTx interface {
 	Reserve(ctx context.Context, aggs []domain.Aggregate) (map[uuid.UUID]*domain.DuplicateError, error)
 	// Append writes the changes' pending events; it does not reserve.
 	Append(ctx context.Context, origin domain.Origin, changes []RowChange) (int64, error)
+	// ListMembers proposes the clients on a list (at least every one that
+	// is); each one's stream decides.
+	ListMembers(ctx context.Context, tenantID, listID uuid.UUID) ([]uuid.UUID, error)
 	// NextImportSeq takes the tenant's next import sequence number.
 	NextImportSeq(ctx context.Context) (int, error)
 	// RecordIssues stores what execution found wrong with rows.

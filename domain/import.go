@@ -106,6 +106,22 @@ type ImportCounts struct {
 	Unchanged int `json:"unchanged"`
 	Skipped   int `json:"skipped"`
 	Failed    int `json:"failed"`
+	// TakenOffLists counts the memberships a list_mode "replace" ended.
+	TakenOffLists int `json:"taken_off_lists,omitempty"`
+}
+
+// How an import treats the lists it names: "add" puts the file's clients on
+// them; "replace" also takes off every other client, so that each list
+// holds exactly the file's valid clients.
+const (
+	ListModeAdd     = "add"
+	ListModeReplace = "replace"
+)
+
+// TakenOff is a client a list_mode "replace" took off a list.
+type TakenOff struct {
+	ClientID uuid.UUID `json:"client_id"`
+	ListID   uuid.UUID `json:"list_id"`
 }
 
 // ImportListRef names a list to put imported clients on: an existing one by
@@ -167,8 +183,9 @@ type ImportRefused struct {
 
 // ImportExecutionRequested: an admin asked for the valid rows to be imported.
 type ImportExecutionRequested struct {
-	Mode  string          `json:"mode"`
-	Lists []ImportListRef `json:"lists,omitempty"`
+	Mode     string          `json:"mode"`
+	Lists    []ImportListRef `json:"lists,omitempty"`
+	ListMode string          `json:"list_mode,omitempty"` // "" is ListModeAdd
 }
 
 // ImportExecuted: the import's client events were appended with this one,
@@ -179,6 +196,9 @@ type ImportExecuted struct {
 	Mode   string       `json:"mode"`
 	Counts ImportCounts `json:"counts"`
 	Lists  []uuid.UUID  `json:"lists,omitempty"`
+	// ListMode and TakenOff: the clients list_mode "replace" took off the lists.
+	ListMode string     `json:"list_mode,omitempty"`
+	TakenOff []TakenOff `json:"taken_off,omitempty"`
 }
 
 // ImportFailed: an execution stopped on something other than a row's data;
@@ -306,7 +326,7 @@ func (i *Import) FileName() string {
 }
 
 // RequestExecution queues the import. A failed execution may be requested again.
-func (i *Import) RequestExecution(mode string, lists []ImportListRef) error {
+func (i *Import) RequestExecution(mode string, lists []ImportListRef, listMode string) error {
 	switch i.status {
 	case ImportStatusRunning:
 		return ErrImportRunning
@@ -327,20 +347,32 @@ func (i *Import) RequestExecution(mode string, lists []ImportListRef) error {
 			errs = append(errs, *err)
 		}
 	}
+	switch listMode = strings.ToLower(strings.TrimSpace(listMode)); listMode {
+	case "", ListModeAdd:
+		listMode = ""
+	case ListModeReplace:
+		if len(lists) == 0 {
+			errs.add("list_mode", "lists_required", "list_mode replace needs the lists to replace")
+		}
+	default:
+		errs.add("list_mode", "invalid_list_mode", `list_mode must be "add" or "replace"`)
+	}
 	if err := errs.orNil(); err != nil {
 		return err
 	}
-	i.record(ImportExecutionRequested{Mode: mode, Lists: lists})
+	i.record(ImportExecutionRequested{Mode: mode, Lists: lists, ListMode: listMode})
 	return nil
 }
 
 // Complete records the execution; the caller appends it in the same
 // transaction as the client events it counts.
-func (i *Import) Complete(label string, seq int, counts ImportCounts, lists []uuid.UUID) error {
+func (i *Import) Complete(label string, seq int, counts ImportCounts, lists []uuid.UUID, takenOff []TakenOff) error {
 	if i.status != ImportStatusRunning {
 		return ErrImportNotExecuted
 	}
-	i.record(ImportExecuted{Label: label, Seq: seq, Mode: i.request.Mode, Counts: counts, Lists: lists})
+	counts.TakenOffLists = len(takenOff)
+	i.record(ImportExecuted{Label: label, Seq: seq, Mode: i.request.Mode, Counts: counts, Lists: lists,
+		ListMode: i.request.ListMode, TakenOff: takenOff})
 	return nil
 }
 

@@ -88,6 +88,10 @@ func (c *Client) UndoImport(importID uuid.UUID, stream []RecordedEvent, fields *
 					return false, nil, err
 				}
 			}
+		case ClientRemovedFromList: // a list_mode "replace" took it off: back on, unless it moved since
+			if !slices.Contains(c.lists, ev.ListID) && !touchesList(after, ev.ListID) {
+				c.record(ClientAddedToList{ListID: ev.ListID})
+			}
 		case ContactPersonAdded:
 			if c.contactIndex(ev.ContactID) >= 0 && !touchesContact(after, ev.ContactID) {
 				if err := c.RemoveContactPerson(ev.ContactID); err != nil {
@@ -110,5 +114,17 @@ func touchesContact(events []RecordedEvent, contactID uuid.UUID) bool {
 	return slices.ContainsFunc(events, func(e RecordedEvent) bool {
 		ch, ok := e.Event.(ContactPersonChanged)
 		return ok && ch.ContactID == contactID
+	})
+}
+
+func touchesList(events []RecordedEvent, listID uuid.UUID) bool {
+	return slices.ContainsFunc(events, func(e RecordedEvent) bool {
+		switch ev := e.Event.(type) {
+		case ClientAddedToList:
+			return ev.ListID == listID
+		case ClientRemovedFromList:
+			return ev.ListID == listID
+		}
+		return false
 	})
 }

@@ -43,17 +43,3 @@ func (r *Queries) CustomFields(ctx context.Context, tenantID uuid.UUID) ([]Custo
 		return f, err
 	})
 }
-
-// ListMembers returns the live clients on a list.
-func (r *Queries) ListMembers(ctx context.Context, tenantID, listID uuid.UUID) ([]uuid.UUID, error) {
-	rows, err := r.db.Query(ctx, `SELECT id FROM rm_clients
-		WHERE tenant_id = $1 AND status = 'active' AND list_ids @> ARRAY[$2::uuid] ORDER BY id`, tenantID, listID)
-	if err != nil {
-		return nil, fmt.Errorf("read list members: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-	if err != nil {
-		return nil, fmt.Errorf("read list members: %w", err)
-	}
-	return ids, nil
-}

@@ -302,8 +302,9 @@ func (u *upload) spool(part io.Reader, maxBytes int64) error {
 
 // executeBody is the execute request; a list is an id, {"id":...} or {"name":...}.
 type executeBody struct {
-	Mode  string     `json:"mode"`
-	Lists []listSpec `json:"lists"`
+	Mode     string     `json:"mode"`
+	Lists    []listSpec `json:"lists"`
+	ListMode string     `json:"list_mode"`
 }
 
 type listSpec domain.ImportListRef
@@ -342,7 +343,7 @@ func (s *Server) executeImport(w http.ResponseWriter, r *http.Request) {
 	for i, l := range body.Lists {
 		lists[i] = domain.ImportListRef(l)
 	}
-	res, err := s.imports.Commands.Execute.Handle(r.Context(), commands.ExecuteImport{Origin: origin(r), ImportID: id, Mode: body.Mode, Lists: lists})
+	res, err := s.imports.Commands.Execute.Handle(r.Context(), commands.ExecuteImport{Origin: origin(r), ImportID: id, Mode: body.Mode, Lists: lists, ListMode: body.ListMode})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -450,8 +451,14 @@ func (s *Server) importBody(r *http.Request, lang string, v projections.ImportVi
 		if json.Unmarshal(v.Execution, &exec) == nil {
 			body["mode"] = exec.Mode
 			body["lists"] = exec.Lists
+			if exec.ListMode != "" {
+				body["list_mode"] = exec.ListMode
+			}
 			if v.Status != domain.ImportStatusRunning {
 				body["counts"] = exec.Counts
+				if exec.TakenOff != nil {
+					body["taken_off"] = exec.TakenOff
+				}
 			}
 		}
 	}

@@ -347,6 +347,13 @@ type importTx struct {
 
 var _ commands.ImportTx = (*importTx)(nil)
 
+// ListMembers finds the clients that ever joined the list, from the log in
+// the import's own transaction (a read model could lag behind a client
+// added a moment ago); each one's stream says whether it is still on it.
+func (t *importTx) ListMembers(ctx context.Context, tenantID, listID uuid.UUID) ([]uuid.UUID, error) {
+	return eventlog.StreamsWithEvent(ctx, t.tx, tenantID, "ClientAddedToList", "list_id", listID.String())
+}
+
 func (t *importTx) MatchClients(ctx context.Context, tenantID uuid.UUID, keys []domain.UniqueKey) (map[domain.UniqueKey]uuid.UUID, error) {
 	return matchClients(ctx, t.tx, t.store.Keys(), tenantID, keys)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/projections"
 )
 
@@ -124,12 +125,8 @@ func (r *ReadModels) WaitCaughtUp(ctx context.Context, timeout time.Duration) er
 	}
 }
 
-// ListMembers answers a list's members once the read models hold every
-// event already in the log, so that a list filled a moment ago (an import
-// that just finished) is deleted with all its clients.
+// ListMembers proposes the clients that ever joined a list, from the log
+// itself: exact the moment a list was filled, and waiting on no projection.
 func (r *ReadModels) ListMembers(ctx context.Context, tenantID, listID uuid.UUID) ([]uuid.UUID, error) {
-	if err := r.WaitCaughtUp(ctx, 5*time.Second); err != nil {
-		return nil, err
-	}
-	return r.Queries.ListMembers(ctx, tenantID, listID)
+	return eventlog.StreamsWithEvent(ctx, r.pool, tenantID, "ClientAddedToList", "list_id", listID.String())
 }

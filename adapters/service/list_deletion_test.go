@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 
@@ -117,4 +118,56 @@ func keptReasons(r response) map[string]string {
 		out[fmt.Sprint(m["client_id"])] = fmt.Sprint(m["reason"])
 	}
 	return out
+}
+
+// "Update my list from this file": an import with list_mode replace leaves
+// the list holding exactly the file's clients, reports those it took off,
+// and its undo puts them back.
+func TestImportReplacesAListsMembers(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	toks := a.tenant("office")
+	admin, editor := toks[domain.RoleAdmin], toks[domain.RoleEditor]
+	list := a.do("POST", "/v1/lists", editor, map[string]any{"name": "Nieuwsbrief"}).expect(t, 201).str("id")
+	onList := map[string]string{}
+	for _, name := range []string{"Ann", "Bert"} {
+		id := a.do("POST", "/v1/clients", editor, map[string]any{"first_name": name, "last_name": "Oud",
+			"email": strings.ToLower(name) + "@example.be"}).expect(t, 201).str("id")
+		a.do("PUT", "/v1/clients/"+id+"/lists/"+list, editor, nil).expect(t, 200)
+		onList[name] = id
+	}
+	members := func() []string {
+		t.Helper()
+		var emails []string
+		for _, c := range a.do("GET", "/v1/clients?list="+list+"&min_position="+a.head(), editor, nil).expect(t, 200).items() {
+			emails = append(emails, fmt.Sprint(c["email"]))
+		}
+		sort.Strings(emails)
+		return emails
+	}
+
+	csv := "first_name;last_name;email\nBert;Oud;bert@example.be\nCarl;Nieuw;carl@example.be\n"
+	id := a.upload(editor, "nieuwsbrief.csv", []byte(csv)).expect(t, 201).str("id")
+	if refused := a.do("POST", "/v1/imports/"+id+"/execute", admin, map[string]any{"list_mode": "replace"}).expect(t, 422); !strings.Contains(refused.raw, "lists_required") {
+		t.Fatalf("list_mode replace without lists: %s", refused.raw)
+	}
+	done := a.execute(admin, id, map[string]any{"lists": []any{list}, "list_mode": "replace"})
+	if done.str("status") != "executed" || done.str("list_mode") != "replace" || done.str("counts", "taken_off_lists") != "1" {
+		t.Fatalf("import: %s", done.raw)
+	}
+	if off := done.list("taken_off"); len(off) != 1 || fmt.Sprint(off[0]["client_id"]) != onList["Ann"] || fmt.Sprint(off[0]["list_id"]) != list {
+		t.Fatalf("taken off: %v", off)
+	}
+	if got := fmt.Sprint(members()); got != "[bert@example.be carl@example.be]" {
+		t.Fatalf("after the replacing import the list holds %s", got)
+	}
+
+	undone := a.do("POST", "/v1/imports/"+id+"/undo", admin, nil).expect(t, 200)
+	if undone.str("undo", "deleted") != "1" {
+		t.Fatalf("undo: %s", undone.raw)
+	}
+	if got := fmt.Sprint(members()); got != "[ann@example.be bert@example.be]" {
+		t.Fatalf("after the undo the list holds %s", got)
+	}
+	a.verify()
 }

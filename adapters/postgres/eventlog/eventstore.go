@@ -629,3 +629,20 @@ func buildEnvelope(md func(key string) string, position int64) (domain.Envelope,
 	}
 	return env, nil
 }
+
+// StreamsWithEvent lists the tenant's streams that hold an event of
+// eventType whose plain payload member equals value (never a sealed member:
+// those are not in the payload's clear part). It reads the log itself, so a
+// transaction sees what it wrote and nothing waits for a projection.
+func StreamsWithEvent(ctx context.Context, q RowsQuerier, tenantID uuid.UUID, eventType, member, value string) ([]uuid.UUID, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT stream_id FROM events
+		WHERE tenant_id = $1 AND event_type = $2 AND payload->>$3 = $4`, tenantID, eventType, member, value)
+	if err != nil {
+		return nil, fmt.Errorf("find %s streams: %w", eventType, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("find %s streams: %w", eventType, err)
+	}
+	return ids, nil
+}
