@@ -208,3 +208,19 @@ func TestFormatODSTime(t *testing.T) {
 		}
 	}
 }
+
+// An ODS saved by LibreOffice itself (scripts/make-fixtures.sh): numbers
+// it stored as numbers come back as their digits, cells written on two
+// lines keep their line break.
+func TestODSSavedByLibreOffice(t *testing.T) {
+	res := mustRead(t, readFixture(t, "corpus/dutch_excel.ods"), "klanten.ods", Options{})
+	if res.det.Format != FormatODS || res.det.Sheet != "dutch_excel" {
+		t.Fatalf("detected %+v", res.det)
+	}
+	wantRows(t, res.rows, []Row{
+		{1, []string{"Voornaam", "Achternaam", "E-mail", "Straat", "Postcode", "Gemeente", "GSM", "Opmerkingen"}},
+		{2, []string{"Jan", "Peeters", "jan@example.be", "Kerkstraat 7\nbus 2", "9000", "Gent", "475123456", "Belt liever 's avonds;\nspreekt Frans."}},
+		{3, []string{"Anne\nMarie", "Claes", "anne@example.be", "Grote Markt 1", "2000", "Antwerpen", "0496 12 34 56"}},
+		{4, []string{"Piet", "Smet", "piet@example", "Dorpstraat 3", "8500", "Kortrijk", "", "Klant sinds 2019."}},
+	})
+}

@@ -804,6 +804,7 @@ func TestNeverPanics(t *testing.T) {
 		"x.xls":  readFixture(t, "read_clients.xls"),
 		"x.xlsx": xlsxBytes(t, clientsWorkbook(t)),
 		"x.csv":  []byte("a;\"b\"\nc;d\r\n\"e\nf\";g\n"),
+		"lo.ods": readFixture(t, "corpus/template-fr.ods"),
 		"x.ods": handmadeODS(t, `<style:style style:name="ta1" style:family="table"><style:table-properties table:display="false"/></style:style>`,
 			`<table:table table:name="Clients"><table:table-row table:number-rows-repeated="2">`+odsCell("float", ` office:value="1000"`, "1000")+
 				odsCell("string", ` table:number-columns-spanned="2" table:number-rows-spanned="2"`, "m")+`<table:covered-table-cell/></table:table-row></table:table>`, nil),
