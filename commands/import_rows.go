@@ -99,6 +99,7 @@ func (s *rowScanner) read() {
 				c.rows = make([]domain.ImportRow, len(raw))
 				for i, fr := range raw {
 					c.rows[i] = s.mapping.Read(fr.Number, fr.Cells, s.custom)
+					c.rows[i].CellsCut(fr.Cut)
 				}
 				if s.match != nil {
 					c.found, c.err = s.match(c.rows)

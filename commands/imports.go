@@ -15,6 +15,9 @@ import (
 type FileRow struct {
 	Number int
 	Cells  []string
+	// Cut names the cells the reader cut (0-based column -> the length
+	// they had, in characters).
+	Cut map[int]int
 }
 
 // RowReader yields a file's rows in order, io.EOF after the last.

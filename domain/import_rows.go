@@ -344,6 +344,22 @@ type ImportRow struct {
 	Issues []ImportIssue
 }
 
+// CellsCut tells the row which of its cells the file reader cut, keeping
+// only their start (0-based column -> the length the cell had, in
+// characters): what the row says of their length is their length in the
+// file. No field holds as much as a reader keeps, so such a cell is always
+// too long where it is read.
+func (r *ImportRow) CellsCut(cut map[int]int) {
+	for col, n := range cut {
+		letter := ColumnLetter(col)
+		for i, iss := range r.Issues {
+			if iss.Column == letter && iss.Params["length"] != "" {
+				r.Issues[i].Params["length"] = strconv.Itoa(n)
+			}
+		}
+	}
+}
+
 // Severity is "error" (the row is rejected) or "warning" (imported anyway).
 func (i ImportIssue) Severity() string {
 	if i.Warning {

@@ -38,6 +38,9 @@ type ImportDeps struct {
 	Commands commands.ImportHandlers
 	Store    ImportStore
 	Files    commands.FileOpener
+	// MaxAnalyses bounds the analyses that run at once, each holding what
+	// the reader keeps of its file; one more is 429. 0: no bound.
+	MaxAnalyses int
 }
 
 // issuesPerPage is how many issues an analysis answer carries; the rest
@@ -69,6 +72,17 @@ func messageLang(r *http.Request) string {
 // The file streams to a temporary file (never whole in memory) while its
 // SHA-256 is computed; past the tenant's size limit reading stops.
 func (s *Server) analyzeImport(w http.ResponseWriter, r *http.Request) {
+	if s.analyses != nil {
+		select {
+		case s.analyses <- struct{}{}:
+			defer func() { <-s.analyses }()
+		default:
+			w.Header().Set("Retry-After", "5")
+			writeError(w, r, newError(http.StatusTooManyRequests, "too_many_analyses",
+				"the server is analysing as many files as it may at once; send the file again in a few seconds"))
+			return
+		}
+	}
 	ctx := r.Context()
 	p := principalFrom(ctx)
 	limits, err := s.imports.Store.Limits(ctx, p.TenantID)

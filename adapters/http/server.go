@@ -86,12 +86,18 @@ type Server struct {
 	stopOnce    sync.Once
 	// ReadYourWritesTimeout bounds the wait for min_position.
 	ReadYourWritesTimeout time.Duration
+	// analyses holds a token per running analysis (ImportDeps.MaxAnalyses).
+	analyses chan struct{}
 }
 
 // NewServer builds the API.
 func NewServer(cmds commands.Handlers, imports ImportDeps, reads ReadModels, audit AuditLog, tenants Authenticator, idem IdempotencyStore, health Health, logger *slog.Logger) *Server {
-	return &Server{commands: cmds, imports: imports, reads: reads, audit: audit, tenants: tenants, streamsDone: make(chan struct{}), idempotency: idem, health: health, logger: logger,
+	s := &Server{commands: cmds, imports: imports, reads: reads, audit: audit, tenants: tenants, streamsDone: make(chan struct{}), idempotency: idem, health: health, logger: logger,
 		ReadYourWritesTimeout: 5 * time.Second}
+	if imports.MaxAnalyses > 0 {
+		s.analyses = make(chan struct{}, imports.MaxAnalyses)
+	}
+	return s
 }
 
 // StopStreams ends every open event stream (and refuses new ones), so a

@@ -716,6 +716,18 @@ var messages = map[string]sentences{
 			"Die Datei hat zu viele Spalten: Entfernen Sie die Spalten, die Sie nicht brauchen."},
 		"cs": {"Soubor má více než {limit} sloupců: odstraňte sloupce, které nepotřebujete.", "Soubor má příliš mnoho sloupců: odstraňte sloupce, které nepotřebujete."},
 	},
+	"row_too_large": {
+		"en": {"Row {row} holds more than 1 MB of text: a client's data is far less. Check the file, or split it.",
+			"A row holds more than 1 MB of text: a client's data is far less. Check the file, or split it."},
+		"fr": {"La ligne {row} contient plus de 1 Mo de texte, bien plus que les données d'un client. Vérifiez le fichier ou divisez-le.",
+			"Une ligne contient plus de 1 Mo de texte, bien plus que les données d'un client. Vérifiez le fichier ou divisez-le."},
+		"nl": {"Rij {row} bevat meer dan 1 MB tekst, veel meer dan de gegevens van een klant. Controleer het bestand of splits het op.",
+			"Een rij bevat meer dan 1 MB tekst, veel meer dan de gegevens van een klant. Controleer het bestand of splits het op."},
+		"de": {"Zeile {row} enthält mehr als 1 MB Text, weit mehr als die Daten eines Kunden. Prüfen Sie die Datei oder teilen Sie sie auf.",
+			"Eine Zeile enthält mehr als 1 MB Text, weit mehr als die Daten eines Kunden. Prüfen Sie die Datei oder teilen Sie sie auf."},
+		"cs": {"Řádek {row} obsahuje více než 1 MB textu, mnohem víc než údaje klienta. Zkontrolujte soubor nebo ho rozdělte.",
+			"Řádek obsahuje více než 1 MB textu, mnohem víc než údaje klienta. Zkontrolujte soubor nebo ho rozdělte."},
+	},
 	// The header itself is not quoted: it holds what cannot be shown.
 	"invalid_header": {
 		"en": {"The header of column {column} holds control characters or invalid text, or is too long: retype it.",

@@ -56,7 +56,7 @@ var shown = map[string][]string{
 	"line_breaks_joined":     {"field", "value"}, "phone_zero_restored": {"value"}, "header_row": {"row"},
 	"decimal_dropped": {"value", "restored"},
 	"no_email_column": {}, "unknown_column_key": {"value"},
-	"too_many_rows": {"limit"}, "file_too_large": {"limit"}, "too_many_columns": {"limit"}, "empty_file": {}, "invalid_header": {"column"},
+	"too_many_rows": {"limit"}, "file_too_large": {"limit"}, "too_many_columns": {"limit"}, "empty_file": {}, "invalid_header": {"column"}, "row_too_large": {"row"},
 	"no_rows": {}, "binary_content": {}, "invalid_encoding": {}, "malformed_csv": {"row"}, "unbalanced_quotes": {"row"},
 	"unsupported_format": {}, "password_protected": {}, "corrupt_workbook": {}, "workbook_too_large": {"limit"},
 	"unknown_sheet": {"value"}, "empty_workbook": {}, "invalid_option": {"value"}, "read_failed": {},

@@ -5,14 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/clientreg/clientreg/adapters/postgres/pgtest"
+	"github.com/clientreg/clientreg/adapters/service"
 	"github.com/clientreg/clientreg/domain"
 )
 
@@ -201,4 +205,52 @@ func TestUnicodeLookAlikes(t *testing.T) {
 	head = a.head()
 	a.refused("long base_url", a.do("POST", "/v1/connections", admin, map[string]any{"provider": "admin-is-consult",
 		"base_url": "https://h.example.be/" + long, "api_key": "k"}), "base_url", head)
+}
+
+// TestAnalysesBeyondTheLimitAre429: with room for one analysis, a second
+// one while the first runs answers 429, and nothing is appended for it.
+func TestAnalysesBeyondTheLimitAre429(t *testing.T) {
+	t.Parallel()
+	a := startAppWith(t, service.Config{DatabaseURL: pgtest.NewDatabaseURL(t), MasterKey: []byte("0123456789abcdef0123456789abcdef"),
+		Logger: testLogger(), MaxAnalyses: 1})
+	admin := a.tenant("busy")[domain.RoleAdmin]
+	// Big enough that the client's buffers send its first half on.
+	body, ct := multipartBody("slow.csv", []byte("email;language\na@example.be;fr\n"+strings.Repeat(";\n", 32<<10)))
+	pr, pw := io.Pipe()
+	first := make(chan response, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", a.base+"/v1/imports", pr)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		req.Header.Set("Content-Type", ct)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			first <- response{}
+			return
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		first <- response{status: resp.StatusCode, raw: string(raw)}
+	}()
+	_, _ = io.WriteString(pw, body[:len(body)/2]) // the first analysis holds the slot while its file arrives
+	head := a.head()
+	var busy response
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		// An empty file: refused, or 429, and only the refusal appends.
+		if busy = a.upload(admin, "second.csv", nil); busy.status == http.StatusTooManyRequests {
+			break
+		}
+		head = a.head()
+	}
+	if busy.status != http.StatusTooManyRequests || busy.errorCode() != "too_many_analyses" || busy.header.Get("Retry-After") == "" {
+		t.Fatalf("second analysis: %d %s", busy.status, busy.raw)
+	}
+	if a.head() != head {
+		t.Error("the refused analysis appended events")
+	}
+	_, _ = io.WriteString(pw, body[len(body)/2:])
+	pw.Close()
+	if r := <-first; r.status != http.StatusCreated {
+		t.Fatalf("first analysis: %d %s", r.status, r.raw)
+	}
+	a.upload(admin, "third.csv", []byte("email;language\nc@example.be;nl\n")).expect(t, http.StatusCreated)
 }

@@ -37,7 +37,15 @@ type Config struct {
 	// NATSURL, when set, makes RunWorkers forward every event to NATS
 	// JetStream (see adapters/nats).
 	NATSURL string
+	// MaxAnalyses bounds the file analyses the API runs at once (0:
+	// DefaultMaxAnalyses); one more answers 429.
+	MaxAnalyses int
 }
+
+// DefaultMaxAnalyses: each analysis holds up to about 100 MB of what it
+// reads (a workbook's shared strings, the rows being checked), so a few
+// at once keep the server in a few hundred MB.
+const DefaultMaxAnalyses = 3
 
 // Service is one running registry: API plus projectors.
 type Service struct {
@@ -121,7 +129,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.Audit = postgres.NewAudit(pool, s.Store)
 	s.Verifier = postgres.NewVerifier(pool, s.Store)
 	s.Rebuilder = postgres.NewRebuilder(pool, keys, cfg.Logger)
-	imports := apihttp.ImportDeps{Commands: s.ImportCmds, Store: s.Imports, Files: spreadsheet.Opener{}}
+	if cfg.MaxAnalyses <= 0 {
+		cfg.MaxAnalyses = DefaultMaxAnalyses
+	}
+	imports := apihttp.ImportDeps{Commands: s.ImportCmds, Store: s.Imports, Files: spreadsheet.Opener{}, MaxAnalyses: cfg.MaxAnalyses}
 	s.API = apihttp.NewServer(s.Commands, imports, s.Reads, s.Audit, s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
 	s.wireConnections(cfg)
 	s.Users = postgres.NewUsers(pool)

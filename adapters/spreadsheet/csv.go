@@ -220,17 +220,29 @@ func (c crToLF) Read(p []byte) (int, error) {
 // of earlier records (a spreadsheet shows such a record as one row).
 type csvSource struct {
 	cr        *csv.Reader
+	capped    *csvCap
+	records   int // records read so far
 	extra     int // line breaks inside quoted values read so far
 	checkUTF8 bool
+	cut       map[int]int // of the row read last
+	cutRow    int
 }
 
 func newCSVSource(text io.Reader, delim rune, checkUTF8 bool) *csvSource {
-	cr := csv.NewReader(crToLF{bufio.NewReaderSize(text, textBufSize)})
+	capped := newCSVCap(crToLF{bufio.NewReaderSize(text, textBufSize)}, delim)
+	cr := csv.NewReader(capped)
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = false
 	cr.ReuseRecord = true
-	return &csvSource{cr: cr, checkUTF8: checkUTF8}
+	return &csvSource{cr: cr, capped: capped, checkUTF8: checkUTF8}
+}
+
+func (s *csvSource) cuts(row int) map[int]int {
+	if row == s.cutRow {
+		return s.cut
+	}
+	return nil
 }
 
 // skipLine drops the first line (a "sep=" hint) from the rows and their
@@ -239,6 +251,8 @@ func (s *csvSource) skipLine() error {
 	if _, err := s.cr.Read(); err != nil && err != io.EOF {
 		return s.mapError(err)
 	}
+	s.capped.take(s.records)
+	s.records++
 	s.extra++
 	return nil
 }
@@ -250,6 +264,8 @@ func (s *csvSource) next() ([]string, int, error) {
 	}
 	line, _ := s.cr.FieldPos(0)
 	number := line - s.extra
+	s.cut, s.cutRow = s.capped.take(s.records), number
+	s.records++
 	// ReuseRecord reuses the slice, so the caller gets a copy.
 	cells := make([]string, len(rec))
 	copy(cells, rec)
@@ -268,6 +284,9 @@ func (s *csvSource) next() ([]string, int, error) {
 func (s *csvSource) mapError(err error) error {
 	if err == io.EOF {
 		return io.EOF
+	}
+	if errors.Is(err, errRowTooLarge) {
+		return rowTooLarge(s.records + 1)
 	}
 	var pe *csv.ParseError
 	if !errors.As(err, &pe) {

@@ -43,7 +43,7 @@ func (r rowReader) Next() (commands.FileRow, error) {
 	for i, c := range row.Cells {
 		row.Cells[i] = UnescapeFormula(c)
 	}
-	return commands.FileRow{Number: row.Number, Cells: row.Cells}, nil
+	return commands.FileRow{Number: row.Number, Cells: row.Cells, Cut: r.f.Cut()}, nil
 }
 
 func (r rowReader) Close() error { return r.f.Close() }

@@ -179,7 +179,13 @@ type File struct {
 	src  rowSource
 	code string // error code used when the source panics
 	err  error  // sticky: once Next failed it keeps failing the same way
+	cut  map[int]int
 }
+
+// Cut names the cells of the row Next returned last that were cut to
+// MaxCellBytes: 0-based column -> the length the cell had, in characters;
+// nil when none was.
+func (f *File) Cut() map[int]int { return f.cut }
 
 // Open detects the file's format (and for text its encoding, delimiter and
 // line ending, for workbooks its sheet) and prepares to stream its rows.
@@ -227,10 +233,19 @@ func (f *File) Next() (Row, error) {
 			f.err = err
 			return Row{}, err
 		}
+		var cut map[int]int
+		if c, ok := f.src.(cutter); ok {
+			cut = c.cuts(number)
+		}
 		cells = trimTrailingEmpty(cells)
 		if len(cells) == 0 {
 			continue
 		}
+		if err := checkRowSize(number, cells); err != nil {
+			f.err = err
+			return Row{}, err
+		}
+		f.cut = cut
 		return Row{Number: number, Cells: cells}, nil
 	}
 }

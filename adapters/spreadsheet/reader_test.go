@@ -345,12 +345,34 @@ func TestTextHugeCell(t *testing.T) {
 	quoted := strings.Repeat("ab\"\"", 1<<20) // quotes inside a quoted value
 	text := "h1;h2\n" + big + ";y\n\"" + quoted + "\";z\n"
 	start := time.Now()
-	res := mustRead(t, []byte(text), "big.csv", Options{})
-	if len(res.rows) != 3 || res.rows[1].Cells[0] != big || res.rows[2].Cells[0] != strings.ReplaceAll(quoted, "\"\"", "\"") {
-		t.Fatalf("huge cell not read back intact (%d rows)", len(res.rows))
+	f, err := Open(bytes.NewReader([]byte(text)), int64(len(text)), "big.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if res.rows[2].Number != 3 || res.det.Delimiter != ";" {
-		t.Fatalf("row %d, delimiter %q", res.rows[2].Number, res.det.Delimiter)
+	defer f.Close()
+	var rows []Row
+	var cuts []map[int]int
+	for {
+		r, err := f.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, cuts = append(rows, r), append(cuts, f.Cut())
+	}
+	// Each huge cell is cut to MaxCellBytes, its length counted; the
+	// cells after it and the rows after it are read as they are.
+	if len(rows) != 3 || rows[1].Cells[0] != big[:MaxCellBytes] || rows[1].Cells[1] != "y" ||
+		rows[2].Cells[0] != strings.ReplaceAll(quoted, "\"\"", "\"")[:MaxCellBytes/4*3] || rows[2].Cells[1] != "z" {
+		t.Fatalf("huge cells not cut as expected (%d rows)", len(rows))
+	}
+	if cuts[0] != nil || cuts[1][0] != 10<<20 || cuts[2][0] != 3<<20 || len(cuts[2]) != 1 {
+		t.Fatalf("cut cells %v", cuts)
+	}
+	if rows[2].Number != 3 || f.Detected().Delimiter != ";" {
+		t.Fatalf("row %d, delimiter %q", rows[2].Number, f.Detected().Delimiter)
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("reading a 10 MB cell took %v", d)

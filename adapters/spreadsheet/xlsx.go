@@ -259,6 +259,7 @@ type xlsxWorkbook struct {
 	pkg      *zipPackage
 	sheets   []xlsxSheet
 	sst      []string
+	sstCut   map[int]int // shared strings cut to MaxCellBytes: their length in characters
 	styles   []dateKind
 	date1904 bool
 }
@@ -310,7 +311,7 @@ func (p *zipPackage) readWorkbook() (*xlsxWorkbook, error) {
 		return nil, corrupt("the workbook lists no sheets", errWorkbook)
 	}
 	if r, ok := relOfType(rels, "/sharedStrings"); ok && p.has(r.target) {
-		if wb.sst, err = p.readSharedStrings(r.target); err != nil {
+		if wb.sst, wb.sstCut, err = p.readSharedStrings(r.target); err != nil {
 			return nil, err
 		}
 	}
@@ -341,45 +342,72 @@ func (wb *xlsxWorkbook) sheetNames() []string {
 }
 
 // readSharedStrings keeps the text of every <si>, rich text runs joined,
-// phonetic guides (<rPh>) left out.
-func (p *zipPackage) readSharedStrings(name string) ([]string, error) {
+// phonetic guides (<rPh>) left out: each cut to MaxCellBytes (cut holds
+// their length), all of them within MaxSharedStringBytes.
+func (p *zipPackage) readSharedStrings(name string) (out []string, cut map[int]int, err error) {
+	rc, err := p.open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rc.Close()
+	x, err := newXMLScanner(rc)
+	if err != nil {
+		return nil, nil, corrupt("the shared strings cannot be read", err)
+	}
 	var (
-		out      []string
-		sb       strings.Builder
+		sb       cellBuffer
 		inSI     bool
 		inT      bool
 		phonetic int
+		total    int
 	)
-	err := p.readPart(name, func(_ *xml.Decoder, tok xml.Token) error {
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
+	for {
+		t, err := x.next()
+		if err == io.EOF {
+			return out, cut, nil
+		}
+		if err != nil {
+			return nil, nil, corrupt("the shared strings cannot be read", err)
+		}
+		switch t.kind {
+		case xmlStart:
+			switch string(t.name) {
 			case "si":
 				inSI = true
-				sb.Reset()
+				sb.reset()
 			case "rPh":
 				phonetic++
 			case "t":
 				inT = inSI && phonetic == 0
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
+		case xmlEnd:
+			switch string(t.name) {
 			case "si":
-				out = append(out, decodeXString(sb.String()))
+				if n := sb.cutChars(); n > 0 {
+					if cut == nil {
+						cut = map[int]int{}
+					}
+					cut[len(out)] = n
+				}
+				out = append(out, decodeXString(string(sb.b)))
 				inSI = false
+				// A string costs its text and its header.
+				if total += len(sb.b) + 16; total > MaxSharedStringBytes {
+					return nil, nil, fileErr(CodeWorkbookTooLarge, fmt.Sprintf(
+						"the workbook's shared text is over %d MB; split it into smaller files", MaxSharedStringBytes>>20))
+				}
 			case "rPh":
 				phonetic--
 			case "t":
 				inT = false
 			}
-		case xml.CharData:
+		case xmlText:
 			if inT {
-				sb.Write(t)
+				sb.write(t.text)
+				sb.dropped(t.dropped)
 			}
 		}
-		return nil
-	})
-	return out, err
+	}
 }
 
 // readStyles learns, for each cell format (the s attribute of a cell), whether
@@ -780,8 +808,11 @@ type xlsxSheetSource struct {
 	rc io.ReadCloser
 	x  *xmlScanner
 	// v and inline collect a cell's value and inline text.
-	v, inline []byte
+	v, inline cellBuffer
+	cutCells  cutLog
 }
+
+func (s *xlsxSheetSource) cuts(row int) map[int]int { return s.cutCells.take(row) }
 
 func (wb *xlsxWorkbook) newSheetSource(part string, merges []cellRange) (*xlsxSheetSource, error) {
 	rc, err := wb.pkg.open(part)
@@ -826,9 +857,12 @@ func (s *xlsxSheetSource) readNext() error {
 				}
 				number = n
 			}
-			cells, err := s.readRow()
+			cells, cuts, err := s.readRow(number)
 			if err != nil {
 				return err
+			}
+			for col, n := range cuts {
+				s.cutCells.add(number, col, n)
 			}
 			s.push(number, cells)
 			return nil
@@ -846,19 +880,20 @@ func (s *xlsxSheetSource) damaged(err error) error {
 }
 
 // readRow reads the cells of the current <row> up to its end tag.
-func (s *xlsxSheetSource) readRow() ([]string, error) {
-	var cells []string
-	col := 0
+// It also returns the cells cut to MaxCellBytes (0-based column ->
+// length in characters).
+func (s *xlsxSheetSource) readRow(number int) (cells []string, cuts map[int]int, err error) {
+	col, size := 0, 0
 	for {
 		t, err := s.x.next()
 		if err != nil {
-			return nil, s.damaged(err)
+			return nil, nil, s.damaged(err)
 		}
 		switch t.kind {
 		case xmlStart:
 			if string(t.name) != "c" {
 				if err := s.x.skip(); err != nil {
-					return nil, s.damaged(err)
+					return nil, nil, s.damaged(err)
 				}
 				continue
 			}
@@ -866,16 +901,26 @@ func (s *xlsxSheetSource) readRow() ([]string, error) {
 			if ref := t.attr("r"); ref != "" {
 				c, _, ok := parseCellRef(ref)
 				if !ok {
-					return nil, s.damaged(fmt.Errorf("cell reference %q", ref))
+					return nil, nil, s.damaged(fmt.Errorf("cell reference %q", ref))
 				}
 				col = c
 			}
-			v, err := s.readCell(t.attr("t"), t.attr("s"))
+			v, cut, err := s.readCell(t.attr("t"), t.attr("s"))
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if v == "" {
 				continue
+			}
+			// Checked as the row grows, not once it is whole.
+			if size += len(v); size > MaxRowBytes {
+				return nil, nil, rowTooLarge(number)
+			}
+			if cut > 0 {
+				if cuts == nil {
+					cuts = map[int]int{}
+				}
+				cuts[col-1] = cut
 			}
 			for len(cells) < col {
 				cells = append(cells, "")
@@ -883,7 +928,7 @@ func (s *xlsxSheetSource) readRow() ([]string, error) {
 			cells[col-1] = v
 		case xmlEnd:
 			if string(t.name) == "row" {
-				return cells, nil
+				return cells, cuts, nil
 			}
 		}
 	}
@@ -892,15 +937,16 @@ func (s *xlsxSheetSource) readRow() ([]string, error) {
 // readCell reads the rest of a <c> element of that type and style and
 // returns the text the user sees, in the canonical form an import wants
 // (ISO dates, plain numbers).
-func (s *xlsxSheetSource) readCell(typ, style string) (string, error) {
-	s.v, s.inline = s.v[:0], s.inline[:0]
+func (s *xlsxSheetSource) readCell(typ, style string) (v string, cut int, err error) {
+	s.v.reset()
+	s.inline.reset()
 	hasInline := false
 	where := ""
 	phonetic := 0
 	for {
 		t, err := s.x.next()
 		if err != nil {
-			return "", s.damaged(err)
+			return "", 0, s.damaged(err)
 		}
 		switch t.kind {
 		case xmlStart:
@@ -917,13 +963,13 @@ func (s *xlsxSheetSource) readCell(typ, style string) (string, error) {
 				phonetic++
 			case "f":
 				if err := s.x.skip(); err != nil { // the formula text; its cached result is in <v>
-					return "", s.damaged(err)
+					return "", 0, s.damaged(err)
 				}
 			}
 		case xmlEnd:
 			switch string(t.name) {
 			case "c":
-				return s.cellValue(typ, style, string(s.v), string(s.inline), hasInline)
+				return s.cellValue(typ, style, hasInline)
 			case "v", "t":
 				where = ""
 			case "rPh":
@@ -932,32 +978,46 @@ func (s *xlsxSheetSource) readCell(typ, style string) (string, error) {
 		case xmlText:
 			switch where {
 			case "v":
-				s.v = append(s.v, t.text...)
+				s.v.write(t.text)
+				s.v.dropped(t.dropped)
 			case "t":
-				s.inline = append(s.inline, t.text...)
+				s.inline.write(t.text)
+				s.inline.dropped(t.dropped)
 			}
 		}
 	}
 }
 
-func (s *xlsxSheetSource) cellValue(typ, style, v, inline string, hasInline bool) (string, error) {
+// cellValue is the cell's text from what readCell collected, and its
+// length when it was cut.
+func (s *xlsxSheetSource) cellValue(typ, style string, hasInline bool) (string, int, error) {
+	v := string(s.v.b)
 	switch typ {
 	case "s":
 		if v == "" {
-			return "", nil
+			return "", 0, nil
 		}
 		i, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || i < 0 || i >= len(s.wb.sst) {
-			return "", s.damaged(fmt.Errorf("shared string index %q", v))
+			return "", 0, s.damaged(fmt.Errorf("shared string index %q", v))
 		}
-		return s.wb.sst[i], nil
+		return s.wb.sst[i], s.wb.sstCut[i], nil
 	case "inlineStr":
 		if hasInline {
-			return decodeXString(inline), nil
+			return decodeXString(string(s.inline.b)), s.inline.cutChars(), nil
 		}
-		return decodeXString(v), nil
+		return decodeXString(v), s.v.cutChars(), nil
 	case "str", "e":
-		return decodeXString(v), nil
+		return decodeXString(v), s.v.cutChars(), nil
+	}
+	v, err := s.plainValue(typ, style, v)
+	return v, s.v.cutChars(), err
+}
+
+// plainValue is a cell's text when it is no string: a boolean, a date or a
+// number.
+func (s *xlsxSheetSource) plainValue(typ, style, v string) (string, error) {
+	switch typ {
 	case "b":
 		switch strings.TrimSpace(v) {
 		case "1", "true":

@@ -40,6 +40,9 @@ type xmlToken struct {
 	name  []byte // local name, without a namespace prefix
 	attrs []xmlAttr
 	text  []byte // character data, entities replaced
+	// dropped counts the characters of a text past MaxCellBytes, which
+	// were read but not kept.
+	dropped int
 }
 
 type xmlAttr struct{ name, value []byte }
@@ -149,9 +152,10 @@ func (s *xmlScanner) skip() error {
 	}
 }
 
-// text reads character data up to the next tag.
+// text reads character data up to the next tag, keeping MaxCellBytes of
+// it at most.
 func (s *xmlScanner) text() (*xmlToken, error) {
-	raw, err := s.readThrough('<')
+	raw, dropped, err := s.readText()
 	if err == io.EOF {
 		if len(bytes.TrimSpace(raw)) > 0 || len(s.ends) > 0 {
 			return nil, io.ErrUnexpectedEOF
@@ -170,8 +174,42 @@ func (s *xmlScanner) text() (*xmlToken, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.tok = xmlToken{kind: xmlText, text: text, name: s.tok.name[:0], attrs: s.tok.attrs[:0]}
+	s.tok = xmlToken{kind: xmlText, text: text, name: s.tok.name[:0], attrs: s.tok.attrs[:0], dropped: dropped}
 	return &s.tok, nil
+}
+
+// readText reads up to and including the next '<' into s.buf, keeping at
+// most MaxCellBytes of the text before it (cut between characters and
+// before an entity) and counting the characters of the rest.
+func (s *xmlScanner) readText() (raw []byte, dropped int, err error) {
+	s.buf = s.buf[:0]
+	cut := false
+	for {
+		chunk, err := s.r.ReadSlice('<')
+		if !cut && len(s.buf)+len(chunk) > MaxCellBytes+1 {
+			keep := runeCut(chunk, MaxCellBytes-len(s.buf))
+			if amp := bytes.LastIndexByte(chunk[:keep], '&'); amp >= 0 && bytes.IndexByte(chunk[amp:keep], ';') < 0 {
+				keep = amp // not half an entity
+			}
+			s.buf = append(s.buf, chunk[:keep]...)
+			chunk, cut = chunk[keep:], true
+		}
+		if cut {
+			end := len(chunk)
+			if err == nil {
+				end-- // the '<'
+			}
+			dropped += countChars(chunk[:end])
+			if err == nil {
+				s.buf = append(s.buf, '<')
+			}
+		} else {
+			s.buf = append(s.buf, chunk...)
+		}
+		if err != bufio.ErrBufferFull {
+			return s.buf, dropped, err
+		}
+	}
 }
 
 // markup reads what follows a '<': a tag, or a comment, processing
@@ -241,6 +279,9 @@ func (s *xmlScanner) start() (*xmlToken, error) {
 	for {
 		chunk, err := s.r.ReadSlice('>')
 		s.buf = append(s.buf, chunk...)
+		if len(s.buf) > maxMarkupBytes {
+			return nil, xmlSyntax("a tag longer than %d MB", maxMarkupBytes>>20)
+		}
 		if err == bufio.ErrBufferFull {
 			continue
 		}
@@ -339,6 +380,9 @@ func (s *xmlScanner) readThrough(delim byte) ([]byte, error) {
 	for {
 		chunk, err := s.r.ReadSlice(delim)
 		s.buf = append(s.buf, chunk...)
+		if len(s.buf) > maxMarkupBytes {
+			return nil, xmlSyntax("a tag longer than %d MB", maxMarkupBytes>>20)
+		}
 		if err != bufio.ErrBufferFull {
 			return s.buf, err
 		}
@@ -352,6 +396,9 @@ func (s *xmlScanner) readUntil(marker string) error {
 	for {
 		chunk, err := s.r.ReadSlice(last)
 		s.buf = append(s.buf, chunk...)
+		if len(s.buf) > maxMarkupBytes {
+			return xmlSyntax("a comment, CDATA section or declaration longer than %d MB", maxMarkupBytes>>20)
+		}
 		if err == bufio.ErrBufferFull {
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -55,6 +56,7 @@ environment:
                          subjects clientreg.events.<tenant id>.<event type>), e.g. nats://127.0.0.1:4222
   LOG_LEVEL              debug, info (default), warn, error
   CLIENTREG_SYNC_INTERVAL  time between scheduled syncs of a connection (default 15m)
+  CLIENTREG_MAX_ANALYSES  file analyses serve runs at once (default 3); one more answers 429
   CLIENTREG_SOURCE_HOSTS_ALLOW_HTTP  hosts (comma-separated) a connection may reach over http and on
                          loopback or private addresses; all others: https to public addresses only
   ADMINPULSE_CLIENT_ID, ADMINPULSE_CLIENT_SECRET, ADMINPULSE_AUTH_URL, ADMINPULSE_TOKEN_URL,
@@ -203,8 +205,14 @@ func openService(ctx context.Context, natsURL string) (*service.Service, error) 
 	if err != nil {
 		return nil, err
 	}
+	maxAnalyses := 0
+	if raw := strings.TrimSpace(os.Getenv("CLIENTREG_MAX_ANALYSES")); raw != "" {
+		if maxAnalyses, err = strconv.Atoi(raw); err != nil || maxAnalyses < 1 {
+			return nil, fmt.Errorf("CLIENTREG_MAX_ANALYSES must be a number of analyses (1 or more), not %q", raw)
+		}
+	}
 	return service.New(ctx, service.Config{DatabaseURL: url, MasterKey: key, Logger: slog.Default(), Sources: sources,
-		NATSURL: natsURL})
+		NATSURL: natsURL, MaxAnalyses: maxAnalyses})
 }
 
 // createDatabase creates DATABASE_URL's database through the server's
