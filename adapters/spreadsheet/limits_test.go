@@ -55,7 +55,7 @@ func TestHugeCellsAreCountedNotHeld(t *testing.T) {
 		if len(cuts) != 2 || cuts[0] != nil || cuts[1][1] != n || len(cuts[1]) != 1 {
 			t.Errorf("%s: cut cells %v; want column 1 of row 2, %d characters", name, cuts, n)
 		}
-		if allocated > 4<<20 {
+		if allocated > 8<<20 { // the race detector's own allocations included
 			t.Errorf("%s: reading a %d MB cell allocated %d MB", name, n>>20, allocated>>20)
 		}
 	}
