@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -209,48 +207,39 @@ func TestUnicodeLookAlikes(t *testing.T) {
 
 // TestAnalysesBeyondTheLimitAre429: with room for one analysis, a second
 // one while the first runs answers 429, and nothing is appended for it.
+// The first is held inside its slot by a lock on the table it reads its
+// tenant's limits from.
 func TestAnalysesBeyondTheLimitAre429(t *testing.T) {
 	t.Parallel()
 	a := startAppWith(t, service.Config{DatabaseURL: pgtest.NewDatabaseURL(t), MasterKey: []byte("0123456789abcdef0123456789abcdef"),
 		Logger: testLogger(), MaxAnalyses: 1})
 	admin := a.tenant("busy")[domain.RoleAdmin]
-	// Big enough that the client's buffers send its first half on.
-	body, ct := multipartBody("slow.csv", []byte("email;language\na@example.be;fr\n"+strings.Repeat(";\n", 32<<10)))
-	pr, pw := io.Pipe()
-	first := make(chan response, 1)
-	go func() {
-		req, _ := http.NewRequest("POST", a.base+"/v1/imports", pr)
-		req.Header.Set("Authorization", "Bearer "+admin)
-		req.Header.Set("Content-Type", ct)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			first <- response{}
-			return
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		first <- response{status: resp.StatusCode, raw: string(raw)}
-	}()
-	_, _ = io.WriteString(pw, body[:len(body)/2]) // the first analysis holds the slot while its file arrives
-	head := a.head()
-	var busy response
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		// An empty file: refused, or 429, and only the refusal appends.
-		if busy = a.upload(admin, "second.csv", nil); busy.status == http.StatusTooManyRequests {
-			break
-		}
-		head = a.head()
+	ctx := context.Background()
+	lock, err := a.svc.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer lock.Rollback(ctx) //nolint:errcheck // committed below
+	if _, err := lock.Exec(ctx, `LOCK TABLE tenants IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	head := a.head()
+	answers := make(chan response, 2)
+	for i := range 2 {
+		go func() {
+			answers <- a.upload(admin, fmt.Sprintf("file%d.csv", i), []byte(fmt.Sprintf("email;language\nc%d@example.be;nl\n", i)))
+		}()
+	}
+	busy := <-answers // the other one waits for the lock, in its slot
 	if busy.status != http.StatusTooManyRequests || busy.errorCode() != "too_many_analyses" || busy.header.Get("Retry-After") == "" {
 		t.Fatalf("second analysis: %d %s", busy.status, busy.raw)
 	}
 	if a.head() != head {
 		t.Error("the refused analysis appended events")
 	}
-	_, _ = io.WriteString(pw, body[len(body)/2:])
-	pw.Close()
-	if r := <-first; r.status != http.StatusCreated {
-		t.Fatalf("first analysis: %d %s", r.status, r.raw)
+	if err := lock.Commit(ctx); err != nil {
+		t.Fatal(err)
 	}
-	a.upload(admin, "third.csv", []byte("email;language\nc@example.be;nl\n")).expect(t, http.StatusCreated)
+	(<-answers).expect(t, http.StatusCreated)
+	a.upload(admin, "third.csv", []byte("email;language\nd@example.be;nl\n")).expect(t, http.StatusCreated)
 }
