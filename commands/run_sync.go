@@ -121,6 +121,9 @@ type RunSyncHandler struct {
 	sources  PullerFactory
 	interval time.Duration
 	now      func() time.Time
+	// Observe, when set, hears how long each run took and how it ended
+	// (kind "sync", outcome completed or failed), for the metrics.
+	Observe func(kind, outcome string, took time.Duration)
 }
 
 // RunDue syncs the connection if a run is due, unless another run holds it
@@ -137,6 +140,7 @@ func (h RunSyncHandler) RunDue(ctx context.Context, tenantID, connectionID uuid.
 }
 
 func (h RunSyncHandler) run(ctx context.Context, tenantID, connectionID uuid.UUID, trigger string) error {
+	began := h.now()
 	conn, err := loadConnection(ctx, h.store, tenantID, connectionID)
 	if err != nil {
 		return err
@@ -156,6 +160,13 @@ func (h RunSyncHandler) run(ctx context.Context, tenantID, connectionID uuid.UUI
 	runErr := h.syncs.AwaitClients(ctx, tenantID, pos)
 	if runErr == nil {
 		counts, issues, runErr = h.pull(ctx, origin, conn)
+	}
+	if h.Observe != nil {
+		outcome := "completed"
+		if runErr != nil {
+			outcome = "failed"
+		}
+		h.Observe("sync", outcome, h.now().Sub(began))
 	}
 	finish := func(c *domain.Connection) error {
 		if runErr != nil {

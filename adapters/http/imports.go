@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -118,7 +119,11 @@ func (s *Server) analyzeImport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	began := time.Now()
 	a, err := s.imports.Commands.Analyze.Handle(ctx, cmd)
+	if s.metrics != nil {
+		s.metrics.Observe("import_analysis", analysisOutcome(err), time.Since(began))
+	}
 	s.writeAnalysis(w, r, lang, a, err, http.StatusCreated)
 }
 
@@ -202,6 +207,19 @@ func (s *Server) remapImport(w http.ResponseWriter, r *http.Request) {
 	lang := i18n.Lang(body.Lang, r.Header.Get("Accept-Language"))
 	a, err := s.imports.Commands.Remap.Handle(r.Context(), cmd)
 	s.writeAnalysis(w, r, lang, a, err, http.StatusOK)
+}
+
+func analysisOutcome(err error) string {
+	var refused *domain.RefusedError
+	switch {
+	case err == nil:
+		return "analyzed"
+	case errors.As(err, &refused):
+		return "refused"
+	case errors.Is(err, domain.ErrValidation):
+		return "invalid"
+	}
+	return "failed"
 }
 
 // mappingEntry says what one column of the file became.

@@ -65,8 +65,12 @@ func (s *Server) requestLog(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
 		next.ServeHTTP(rec, r)
+		took := time.Since(start)
+		if s.metrics != nil {
+			s.metrics.ObserveRequest(routePattern(r), r.Method, rec.status, took)
+		}
 		attrs := []any{"method", r.Method, "route", routePattern(r), "status", rec.status,
-			"duration_ms", time.Since(start).Milliseconds(), "request_id", reqID}
+			"duration_ms", took.Milliseconds(), "request_id", reqID}
 		if failure != nil {
 			s.logger.ErrorContext(ctx, "request failed", append(attrs, "error", failure)...)
 			return

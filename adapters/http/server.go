@@ -69,6 +69,17 @@ type Health interface {
 	ProjectorsRunning() map[string]bool
 }
 
+// Metrics is what the API reports to GET /metrics.
+type Metrics interface {
+	Handler() http.Handler
+	ObserveRequest(route, method string, status int, took time.Duration)
+	// Observe records a run of a use case (kind import_analysis here).
+	Observe(kind, outcome string, took time.Duration)
+}
+
+// SetMetrics serves GET /metrics and reports every request to m.
+func (s *Server) SetMetrics(m Metrics) { s.metrics = m }
+
 // Server holds the API's dependencies.
 type Server struct {
 	commands    commands.Handlers
@@ -88,6 +99,7 @@ type Server struct {
 	ReadYourWritesTimeout time.Duration
 	// analyses holds a token per running analysis (ImportDeps.MaxAnalyses).
 	analyses chan struct{}
+	metrics  Metrics // nil: no /metrics
 }
 
 // NewServer builds the API.
@@ -110,6 +122,9 @@ func (s *Server) Handler() http.Handler {
 	r.Use(s.requestLog, checkParams)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
+	if s.metrics != nil {
+		r.Method(http.MethodGet, "/metrics", s.metrics.Handler())
+	}
 	r.Get("/v1/openapi.json", serveOpenAPI)
 	// Authenticated by the OAuth2 state and by the ERP's signature, not by an API token.
 	r.Get("/v1/connections/oauth/callback", s.oauthCallback)

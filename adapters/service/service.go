@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	apihttp "github.com/clientreg/clientreg/adapters/http"
+	"github.com/clientreg/clientreg/adapters/metrics"
 	natsfwd "github.com/clientreg/clientreg/adapters/nats"
 	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
@@ -65,6 +67,8 @@ type Service struct {
 	// Users are the console's people; Console its pages.
 	Users   *postgres.Users
 	Console *web.Console
+	// Metrics is what GET /metrics shows.
+	Metrics *metrics.Metrics
 	// Forwarder sends the log to NATS; nil without Config.NATSURL.
 	Forwarder  *natsfwd.Forwarder
 	projectors []*postgres.Projector
@@ -119,7 +123,18 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.Imports = postgres.NewImports(pool, s.Store, cfg.Logger)
 	s.Commands = commands.NewHandlers(s.Store).WithLookups(s.Reads, s.Imports)
 	s.ImportCmds = commands.NewImportHandlers(s.Store, s.Imports, spreadsheet.Opener{})
-	s.ImportWorker = postgres.NewImportWorker(s.Imports, s.ImportCmds.Run, s.ImportCmds.Queued, cfg.Logger)
+	s.Metrics = metrics.New(metrics.Sources{
+		Projections: func(ctx context.Context) ([]projections.Status, error) {
+			return s.Reads.ProjectionStatus(ctx, projections.Names())
+		},
+		Running: s.ProjectorsRunning,
+		Pool: func() metrics.PoolStat {
+			st := pool.Stat()
+			return metrics.PoolStat{Acquired: st.AcquiredConns(), Idle: st.IdleConns(), Total: st.TotalConns(), Max: st.MaxConns(),
+				Acquires: st.AcquireCount(), EmptyAcquires: st.EmptyAcquireCount(), AcquireWait: st.AcquireDuration()}
+		},
+	})
+	s.ImportWorker = postgres.NewImportWorker(s.Imports, observedImports{s.ImportCmds.Run, s.Metrics}, s.ImportCmds.Queued, cfg.Logger)
 	for _, p := range projections.All() {
 		s.projectors = append(s.projectors, postgres.NewProjector(pool, keys, p, cfg.Projector, cfg.Logger))
 	}
@@ -134,6 +149,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	imports := apihttp.ImportDeps{Commands: s.ImportCmds, Store: s.Imports, Files: spreadsheet.Opener{}, MaxAnalyses: cfg.MaxAnalyses}
 	s.API = apihttp.NewServer(s.Commands, imports, s.Reads, s.Audit, s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
+	s.API.SetMetrics(s.Metrics)
 	s.wireConnections(cfg)
 	s.Users = postgres.NewUsers(pool)
 	s.Console, err = web.New(web.Deps{Commands: s.Commands, Imports: s.ImportCmds, ImportStore: s.Imports, Reads: s.Reads, Audit: s.Audit, Users: s.Users, Logger: cfg.Logger})
@@ -255,7 +271,7 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// Handler serves the API under /v1 (with /healthz and /readyz) and the
+// Handler serves the API under /v1 (with /healthz, /readyz and /metrics) and the
 // console everywhere else.
 func (s *Service) Handler() http.Handler {
 	api, console := s.API.Handler(), s.Console.Handler()
@@ -263,9 +279,27 @@ func (s *Service) Handler() http.Handler {
 	mux.Handle("/v1/", api)
 	mux.Handle("/healthz", api)
 	mux.Handle("/readyz", api)
+	mux.Handle("/metrics", api)
 	mux.Handle("/", console)
 	return mux
 }
 
 // Close releases the pool.
 func (s *Service) Close() { s.Pool.Close() }
+
+// observedImports times every import execution for the metrics.
+type observedImports struct {
+	postgres.ImportRunner
+	metrics *metrics.Metrics
+}
+
+func (o observedImports) Run(ctx context.Context, tx commands.ImportTx, tenantID, importID uuid.UUID) error {
+	began := time.Now()
+	err := o.ImportRunner.Run(ctx, tx, tenantID, importID)
+	outcome := "executed"
+	if err != nil {
+		outcome = "failed"
+	}
+	o.metrics.Observe("import_execution", outcome, time.Since(began))
+	return err
+}

@@ -101,6 +101,7 @@ func (s *Service) wireConnections(cfg Config) {
 		deps.OAuth = adminpulse.NewFlow(cfg.Sources.AdminPulse, cfg.Sources.HTTPClient)
 	}
 	s.ConnectionCmds = commands.NewConnectionHandlers(deps)
+	s.ConnectionCmds.Run.Observe = s.Metrics.Observe
 	s.SyncScheduler = postgres.NewSyncScheduler(s.Connections, s.ConnectionCmds.Run, s.ConnectionCmds.Scheduled, cfg.Logger)
 	s.API.SetConnections(apihttp.ConnectionDeps{Commands: s.ConnectionCmds, Store: s.Store, Repo: s.Connections})
 	apps := postgres.NewAppRegistrations(s.Pool, s.Store)
