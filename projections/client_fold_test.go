@@ -226,6 +226,30 @@ var foldCases = []foldCase{
 			domain.AppUserRegistered{RegistrationID: uuid.New(), Email: "marie@dupont.example"}, domain.AppAccessValidated{}},
 		check: accessIs(domain.AccessValidated),
 	},
+	{
+		name: "validated, then registered again from another device: no downgrade",
+		events: []domain.Event{registered(), domain.InvitationSent{},
+			domain.AppUserRegistered{RegistrationID: uuid.New(), Email: "marie@dupont.example"}, domain.AppAccessValidated{},
+			domain.AppUserRegistered{RegistrationID: uuid.New(), Email: "other@example.be", Device: "iPad"}},
+		check: accessIs(domain.AccessValidated),
+	},
+	{
+		name: "access revoked",
+		events: []domain.Event{registered(), domain.InvitationSent{},
+			domain.AppUserRegistered{RegistrationID: uuid.New(), Email: "marie@dupont.example"}, domain.AppAccessRevoked{}},
+		check: accessIs(domain.AccessRevoked),
+	},
+	{
+		name:   "revoked, then invited again",
+		events: []domain.Event{registered(), domain.InvitationSent{}, domain.AppAccessRevoked{}, domain.InvitationSent{}},
+		check:  accessIs(domain.AccessInvited),
+	},
+	{
+		name: "a waiting registration rejected",
+		events: []domain.Event{registered(), domain.AppUserRegistered{RegistrationID: uuid.New(), Email: "someone@example.be"},
+			domain.AppRegistrationRejected{}},
+		check: accessIs(domain.AccessNotInvited),
+	},
 }
 
 func accessIs(want string) func(t *testing.T, v ClientView) {
