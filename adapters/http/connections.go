@@ -3,6 +3,8 @@ package http
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,14 +67,28 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	// A person's browser goes back to the console's integrations page.
+	browser := strings.Contains(r.Header.Get("Accept"), "text/html")
 	if e := q.Get("error"); e != "" {
+		if browser {
+			http.Redirect(w, r, "/settings/integrations?flash=consent_refused", http.StatusSeeOther)
+			return
+		}
 		writeError(w, r, newError(http.StatusBadRequest, "authorization_denied", "the provider did not give its consent; start the connection again"))
 		return
 	}
 	reqID, _ := r.Context().Value(requestIDKey).(string)
 	res, err := d.Commands.Authorize.Handle(r.Context(), commands.AuthorizeSource{State: q.Get("state"), Code: q.Get("code"), CorrelationID: reqID})
 	if err != nil {
+		if browser && toAPIError(err).Status < 500 {
+			http.Redirect(w, r, "/settings/integrations?flash=consent_refused", http.StatusSeeOther)
+			return
+		}
 		writeError(w, r, err)
+		return
+	}
+	if browser {
+		http.Redirect(w, r, "/settings/integrations?flash=source_connected&at="+strconv.FormatInt(res.Position, 10), http.StatusSeeOther)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": res.ID, "status": domain.ConnectionActive, "version": res.Version, "position": res.Position})

@@ -24,7 +24,9 @@ func TestListDeletedWithItsClientsAndRestored(t *testing.T) {
 		return a.do("POST", "/v1/clients", editor, map[string]any{"first_name": name, "last_name": "Test",
 			"email": strings.ToLower(name) + "@example.be"}).expect(t, 201).str("id")
 	}
-	join := func(client, list string) { a.do("PUT", "/v1/clients/"+client+"/lists/"+list, editor, nil).expect(t, 200) }
+	join := func(client, list string) {
+		a.do("PUT", "/v1/clients/"+client+"/lists/"+list, editor, nil).expect(t, 200)
+	}
 
 	only, reader, untouchedLater, takenLater := person("Ann"), person("Bert"), person("Fien"), person("Gert")
 	edited := person("Carl")

@@ -65,8 +65,9 @@ type Service struct {
 	Rebuilder    *postgres.Rebuilder
 	API          *apihttp.Server
 	// Users are the console's people; Console its pages.
-	Users   *postgres.Users
-	Console *web.Console
+	Users        *postgres.Users
+	Console      *web.Console
+	consoleConns *web.Connections // sources.go
 	// Metrics is what GET /metrics shows.
 	Metrics *metrics.Metrics
 	// Forwarder sends the log to NATS; nil without Config.NATSURL.
@@ -152,7 +153,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.API.SetMetrics(s.Metrics)
 	s.wireConnections(cfg)
 	s.Users = postgres.NewUsers(pool)
-	s.Console, err = web.New(web.Deps{Commands: s.Commands, Imports: s.ImportCmds, ImportStore: s.Imports, Reads: s.Reads, Audit: s.Audit, Users: s.Users, Logger: cfg.Logger})
+	s.Console, err = web.New(web.Deps{Commands: s.Commands, Imports: s.ImportCmds, ImportStore: s.Imports, Reads: s.Reads, Conns: s.consoleConns, Audit: s.Audit, Users: s.Users, Logger: cfg.Logger})
 	if err != nil {
 		pool.Close()
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/clientreg/clientreg/adapters/outbound"
 	"github.com/clientreg/clientreg/adapters/postgres"
 	"github.com/clientreg/clientreg/adapters/syneton"
+	"github.com/clientreg/clientreg/adapters/web"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 )
@@ -104,6 +105,7 @@ func (s *Service) wireConnections(cfg Config) {
 	s.ConnectionCmds.Run.Observe = s.Metrics.Observe
 	s.SyncScheduler = postgres.NewSyncScheduler(s.Connections, s.ConnectionCmds.Run, s.ConnectionCmds.Scheduled, cfg.Logger)
 	s.API.SetConnections(apihttp.ConnectionDeps{Commands: s.ConnectionCmds, Store: s.Store, Repo: s.Connections})
+	s.consoleConns = &web.Connections{Commands: s.ConnectionCmds, Store: s.Store, Repo: s.Connections}
 	apps := postgres.NewAppRegistrations(s.Pool, s.Store)
 	s.API.SetApp(apihttp.AppDeps{Commands: commands.NewAppHandlers(s.Store, apps), Repo: apps,
 		Access: commands.NewAppAccessQuery(s.Store, apps)})

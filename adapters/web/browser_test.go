@@ -181,6 +181,8 @@ func startApp(t *testing.T) *app {
 		DatabaseURL: dbURL,
 		MasterKey:   []byte("0123456789abcdef0123456789abcdef"),
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+		// The sources' stand-ins listen on the loopback over plain http.
+		Sources: service.SourcesConfig{AllowHTTPHosts: []string{"127.0.0.1"}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/clientreg/clientreg/adapters/i18n"
 	"github.com/clientreg/clientreg/domain"
@@ -37,7 +38,20 @@ func fieldMessage(lang string, e domain.FieldError, value ...string) string {
 	if len(value) > 0 && value[0] != "" {
 		params["value"] = value[0]
 	}
-	return i18n.Message(lang, e.Code, params)
+	msg := i18n.Message(lang, e.Code, params)
+	if strings.Contains(msg, e.Code) {
+		// No sentence for this code in any language: the domain's own
+		// words say more than a generic one.
+		return capitalize(e.Message)
+	}
+	return msg
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // messages: key -> English, French, Dutch.
@@ -342,6 +356,53 @@ var messages = map[string][3]string{
 	"flash.list_created":   {"The list was created.", "La liste a été créée.", "De lijst is aangemaakt."},
 	"flash.list_renamed":   {"The list was renamed.", "La liste a été renommée.", "De lijst is hernoemd."},
 	"flash.list_deleted":   {"The list was deleted.", "La liste a été supprimée.", "De lijst is verwijderd."},
+
+	"integrations.title":                  {"Integrations", "Intégrations", "Integraties"},
+	"integrations.sub":                    {"Connect the systems your clients come from; the registry keeps itself in step with them.", "Connectez les systèmes d'où viennent vos clients ; le registre reste synchronisé avec eux.", "Koppel de systemen waar je klanten vandaan komen; het register blijft ermee in de pas."},
+	"integrations.sync_active":            {"Sync active", "Synchronisation active", "Synchronisatie actief"},
+	"integrations.push_active":            {"Receiving clients", "Reçoit les clients", "Ontvangt klanten"},
+	"integrations.pending":                {"Waiting for consent", "En attente de consentement", "Wacht op toestemming"},
+	"integrations.not_connected":          {"Not connected", "Non connecté", "Niet gekoppeld"},
+	"integrations.about.adminpulse":       {"Practice management: its relations are read every 15 minutes. Connecting sends you to AdminPulse to give your consent.", "Gestion de cabinet : ses relations sont lues toutes les 15 minutes. La connexion vous envoie chez AdminPulse pour donner votre consentement.", "Praktijkbeheer: de relaties worden om de 15 minuten gelezen. Koppelen stuurt je naar AdminPulse om toestemming te geven."},
+	"integrations.about.admin-is-consult": {"Admin IS | Consult by Syneton: its customers are read, then its change feed every 15 minutes.", "Admin IS | Consult de Syneton : ses clients sont lus, puis son flux de modifications toutes les 15 minutes.", "Admin IS | Consult van Syneton: de klanten worden gelezen, daarna om de 15 minuten de wijzigingen."},
+	"integrations.about.erp":              {"Your ERP pushes its clients to the registry, signed with a secret; they are deleted at the ERP only.", "Votre ERP envoie ses clients au registre, signés avec un secret ; ils ne sont supprimés que dans l'ERP.", "Je ERP stuurt zijn klanten naar het register, ondertekend met een geheim; ze worden enkel in het ERP verwijderd."},
+	"integrations.secret_once":            {"The push secret, shown only now: copy it into your ERP.", "Le secret d'envoi, affiché seulement maintenant : copiez-le dans votre ERP.", "Het push-geheim, enkel nu getoond: kopieer het in je ERP."},
+	"integrations.address":                {"Address", "Adresse", "Adres"},
+	"integrations.connected_at":           {"Connected", "Connecté le", "Gekoppeld op"},
+	"integrations.last_run":               {"Last run", "Dernière synchronisation", "Laatste synchronisatie"},
+	"integrations.no_run":                 {"not yet", "pas encore", "nog niet"},
+	"integrations.running":                {"running now", "en cours", "nu bezig"},
+	"integrations.counts":                 {"What it changed", "Ce qu'elle a changé", "Wat ze veranderde"},
+	"integrations.counts_text":            {"%d created, %d updated, %d linked, %d removed at source, %d unchanged, %d errors", "%d créés, %d mis à jour, %d liés, %d supprimés à la source, %d inchangés, %d erreurs", "%d aangemaakt, %d bijgewerkt, %d gekoppeld, %d verwijderd bij de bron, %d ongewijzigd, %d fouten"},
+	"integrations.next_run":               {"Next run", "Prochaine synchronisation", "Volgende synchronisatie"},
+	"integrations.push_to":                {"Push to", "Envoi vers", "Push naar"},
+	"integrations.last_error":             {"Last error: %s", "Dernière erreur : %s", "Laatste fout: %s"},
+	"integrations.issues":                 {"The last run set %d records aside; see the audit.", "La dernière synchronisation a mis %d fiches de côté ; voyez l'audit.", "De laatste synchronisatie legde %d records opzij; zie de audit."},
+	"integrations.run.running":            {"running", "en cours", "bezig"},
+	"integrations.run.completed":          {"completed", "terminée", "voltooid"},
+	"integrations.run.failed":             {"failed", "échouée", "mislukt"},
+	"integrations.sync_now":               {"Sync now", "Synchroniser maintenant", "Nu synchroniseren"},
+	"integrations.disconnect":             {"Disconnect", "Déconnecter", "Ontkoppelen"},
+	"integrations.disconnect_title":       {"Disconnect %s?", "Déconnecter %s ?", "%s ontkoppelen?"},
+	"integrations.disconnect_explain":     {"Syncing stops and the stored keys are destroyed. The clients it brought stay in the registry.", "La synchronisation s'arrête et les clés enregistrées sont détruites. Les clients importés restent dans le registre.", "De synchronisatie stopt en de bewaarde sleutels worden vernietigd. De klanten die ze bracht, blijven in het register."},
+	"integrations.base_url":               {"Address of your Admin IS | Consult", "Adresse de votre Admin IS | Consult", "Adres van je Admin IS | Consult"},
+	"integrations.api_key":                {"API key", "Clé d'API", "API-sleutel"},
+	"integrations.api_key_optional":       {"API key (or leave empty to connect with your AdminPulse account)", "Clé d'API (ou laissez vide pour vous connecter avec votre compte AdminPulse)", "API-sleutel (of laat leeg om te koppelen met je AdminPulse-account)"},
+	"integrations.connect":                {"Connect", "Connecter", "Koppelen"},
+	"integrations.documentation":          {"Documentation", "Documentation", "Documentatie"},
+	"integrations.help.admin-is-consult":  {"Ask your Admin IS | Consult administrator for an API key with read access to customers, and the address of your server (it starts with https://). The key is checked when you connect, then kept encrypted.", "Demandez à l'administrateur de votre Admin IS | Consult une clé d'API avec accès en lecture aux clients, et l'adresse de votre serveur (elle commence par https://). La clé est vérifiée à la connexion, puis conservée chiffrée.", "Vraag de beheerder van je Admin IS | Consult een API-sleutel met leestoegang tot de klanten, en het adres van je server (het begint met https://). De sleutel wordt bij het koppelen gecontroleerd en daarna versleuteld bewaard."},
+	"integrations.refused":                {"The connection was refused: %s", "La connexion a été refusée : %s", "De koppeling werd geweigerd: %s"},
+	"integrations.exists":                 {"This system is connected already; disconnect it first.", "Ce système est déjà connecté ; déconnectez-le d'abord.", "Dit systeem is al gekoppeld; ontkoppel het eerst."},
+	"integrations.not_configured":         {"This system is not set up on this server; ask your operator.", "Ce système n'est pas configuré sur ce serveur ; demandez à votre exploitant.", "Dit systeem is niet ingesteld op deze server; vraag het je beheerder."},
+	"flash.source_connected":              {"Connected. The first sync has started.", "Connecté. La première synchronisation a commencé.", "Gekoppeld. De eerste synchronisatie is gestart."},
+	"flash.source_disconnected":           {"Disconnected.", "Déconnecté.", "Ontkoppeld."},
+	"flash.sync_requested":                {"A sync starts in a moment.", "Une synchronisation démarre dans un instant.", "Zo dadelijk start een synchronisatie."},
+	"flash.sync_running":                  {"A sync is running already.", "Une synchronisation est déjà en cours.", "Er loopt al een synchronisatie."},
+	"flash.connection_not_active":         {"This connection is not active.", "Cette connexion n'est pas active.", "Deze koppeling is niet actief."},
+	"flash.consent_refused":               {"AdminPulse did not give its consent; connect again.", "AdminPulse n'a pas donné son consentement ; connectez-vous à nouveau.", "AdminPulse gaf geen toestemming; koppel opnieuw."},
+	"fields.title":                        {"Custom fields", "Champs personnalisés", "Eigen velden"},
+	"users.title":                         {"Users", "Utilisateurs", "Gebruikers"},
+	"tokens.title":                        {"API tokens", "Jetons d'API", "API-tokens"},
 
 	"error.title":      {"Something went wrong", "Un problème est survenu", "Er ging iets mis"},
 	"error.not_found":  {"This page does not exist, or what it showed was removed.", "Cette page n'existe pas, ou ce qu'elle montrait a été supprimé.", "Deze pagina bestaat niet, of wat ze toonde is verwijderd."},

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/clientreg/clientreg/domain"
 )
 
 // Every message exists in every console language with the same
@@ -39,5 +41,35 @@ func TestMessagesAreCompleteInEveryLanguage(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The keys templates build from values ("source." + a provider) exist for
+// every value.
+func TestMessagesExistForEveryValueShown(t *testing.T) {
+	var keys []string
+	for _, p := range providers {
+		keys = append(keys, "source."+p, "integrations.about."+p)
+	}
+	for _, a := range accessStatuses {
+		keys = append(keys, "access."+a)
+	}
+	for _, s := range []string{domain.ImportStatusAnalyzed, domain.ImportStatusRunning, domain.ImportStatusExecuted,
+		domain.ImportStatusFailed, domain.ImportStatusUndone, domain.ImportStatusRefused} {
+		keys = append(keys, "import.status."+s)
+	}
+	for _, s := range []string{domain.SyncRunning, domain.SyncSucceeded, domain.SyncFailedRun} {
+		keys = append(keys, "integrations.run."+s)
+	}
+	for _, r := range []string{domain.RoleAdmin, domain.RoleEditor, domain.RoleViewer} {
+		keys = append(keys, "role."+r)
+	}
+	for _, l := range []domain.Layout{domain.LayoutClients, domain.LayoutContacts} {
+		keys = append(keys, "import.layout."+string(l))
+	}
+	for _, k := range keys {
+		if !hasMessage(k) {
+			t.Errorf("no message %q", k)
+		}
 	}
 }

@@ -72,7 +72,9 @@ type Deps struct {
 	Reads       ReadModels
 	Audit       AuditLog
 	Users       Users
-	Logger      *slog.Logger
+	// Conns is nil when the server has no connections.
+	Conns  *Connections
+	Logger *slog.Logger
 }
 
 // Console serves the pages.
@@ -131,6 +133,7 @@ func (c *Console) Handler() http.Handler {
 			c.clientRoutes(r)
 			c.importRoutes(r)
 			c.listRoutes(r)
+			c.integrationRoutes(r)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
