@@ -29,6 +29,7 @@ run: build
 	fi; \
 	export DATABASE_URL; \
 	mkdir -p .data; \
+	printf '%s\n' "$$DATABASE_URL" > .data/database-url; \
 	if [ ! -s .data/master.key ]; then \
 		( umask 077; head -c 32 /dev/urandom | base64 > .data/master.key ); \
 		echo "generated .data/master.key" >&2; \

@@ -114,6 +114,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	if err := eventlog.CheckMasterKey(ctx, pool, keys); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	s := &Service{
 		Pool:    pool,
 		Store:   eventlog.NewEventStore(pool, keys, watermill.NewSlogLogger(cfg.Logger)),

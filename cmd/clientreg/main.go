@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -140,12 +141,38 @@ func logLevel() slog.Level {
 	return l
 }
 
+// makeRunDir is where `make run` keeps the master key it generated and the
+// database it used, for the CLI to find when nothing else is set.
+const makeRunDir = ".data"
+
 func databaseURL() (string, error) {
-	url := os.Getenv("DATABASE_URL")
-	if url == "" {
-		return "", errors.New("DATABASE_URL is not set (make run sets it up for you)")
+	if url := os.Getenv("DATABASE_URL"); url != "" {
+		return url, nil
 	}
-	return url, nil
+	saved, err := os.ReadFile(filepath.Join(makeRunDir, "database-url"))
+	if err != nil {
+		return "", errors.New("DATABASE_URL is not set (make run sets it up for you, and keeps it in .data/database-url)")
+	}
+	fmt.Fprintln(os.Stderr, "DATABASE_URL is not set: using the database of make run (.data/database-url)")
+	return strings.TrimSpace(string(saved)), nil
+}
+
+// masterKey reads CLIENTREG_MASTER_KEY, else the key `make run` generated.
+func masterKey() ([]byte, error) {
+	raw := os.Getenv("CLIENTREG_MASTER_KEY")
+	if raw == "" {
+		saved, err := os.ReadFile(filepath.Join(makeRunDir, "master.key"))
+		if err != nil {
+			return nil, errors.New("CLIENTREG_MASTER_KEY is not set and there is no .data/master.key: set the key this database was first used with (after make run it is in .data/master.key). Only for a new, empty database, generate one with `head -c 32 /dev/urandom | base64` and keep it safe")
+		}
+		fmt.Fprintln(os.Stderr, "CLIENTREG_MASTER_KEY is not set: using make run's key (.data/master.key)")
+		raw = string(saved)
+	}
+	key, err := eventlog.ParseMasterKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("CLIENTREG_MASTER_KEY: %w", err)
+	}
+	return key, nil
 }
 
 func withPool(ctx context.Context, fn func(*pgxpool.Pool) error) error {
@@ -193,13 +220,9 @@ func openService(ctx context.Context, natsURL string) (*service.Service, error) 
 	if err != nil {
 		return nil, err
 	}
-	rawKey := os.Getenv("CLIENTREG_MASTER_KEY")
-	if rawKey == "" {
-		return nil, errors.New("CLIENTREG_MASTER_KEY is not set: generate one with `head -c 32 /dev/urandom | base64` and keep it safe; without it personal data cannot be read back")
-	}
-	key, err := eventlog.ParseMasterKey(rawKey)
+	key, err := masterKey()
 	if err != nil {
-		return nil, fmt.Errorf("CLIENTREG_MASTER_KEY: %w", err)
+		return nil, err
 	}
 	sources, err := sourcesConfig()
 	if err != nil {
@@ -211,8 +234,12 @@ func openService(ctx context.Context, natsURL string) (*service.Service, error) 
 			return nil, fmt.Errorf("CLIENTREG_MAX_ANALYSES must be a number of analyses (1 or more), not %q", raw)
 		}
 	}
-	return service.New(ctx, service.Config{DatabaseURL: url, MasterKey: key, Logger: slog.Default(), Sources: sources,
+	svc, err := service.New(ctx, service.Config{DatabaseURL: url, MasterKey: key, Logger: slog.Default(), Sources: sources,
 		NATSURL: natsURL, MaxAnalyses: maxAnalyses})
+	if errors.Is(err, eventlog.ErrWrongMasterKey) {
+		return nil, fmt.Errorf("%w: nothing was written. Set CLIENTREG_MASTER_KEY to that key (after make run it is in .data/master.key); a new key cannot read what the old one sealed", err)
+	}
+	return svc, err
 }
 
 // createDatabase creates DATABASE_URL's database through the server's
