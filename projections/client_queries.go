@@ -17,14 +17,15 @@ const clientColumns = `id, version, position, status, kind, first_name, last_nam
 	external_refs, custom_fields, contact_persons, list_ids, created_at, updated_at, deleted_at, sort_name,
 	removed_at_source, access_status, notes`
 
-func scanClient(row pgx.Row) (ClientView, string, error) {
+// scanClient reads clientColumns, then into more what follows them.
+func scanClient(row pgx.Row, more ...any) (ClientView, string, error) {
 	var c ClientView
 	var sortName string
 	a := &c.Address
-	err := row.Scan(&c.ID, &c.Version, &c.Position, &c.Status, &c.Kind, &c.FirstName, &c.LastName, &c.CompanyName,
+	err := row.Scan(append([]any{&c.ID, &c.Version, &c.Position, &c.Status, &c.Kind, &c.FirstName, &c.LastName, &c.CompanyName,
 		&c.DisplayName, &c.Email, &c.Language, &c.Phone, &c.VATNumber, &a.Street, &a.HouseNumber, &a.Box,
 		&a.PostalCode, &a.City, &a.Country, &c.ExternalRefs, &c.CustomFields, &c.ContactPersons, &c.Lists,
-		&c.CreatedAt, &c.UpdatedAt, &c.DeletedAt, &sortName, &c.RemovedAtSource, &c.AccessStatus, &c.Notes)
+		&c.CreatedAt, &c.UpdatedAt, &c.DeletedAt, &sortName, &c.RemovedAtSource, &c.AccessStatus, &c.Notes}, more...)...)
 	return c, sortName, err
 }
 
@@ -47,9 +48,33 @@ type clientCursor struct {
 	ID       uuid.UUID  `json:"i"`
 }
 
+// walkWindow is how many clients of the list's order a filtered search
+// looks at before it changes plans (see SearchClients).
+const walkWindow = 2000
+
+func (r *Queries) window() int {
+	if r.walkWindow > 0 {
+		return r.walkWindow
+	}
+	return walkWindow
+}
+
 // SearchClients pages through the tenant's clients in a stable order (name
 // or last update, then id) with keyset pagination, so pages neither skip
 // nor repeat rows while others write.
+//
+// Without a filter a page is a walk of the (tenant, status, key, id) index.
+// With one (a query, a list, a source, an import, an access status), which
+// clients match is known only by looking, and no single plan is fast for
+// every search: a walk in list order stops after a page of matches, quick
+// when matches are many, but walks the whole list for a surname that sorts
+// last; collecting every match first (the trigram index) and sorting them
+// is quick when they are few, but sorts a whole tenant for "big.example".
+// The planner chooses by estimates that assume matches spread evenly,
+// which a surname's are not. So the search walks the first walkWindow
+// clients of the order; when that gives fewer than a page, the matches
+// among the rest are few (fewer than one in forty in what it saw), and it
+// collects those and sorts them. docs/list-query-plans.md shows the plans.
 func (r *Queries) SearchClients(ctx context.Context, tenantID uuid.UUID, f ClientFilter) (ClientPage, error) {
 	limit := PageLimit(f.Limit)
 	if f.Sort == "" {
@@ -59,41 +84,39 @@ func (r *Queries) SearchClients(ctx context.Context, tenantID uuid.UUID, f Clien
 	if !ok {
 		return ClientPage{}, fmt.Errorf("%w: sort must be one of %s", ErrInvalidSort, strings.Join(ClientSorts, ", "))
 	}
-	where := []string{"tenant_id = $1"}
-	args := []any{tenantID}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
+	s := clientSearch{key: key, cmp: ">", dir: "", need: limit + 1, window: r.window()}
+	if desc {
+		s.cmp, s.dir = "<", " DESC"
 	}
+	s.args = []any{tenantID}
 	switch f.Status {
 	case "", "active":
-		where = append(where, "status = 'active'")
-	case "deleted", "erased":
-		where = append(where, "status = "+arg(f.Status))
+		s.statuses = []string{"active"}
+	case "all":
+		s.statuses = []string{"active", "deleted", "erased"}
+	default:
+		s.statuses = []string{f.Status}
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		cond := "search LIKE " + arg("%"+escapeLike(strings.ToLower(q))+"%")
+		cond := "search LIKE " + s.arg("%"+escapeLike(strings.ToLower(q))+"%")
 		if vat, err := domain.NormalizeVATNumber("q", q); err == nil {
-			cond = "(" + cond + " OR vat_number = " + arg(vat) + ")"
+			cond = "(" + cond + " OR vat_number = " + s.arg(vat) + ")"
 		}
-		where = append(where, cond)
+		s.filters = append(s.filters, cond)
 	}
 	if f.ListID != nil {
-		where = append(where, "list_ids @> ARRAY["+arg(*f.ListID)+"::uuid]")
+		s.filters = append(s.filters, "list_ids @> ARRAY["+s.arg(*f.ListID)+"::uuid]")
 	}
 	if f.Source != "" {
-		where = append(where, "sources @> ARRAY["+arg(f.Source)+"::text]")
+		s.filters = append(s.filters, "sources @> ARRAY["+s.arg(f.Source)+"::text]")
 	}
 	if f.ImportID != nil {
-		where = append(where, "import_ids @> ARRAY["+arg(*f.ImportID)+"::uuid]")
+		s.filters = append(s.filters, "import_ids @> ARRAY["+s.arg(*f.ImportID)+"::uuid]")
 	}
 	if f.Access != "" {
-		where = append(where, "access_status = "+arg(f.Access))
+		s.filters = append(s.filters, "access_status = "+s.arg(f.Access))
 	}
-	cmp, dir := ">", ""
-	if desc {
-		cmp, dir = "<", " DESC"
-	}
+	var after *listPosition
 	if f.Cursor != "" {
 		var c clientCursor
 		if err := DecodeCursor(f.Cursor, &c); err != nil {
@@ -105,39 +128,190 @@ func (r *Queries) SearchClients(ctx context.Context, tenantID uuid.UUID, f Clien
 		if c.Sort != f.Sort || (key == "updated_at") != (c.Updated != nil) {
 			return ClientPage{}, ErrInvalidCursor
 		}
-		var after any = c.SortName
+		after = &listPosition{key: c.SortName, id: c.ID}
 		if c.Updated != nil {
-			after = *c.Updated
+			after.key = *c.Updated
 		}
-		where = append(where, "("+key+", id) "+cmp+" ("+arg(after)+", "+arg(c.ID)+")")
 	}
-	q := `SELECT ` + clientColumns + ` FROM rm_clients WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY ` + key + dir + `, id` + dir + ` LIMIT ` + fmt.Sprint(limit+1)
-	rows, err := r.db.Query(ctx, q, args...)
+
+	var found []sortedClient
+	var err error
+	if len(s.filters) == 0 {
+		found, _, err = s.walk(ctx, r.db, after, s.need, false)
+	} else {
+		var last *listPosition
+		found, last, err = s.walk(ctx, r.db, after, s.window, true)
+		if err == nil && len(found) < s.need && last != nil {
+			var rest []sortedClient
+			rest, err = s.collect(ctx, r.db, last, s.need-len(found))
+			found = append(found, rest...)
+		}
+	}
 	if err != nil {
 		return ClientPage{}, fmt.Errorf("search clients: %w", err)
 	}
-	defer rows.Close()
-	page := ClientPage{Items: []ClientView{}}
-	var lastSort string
-	for rows.Next() {
-		c, sortName, err := scanClient(rows)
-		if err != nil {
-			return ClientPage{}, fmt.Errorf("scan client: %w", err)
-		}
-		if len(page.Items) == limit {
-			last := page.Items[limit-1]
-			cur := clientCursor{Sort: f.Sort, SortName: lastSort, ID: last.ID}
+	page := ClientPage{Items: make([]ClientView, 0, min(len(found), limit))}
+	for i, c := range found {
+		if i == limit {
+			prev := found[i-1]
+			cur := clientCursor{Sort: f.Sort, SortName: prev.sortName, ID: prev.ID}
 			if key == "updated_at" {
-				cur.SortName, cur.Updated = "", &last.UpdatedAt
+				cur.SortName, cur.Updated = "", &prev.UpdatedAt
 			}
 			page.NextCursor = EncodeCursor(cur)
 			break
 		}
-		page.Items = append(page.Items, c)
-		lastSort = sortName
+		page.Items = append(page.Items, c.ClientView)
 	}
-	return page, rows.Err()
+	return page, nil
+}
+
+// clientSearch is one SearchClients call's SQL, built from its filter.
+type clientSearch struct {
+	key      string // the order's column, then id
+	cmp, dir string // ">" and "", or "<" and " DESC"
+	statuses []string
+	filters  []string // conditions beyond tenant, status and cursor
+	args     []any
+	need     int // a page and one more, to know whether another follows
+	window   int
+}
+
+// listPosition is a place in the order: its key's value and id.
+type listPosition struct {
+	key any
+	id  uuid.UUID
+}
+
+type sortedClient struct {
+	ClientView
+	sortName string
+}
+
+func (s *clientSearch) position(c sortedClient) *listPosition {
+	if s.key == "updated_at" {
+		return &listPosition{key: c.UpdatedAt, id: c.ID}
+	}
+	return &listPosition{key: c.sortName, id: c.ID}
+}
+
+func (s *clientSearch) arg(v any) string {
+	s.args = append(s.args, v)
+	return fmt.Sprintf("$%d", len(s.args))
+}
+
+func (s *clientSearch) orderBy(prefix string) string {
+	return prefix + s.key + s.dir + ", " + prefix + "id" + s.dir
+}
+
+// after is the keyset condition of the rows that follow a position.
+func (s *clientSearch) after(pos *listPosition, args *[]any) string {
+	*args = append(*args, pos.key, pos.id)
+	return "(" + s.key + ", id) " + s.cmp + " ($" + fmt.Sprint(len(*args)-1) + ", $" + fmt.Sprint(len(*args)) + ")"
+}
+
+// ordered is the SQL of the first n clients after a position in list
+// order, with the given columns: a walk of the (tenant, status, key, id)
+// index, or for several statuses one walk each, merged.
+func (s *clientSearch) ordered(columns string, after *listPosition, n int, args *[]any) string {
+	keyset := ""
+	if after != nil {
+		keyset = " AND " + s.after(after, args)
+	}
+	walk := func(status string) string {
+		*args = append(*args, status)
+		return `SELECT ` + columns + `
+			FROM rm_clients WHERE tenant_id = $1 AND status = $` + fmt.Sprint(len(*args)) + keyset +
+			` ORDER BY ` + s.orderBy("") + ` LIMIT ` + fmt.Sprint(n)
+	}
+	if len(s.statuses) == 1 {
+		return walk(s.statuses[0])
+	}
+	parts := make([]string, len(s.statuses))
+	for i, st := range s.statuses {
+		parts[i] = "(" + walk(st) + ")"
+	}
+	return `SELECT * FROM (` + strings.Join(parts, " UNION ALL ") + `) u ORDER BY ` + s.orderBy("") + ` LIMIT ` + fmt.Sprint(n)
+}
+
+// walk reads the first n clients after a position in list order and keeps
+// those that pass the filters. With sentinel, the n-th client read comes
+// back too when it does not match, so the caller knows the walk ended at
+// its window and not at the end of the list: last is then where it ended.
+func (s *clientSearch) walk(ctx context.Context, db Querier, after *listPosition, n int, sentinel bool) ([]sortedClient, *listPosition, error) {
+	args := append([]any(nil), s.args...)
+	var q string
+	if !sentinel {
+		q = `SELECT ` + clientColumns + `, true, 0 FROM (` + s.ordered(clientColumns, after, n, &args) + `) o ORDER BY ` + s.orderBy("")
+	} else {
+		// The walk reads only what the order and the filters need; whole
+		// rows are read for the matches alone.
+		src := s.ordered("sort_name, updated_at, id, search, vat_number, list_ids, sources, import_ids, access_status", after, n, &args)
+		q = `WITH w AS (
+			SELECT ` + s.key + `, id, hit, n FROM (
+				SELECT ` + s.key + `, id, ` + strings.Join(s.filters, " AND ") + ` AS hit,
+					row_number() OVER (ORDER BY ` + s.orderBy("") + `) AS n
+				FROM (` + src + `) o) x
+			WHERE hit OR n = ` + fmt.Sprint(n) + `
+			ORDER BY ` + s.orderBy("") + ` LIMIT ` + fmt.Sprint(s.need) + `)
+		SELECT ` + prefixed("c.", clientColumns) + `, w.hit, w.n
+		FROM w JOIN rm_clients c ON c.tenant_id = $1 AND c.id = w.id
+		ORDER BY ` + s.orderBy("w.")
+	}
+	rows, err := db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var out []sortedClient
+	var last *listPosition
+	for rows.Next() {
+		var hit bool
+		var pos int64
+		c, sortName, err := scanClient(rows, &hit, &pos)
+		if err != nil {
+			return nil, nil, err
+		}
+		if hit {
+			out = append(out, sortedClient{c, sortName})
+		}
+		if sentinel && pos == int64(n) {
+			last = s.position(sortedClient{c, sortName})
+		}
+	}
+	return out, last, rows.Err()
+}
+
+// collect finds every client after a position that passes the filters,
+// by whatever plan suits finding them all (the trigram or array indexes
+// when they are selective), then sorts them and keeps the first n.
+func (s *clientSearch) collect(ctx context.Context, db Querier, after *listPosition, n int) ([]sortedClient, error) {
+	args := append([]any(nil), s.args...)
+	args = append(args, s.statuses)
+	statuses := fmt.Sprintf("$%d", len(args))
+	// Only the order's columns are collected: thousands of whole rows
+	// would spill to disk before the sort.
+	q := `WITH m AS MATERIALIZED (
+		SELECT ` + s.key + `, id FROM rm_clients
+		WHERE tenant_id = $1 AND status = ANY(` + statuses + `) AND ` + s.after(after, &args) + `
+		AND ` + strings.Join(s.filters, " AND ") + `),
+	top AS (SELECT id FROM m ORDER BY ` + s.orderBy("") + ` LIMIT ` + fmt.Sprint(n) + `)
+	SELECT ` + clientColumns + ` FROM rm_clients
+	WHERE tenant_id = $1 AND id IN (SELECT id FROM top) ORDER BY ` + s.orderBy("")
+	rows, err := db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []sortedClient
+	for rows.Next() {
+		c, sortName, err := scanClient(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sortedClient{c, sortName})
+	}
+	return out, rows.Err()
 }
 
 // sortKey is the column a sort orders by, and its direction.
@@ -149,6 +323,15 @@ func sortKey(sort string) (column string, desc, ok bool) {
 		return "updated_at", sort == "-updated", true
 	}
 	return "", false, false
+}
+
+// prefixed qualifies each of a list of columns.
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 func escapeLike(s string) string {

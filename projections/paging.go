@@ -12,6 +12,8 @@ import (
 // to the projection that keeps its table. Every query is scoped by tenant.
 type Queries struct {
 	db Querier
+	// walkWindow replaces the constant of the same name in tests.
+	walkWindow int
 }
 
 // Querier runs the queries: a pool, or a transaction that must see its own

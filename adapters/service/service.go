@@ -63,7 +63,9 @@ type Service struct {
 	Audit        *postgres.Audit
 	Verifier     *postgres.Verifier
 	Rebuilder    *postgres.Rebuilder
-	API          *apihttp.Server
+	// Statistics analyses tables after bulk changes; RunWorkers runs it.
+	Statistics *postgres.Statistics
+	API        *apihttp.Server
 	// Users are the console's people; Console its pages.
 	Users        *postgres.Users
 	Console      *web.Console
@@ -149,6 +151,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.Audit = postgres.NewAudit(pool, s.Store)
 	s.Verifier = postgres.NewVerifier(pool, s.Store)
 	s.Rebuilder = postgres.NewRebuilder(pool, keys, cfg.Logger)
+	s.Statistics = postgres.NewStatistics(pool, cfg.Logger)
 	if cfg.MaxAnalyses <= 0 {
 		cfg.MaxAnalyses = DefaultMaxAnalyses
 	}
@@ -178,8 +181,9 @@ func (s *Service) ProjectorsRunning() map[string]bool {
 }
 
 // RunWorkers consumes the log until ctx ends, then waits for every
-// projector to finish its batch. The import worker runs beside them, and
-// the NATS forwarder when configured.
+// projector to finish its batch. The import worker, the sync scheduler and
+// the statistics keeper run beside them, and the NATS forwarder when
+// configured.
 func (s *Service) RunWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -191,6 +195,11 @@ func (s *Service) RunWorkers(ctx context.Context) {
 	go func() {
 		defer wg.Done()
 		s.SyncScheduler.Run(ctx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.Statistics.Run(ctx)
 	}()
 	if s.Forwarder != nil {
 		wg.Add(1)

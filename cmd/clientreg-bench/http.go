@@ -10,9 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"text/tabwriter"
 	"time"
 
 	"github.com/clientreg/clientreg/adapters/service"
@@ -23,15 +26,60 @@ type httpResult struct {
 	elapsed          time.Duration
 	p50, p90, p99    time.Duration
 	max              time.Duration
-	poolMaxConns     int32
-	poolSource       string
 	idlePerHost      int
 	firstError       string
 }
 
-// benchHTTP runs the whole service on loopback against dbURL (an empty
-// database; service.New migrates it) and registers clients through the API.
-func benchHTTP(ctx context.Context, dbURL string, o options, logger *slog.Logger) (*httpResult, error) {
+func (r *httpResult) throughput() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+// loadTarget is a server on loopback that registers clients by POST.
+type loadTarget struct {
+	name, endpoint, token string
+	poolMaxConns          int32
+	poolSource            string
+	close                 func()
+	// rest closes the pool's connections after a run: two pools of 60
+	// would pass the server's max_connections.
+	rest func()
+	runs []*httpResult
+}
+
+// writeBench is section 1: the registry's POST /v1/clients next to a plain
+// CRUD service, taking turns for -http-rounds rounds so both see the
+// machine in the same state.
+type writeBench struct {
+	targets []*loadTarget
+}
+
+func benchWrites(ctx context.Context, dbURL, crudURL string, o options, logger *slog.Logger) (*writeBench, error) {
+	crud, err := startCRUD(ctx, crudURL, o)
+	if err != nil {
+		return nil, fmt.Errorf("CRUD baseline: %w", err)
+	}
+	defer crud.close()
+	reg, err := startRegistry(ctx, dbURL, o, logger)
+	if err != nil {
+		return nil, err
+	}
+	defer reg.close()
+	wb := &writeBench{targets: []*loadTarget{crud, reg}}
+	for round := range o.httpRounds {
+		for _, t := range wb.targets {
+			res := &httpResult{}
+			if err := runLoad(ctx, t.endpoint, t.token, fmt.Sprintf("r%d", round), o, res); err != nil {
+				return nil, fmt.Errorf("%s: %w", t.name, err)
+			}
+			fmt.Fprintf(os.Stderr, "HTTP round %d: %s %.0f req/s, p99 %s\n", round+1, t.name, res.throughput(), fmtLatency(res.p99))
+			t.runs = append(t.runs, res)
+			t.rest()
+		}
+	}
+	return wb, nil
+}
+
+// startRegistry runs the whole service on loopback against dbURL (an empty
+// database; service.New migrates it), projectors included.
+func startRegistry(ctx context.Context, dbURL string, o options, logger *slog.Logger) (*loadTarget, error) {
 	masterKey := make([]byte, 32)
 	if _, err := rand.Read(masterKey); err != nil {
 		return nil, err
@@ -44,31 +92,40 @@ func benchHTTP(ctx context.Context, dbURL string, o options, logger *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	defer svc.Close()
-	res := &httpResult{poolMaxConns: svc.Pool.Config().MaxConns, poolSource: "no pool_max_conns: service.New default"}
+	t := &loadTarget{name: "POST /v1/clients (register)", poolMaxConns: svc.Pool.Config().MaxConns,
+		poolSource: "no pool_max_conns: service.New default"}
 	if o.poolMaxConns > 0 {
-		res.poolSource = fmt.Sprintf("pool_max_conns=%d in DATABASE_URL", o.poolMaxConns)
+		t.poolSource = fmt.Sprintf("pool_max_conns=%d in DATABASE_URL", o.poolMaxConns)
 	}
-
 	_, token, err := svc.Tenants.Create(ctx, "bench")
 	if err != nil {
+		svc.Close()
 		return nil, fmt.Errorf("create tenant: %w", err)
 	}
-
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		svc.Close()
 		return nil, err
 	}
 	serveCtx, stopServe := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- svc.Serve(serveCtx, ln) }()
-	defer func() {
+	t.endpoint, t.token = "http://"+ln.Addr().String()+"/v1/clients", token
+	t.rest = svc.Pool.Reset
+	t.close = func() {
 		stopServe()
 		if err := <-served; err != nil {
 			logger.Warn("serve", "error", err)
 		}
-	}()
+		svc.Close()
+	}
+	return t, nil
+}
 
+// runLoad is the load both the service and the CRUD baseline take: the
+// -concurrency clients POST new clients to endpoint for -duration (or
+// -requests in all), one request at a time each.
+func runLoad(ctx context.Context, endpoint, token, tag string, o options, res *httpResult) error {
 	res.idlePerHost = max(o.concurrency, 64)
 	client := &http.Client{
 		Timeout: 30 * time.Second,
@@ -81,11 +138,10 @@ func benchHTTP(ctx context.Context, dbURL string, o options, logger *slog.Logger
 		},
 	}
 	defer client.CloseIdleConnections()
-	endpoint := "http://" + ln.Addr().String() + "/v1/clients"
 
 	// Warm up: one request, so the first sample does not pay for setup.
-	if status, _, err := post(ctx, client, endpoint, token, body("warmup", 0)); err != nil || status != http.StatusCreated {
-		return nil, fmt.Errorf("warm-up request: status %d, %v", status, err)
+	if status, msg, err := post(ctx, client, endpoint, token, body(tag+"warmup", 0)); err != nil || status != http.StatusCreated {
+		return fmt.Errorf("warm-up request: status %d, %v %s", status, err, msg)
 	}
 
 	loadCtx, stopLoad := context.WithCancel(ctx)
@@ -116,7 +172,7 @@ func benchHTTP(ctx context.Context, dbURL string, o options, logger *slog.Logger
 			st := &stats[w]
 			st.lat = make([]time.Duration, 0, 4096)
 			for i := 0; next(); i++ {
-				b := body(fmt.Sprintf("w%d", w), i)
+				b := body(fmt.Sprintf("%sw%d", tag, w), i)
 				t0 := time.Now()
 				// The run's own deadline must not cut requests in flight short.
 				status, msg, err := post(context.WithoutCancel(loadCtx), client, endpoint, token, b)
@@ -133,7 +189,7 @@ func benchHTTP(ctx context.Context, dbURL string, o options, logger *slog.Logger
 	wg.Wait()
 	res.elapsed = time.Since(start)
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 
 	var all []time.Duration
@@ -146,7 +202,7 @@ func benchHTTP(ctx context.Context, dbURL string, o options, logger *slog.Logger
 	}
 	res.requests = len(all)
 	if len(all) == 0 {
-		return nil, fmt.Errorf("no request completed")
+		return fmt.Errorf("no request completed")
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	pct := func(p float64) time.Duration {
@@ -154,7 +210,7 @@ func benchHTTP(ctx context.Context, dbURL string, o options, logger *slog.Logger
 		return all[min(max(i, 0), len(all)-1)]
 	}
 	res.p50, res.p90, res.p99, res.max = pct(0.50), pct(0.90), pct(0.99), all[len(all)-1]
-	return res, nil
+	return nil
 }
 
 func body(worker string, i int) []byte {
@@ -172,7 +228,9 @@ func post(ctx context.Context, client *http.Client, endpoint, token string, b []
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err
@@ -186,4 +244,56 @@ func post(ctx context.Context, client *http.Client, endpoint, token string, b []
 		msg = nil
 	}
 	return resp.StatusCode, string(msg), err
+}
+
+// spread is the median of a measure over rounds, with its min and max.
+type spread struct{ med, lo, hi float64 }
+
+func spreadOf(runs []*httpResult, f func(*httpResult) float64) spread {
+	v := make([]float64, len(runs))
+	for i, r := range runs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	m := v[len(v)/2]
+	if len(v)%2 == 0 {
+		m = (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return spread{m, v[0], v[len(v)-1]}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func printWrites(w io.Writer, o options, wb *writeBench) {
+	fmt.Fprintf(w, "1. writes: POST over loopback HTTP, %d concurrent clients for %s, %d rounds taking turns (median, min–max)\n",
+		o.concurrency, describeLoad(o), o.httpRounds)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "   server\treq/s\tp50 ms\tp99 ms\tmax ms\terrors\tpool\n")
+	for _, t := range wb.targets {
+		tp := spreadOf(t.runs, (*httpResult).throughput)
+		p50 := spreadOf(t.runs, func(r *httpResult) float64 { return ms(r.p50) })
+		p99 := spreadOf(t.runs, func(r *httpResult) float64 { return ms(r.p99) })
+		mx := spreadOf(t.runs, func(r *httpResult) float64 { return ms(r.max) })
+		errs := 0
+		for _, r := range t.runs {
+			errs += r.errors
+		}
+		fmt.Fprintf(tw, "   %s\t%.0f (%.0f–%.0f)\t%.1f (%.1f–%.1f)\t%.1f (%.1f–%.1f)\t%.0f\t%d\t%d (%s)\n", t.name,
+			tp.med, tp.lo, tp.hi, p50.med, p50.lo, p50.hi, p99.med, p99.lo, p99.hi, mx.med, errs, t.poolMaxConns, t.poolSource)
+	}
+	tw.Flush()
+	base, reg := wb.targets[0], wb.targets[1]
+	tpRatio := spreadOf(reg.runs, (*httpResult).throughput).med / spreadOf(base.runs, (*httpResult).throughput).med
+	p99Ratio := spreadOf(reg.runs, func(r *httpResult) float64 { return ms(r.p99) }).med /
+		spreadOf(base.runs, func(r *httpResult) float64 { return ms(r.p99) }).med
+	fmt.Fprintf(w, "   register / baseline: throughput %.2f× (target ≥ 0.6×: %s), p99 %.2f× (target ≤ 2×: %s)\n",
+		tpRatio, verdict(tpRatio >= 0.6), p99Ratio, verdict(p99Ratio <= 2))
+	for _, t := range wb.targets {
+		for i, r := range t.runs {
+			if r.firstError != "" {
+				fmt.Fprintf(w, "   %s, round %d, first error: %s\n", t.name, i+1, r.firstError)
+			}
+		}
+	}
+	fmt.Fprintln(w)
 }

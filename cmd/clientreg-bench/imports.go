@@ -174,6 +174,7 @@ func verdict(ok bool) string {
 type importBench struct {
 	svc    *service.Service
 	tenant uuid.UUID
+	token  string // the tenant's admin API token
 	origin domain.Origin
 	stop   context.CancelFunc
 	done   chan struct{}
@@ -187,7 +188,7 @@ func newImportBench(ctx context.Context, dbURL string, logger *slog.Logger) (*im
 	if err != nil {
 		return nil, err
 	}
-	tenant, _, err := svc.Tenants.Create(ctx, "bench")
+	tenant, token, err := svc.Tenants.Create(ctx, "bench")
 	if err != nil {
 		svc.Close()
 		return nil, err
@@ -197,7 +198,7 @@ func newImportBench(ctx context.Context, dbURL string, logger *slog.Logger) (*im
 		return nil, err
 	}
 	runCtx, stop := context.WithCancel(ctx)
-	b := &importBench{svc: svc, tenant: tenant, origin: domain.Origin{TenantID: tenant, Actor: "bench"}, stop: stop, done: make(chan struct{})}
+	b := &importBench{svc: svc, tenant: tenant, token: token, origin: domain.Origin{TenantID: tenant, Actor: "bench"}, stop: stop, done: make(chan struct{})}
 	go func() {
 		svc.RunWorkers(runCtx)
 		close(b.done)

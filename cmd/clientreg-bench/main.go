@@ -44,6 +44,7 @@ type options struct {
 	duration     time.Duration
 	requests     int
 	concurrency  int
+	httpRounds   int
 	poolMaxConns int
 	events       int
 	repeat       int
@@ -51,6 +52,9 @@ type options struct {
 	skipAppend   bool
 	skipImport   bool
 	skipReplay   bool
+	skipList     bool
+	listClients  int
+	listGrow     int
 	replayEvents int
 	importRows   int
 	bigRows      int
@@ -71,6 +75,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long the HTTP clients run (ignored when -requests > 0)")
 	flag.IntVar(&o.requests, "requests", 0, "send exactly this many requests instead of running for -duration")
 	flag.IntVar(&o.concurrency, "concurrency", 50, "concurrent HTTP clients")
+	flag.IntVar(&o.httpRounds, "http-rounds", 3, "rounds of the write benchmark (the baseline, then the registry, each round)")
 	flag.IntVar(&o.poolMaxConns, "pool-max-conns", 60, "pool_max_conns put in the service's DATABASE_URL (0: leave it to service.New)")
 	flag.IntVar(&o.events, "events", 10_000, "events in the one batch of the append benchmark")
 	flag.IntVar(&o.repeat, "repeat", 9, "measured repetitions of each append benchmark (the median is reported)")
@@ -78,6 +83,9 @@ func main() {
 	flag.BoolVar(&o.skipAppend, "skip-append", false, "skip the append benchmark")
 	flag.BoolVar(&o.skipImport, "skip-import", false, "skip the import benchmarks")
 	flag.BoolVar(&o.skipReplay, "skip-replay", false, "skip the replay and audit benchmarks")
+	flag.BoolVar(&o.skipList, "skip-list", false, "skip the client list benchmark")
+	flag.IntVar(&o.listClients, "list-clients", 100_000, "clients imported for the client list benchmark")
+	flag.IntVar(&o.listGrow, "list-grow-to", 1_000_000, "clients the list benchmark then grows the tenant to (0 skips it)")
 	flag.IntVar(&o.replayEvents, "replay-events", 1_000_000, "events in the log the replay benchmark rebuilds from")
 	flag.IntVar(&o.importRows, "import-rows", 100_000, "rows of the import benchmark files")
 	flag.IntVar(&o.bigRows, "big-import-rows", 1_000_000, "rows of the big-import memory benchmark (0 skips it)")
@@ -149,14 +157,18 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	var httpRes *httpResult
+	var httpRes *writeBench
 	if !o.skipHTTP {
 		dbURL, err := dbs.create(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "HTTP: %d clients, %s ...\n", o.concurrency, describeLoad(o))
-		if httpRes, err = benchHTTP(ctx, dbURL, o, logger); err != nil {
+		crudURL, err := dbs.create(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "HTTP: %d clients, %s, %d rounds ...\n", o.concurrency, describeLoad(o), o.httpRounds)
+		if httpRes, err = benchWrites(ctx, dbURL, crudURL, o, logger); err != nil {
 			return fmt.Errorf("HTTP benchmark: %w", err)
 		}
 	}
@@ -193,6 +205,18 @@ func run(ctx context.Context, o options) error {
 				return fmt.Errorf("big import benchmark: %w", err)
 			}
 			importRes = append(importRes, big)
+		}
+	}
+
+	var listRes []listResult
+	if !o.skipList {
+		dbURL, err := dbs.create(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "list: importing %d clients ...\n", o.listClients)
+		if listRes, err = benchList(ctx, dbURL, o.listClients, o.listGrow, logger); err != nil {
+			return fmt.Errorf("list benchmark: %w", err)
 		}
 	}
 
@@ -245,6 +269,9 @@ func run(ctx context.Context, o options) error {
 	}
 	if len(adminISRes) > 0 {
 		printAdminIS(os.Stdout, adminISRes, adminISCalls, o.adminISPerPage, o.adminISRate)
+	}
+	if len(listRes) > 0 {
+		printList(os.Stdout, listRes)
 	}
 	return nil
 }
@@ -346,27 +373,12 @@ func median(ds []time.Duration) time.Duration {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func printReport(w *os.File, info server, o options, h *httpResult, as []appendResult) {
+func printReport(w *os.File, info server, o options, h *writeBench, as []appendResult) {
 	fmt.Fprintf(w, "clientreg bench — PostgreSQL %s, GOMAXPROCS=%d (NumCPU=%d), %s, %s\n\n",
 		info.version, runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version(), time.Now().Format("2006-01-02 15:04 MST"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if h != nil {
-		fmt.Fprintf(w, "1. POST /v1/clients over loopback HTTP (service with API + projectors on 127.0.0.1, fresh database)\n")
-		fmt.Fprintf(tw, "   clients\t%d (one http.Client, MaxIdleConnsPerHost=%d)\n", o.concurrency, h.idlePerHost)
-		fmt.Fprintf(tw, "   pgxpool max conns\t%d (%s)\n", h.poolMaxConns, h.poolSource)
-		fmt.Fprintf(tw, "   elapsed\t%s\n", h.elapsed.Round(time.Millisecond))
-		fmt.Fprintf(tw, "   requests\t%d\n", h.requests)
-		fmt.Fprintf(tw, "   errors (non-201)\t%d\n", h.errors)
-		fmt.Fprintf(tw, "   throughput\t%.0f req/s\n", float64(h.requests)/h.elapsed.Seconds())
-		fmt.Fprintf(tw, "   latency p50\t%s\n", fmtLatency(h.p50))
-		fmt.Fprintf(tw, "   latency p90\t%s\n", fmtLatency(h.p90))
-		fmt.Fprintf(tw, "   latency p99\t%s\n", fmtLatency(h.p99))
-		fmt.Fprintf(tw, "   latency max\t%s\n", fmtLatency(h.max))
-		if h.firstError != "" {
-			fmt.Fprintf(tw, "   first error\t%s\n", h.firstError)
-		}
-		tw.Flush()
-		fmt.Fprintln(w)
+		printWrites(w, o, h)
 	}
 	if len(as) > 0 {
 		fmt.Fprintf(w, "2. one batch of %d events, median of %d runs (fresh stream each run)\n", o.events, o.repeat)
