@@ -183,6 +183,10 @@ func openScan(opener FileOpener, file StoredFile, opts FileOptions, mopts domain
 			rows.Close()
 		}
 	}()
+	if mopts.HeaderRow > domain.MaxHeaderRow {
+		return nil, facts, nil, domain.ValidationErrors{{Field: "header_row", Code: "invalid_header_row",
+			Message: "the header must be on one of the first " + strconv.Itoa(domain.MaxHeaderRow) + " rows"}}
+	}
 	head, err := readHead(rows, mopts.HeaderRow)
 	if err != nil {
 		return nil, facts, nil, err

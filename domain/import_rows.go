@@ -82,6 +82,10 @@ type MappingOptions struct {
 // above it.
 const HeaderSearchRows = 20
 
+// MaxHeaderRow is the lowest row a user may name as the header: the rows
+// above it are read into memory before the header is.
+const MaxHeaderRow = 1000
+
 // FindHeaderRow picks, among rows (the first rows of a file, in order),
 // the one whose cells map best: the most cells that are a known header, a
 // custom field's name or a header the user mapped. Ties go to the first.

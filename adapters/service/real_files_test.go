@@ -110,6 +110,7 @@ func TestTitleRowsAboveTheHeader(t *testing.T) {
 		t.Errorf("named header row %s", named.raw)
 	}
 	a.upload(admin, "klanten.csv", []byte(titledCSV), "header_row", "3").expect(t, http.StatusUnprocessableEntity)
+	a.upload(admin, "klanten.csv", []byte(titledCSV), "header_row", "1001").expect(t, http.StatusUnprocessableEntity)
 }
 
 // A file no alias fits is refused, but kept: the user maps its columns
