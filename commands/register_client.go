@@ -17,9 +17,14 @@ type RegisterClient struct {
 type RegisterClientHandler struct{ store EventStore }
 
 func (h RegisterClientHandler) Handle(ctx context.Context, cmd RegisterClient) (Result, error) {
-	fields, err := loadCustomFields(ctx, h.store, cmd.Origin.TenantID)
-	if err != nil {
-		return Result{}, err
+	// The registry's custom fields only check custom values: without any,
+	// the read of their stream is saved (a round trip of every POST).
+	fields := domain.NewCustomFieldSet(cmd.Origin.TenantID)
+	if len(cmd.Input.CustomFields) > 0 {
+		var err error
+		if fields, err = loadCustomFields(ctx, h.store, cmd.Origin.TenantID); err != nil {
+			return Result{}, err
+		}
 	}
 	client, err := domain.RegisterClient(uuid.New(), cmd.Input, fields)
 	if err != nil {

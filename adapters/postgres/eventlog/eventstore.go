@@ -130,9 +130,25 @@ func (k *SubjectKeys) DecodeStored(all []StoredEvent) ([]domain.RecordedEvent, e
 // values the aggregates hold afterwards. It returns the global position of
 // the last event appended (0 when there was nothing to append).
 func (s *EventStore) Save(ctx context.Context, origin domain.Origin, aggs ...domain.Aggregate) (int64, error) {
+	if allNew(aggs) {
+		position, ok, err := s.saveNew(ctx, origin, aggs)
+		if err != nil || ok {
+			return position, err
+		}
+	}
 	return s.saveWith(ctx, origin, func(tx pgx.Tx) (int64, error) {
 		return s.SaveInTx(ctx, tx, origin, aggs...)
 	})
+}
+
+// allNew tells whether every aggregate is a stream not yet in the log.
+func allNew(aggs []domain.Aggregate) bool {
+	for _, agg := range aggs {
+		if agg.Version() != 0 {
+			return false
+		}
+	}
+	return len(aggs) > 0
 }
 
 // saveWith runs save in a transaction of its own, again after a deadlock,
@@ -189,6 +205,45 @@ func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Orig
 // not touch reservations: callers claim unique values themselves. It
 // returns the position of the last event (0 when nothing was pending).
 func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Origin, changes []commands.RowChange) (int64, error) {
+	published, err := s.appendWith(ctx, txAppender{tx: tx, logWriter: newLogWriter(tx)}, origin, changes)
+	if err != nil || !published {
+		return 0, err
+	}
+	var position int64
+	if err := tx.QueryRow(ctx, `SELECT currval(pg_get_serial_sequence('events', 'offset'))`).Scan(&position); err != nil {
+		return 0, fmt.Errorf("read position: %w", err)
+	}
+	return position, nil
+}
+
+// appender is where an append goes: a transaction (COPY), or the pipeline
+// of a one-round-trip save.
+type appender interface {
+	Querier
+	RowsQuerier
+	wsql.ContextExecutor
+}
+
+type txAppender struct {
+	tx pgx.Tx
+	logWriter
+}
+
+func (a txAppender) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return a.tx.Exec(ctx, sql, args...)
+}
+
+func (a txAppender) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return a.tx.Query(ctx, sql, args...)
+}
+
+func (a txAppender) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return a.tx.QueryRow(ctx, sql, args...)
+}
+
+// appendWith seals and publishes the pending events of changes through to;
+// it tells whether there were any.
+func (s *EventStore) appendWith(ctx context.Context, to appender, origin domain.Origin, changes []commands.RowChange) (bool, error) {
 	// Events are split first: only streams with personal data to seal need
 	// their key (an undo's deletions have none).
 	type pendingEvent struct {
@@ -202,10 +257,10 @@ func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Or
 		}
 	}
 	if len(pending) == 0 {
-		return 0, nil
+		return false, nil
 	}
 	if err := domain.CheckOriginText(origin); err != nil {
-		return 0, err
+		return false, err
 	}
 	splits, err := InParallel(len(pending), func(i int) (splitPayload, error) {
 		if err := domain.CheckEventText(pending[i].event); err != nil { // a door missed a text the log cannot hold
@@ -214,7 +269,7 @@ func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Or
 		return splitEvent(pending[i].event)
 	})
 	if err != nil {
-		return 0, err
+		return false, err
 	}
 	sealing := map[uuid.UUID]bool{}
 	for i, p := range pending {
@@ -222,9 +277,9 @@ func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Or
 			sealing[changes[p.change].Aggregate.StreamID()] = true
 		}
 	}
-	keys, err := s.dataKeys(ctx, tx, origin.TenantID, changes, sealing)
+	keys, err := s.dataKeys(ctx, to, origin.TenantID, changes, sealing)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
 	occurredAt := s.now().UTC().Format(time.RFC3339Nano)
 	msgs, err := InParallel(len(pending), func(i int) (*message.Message, error) {
@@ -237,28 +292,24 @@ func (s *EventStore) AppendInTx(ctx context.Context, tx pgx.Tx, origin domain.Or
 		return s.newMessage(ctx, origin, ch.Row, agg, agg.Version()+p.index+1, p.event, payload, occurredAt), nil
 	})
 	if err != nil {
-		return 0, err
+		return false, err
 	}
 
-	publisher, err := wsql.NewPublisher(newLogWriter(tx), wsql.PublisherConfig{SchemaAdapter: LogSchema{}}, s.logger)
+	publisher, err := wsql.NewPublisher(to, wsql.PublisherConfig{SchemaAdapter: LogSchema{}}, s.logger)
 	if err != nil {
-		return 0, fmt.Errorf("create publisher: %w", err)
+		return false, fmt.Errorf("create publisher: %w", err)
 	}
 	if err := publisher.Publish(EventsTopic, msgs...); err != nil {
-		return 0, err
+		return false, err
 	}
-	var position int64
-	if err := tx.QueryRow(ctx, `SELECT currval(pg_get_serial_sequence('events', 'offset'))`).Scan(&position); err != nil {
-		return 0, fmt.Errorf("read position: %w", err)
-	}
-	return position, nil
+	return true, nil
 }
 
 // dataKeys finds the data key of every stream with personal data to seal:
 // new streams get a key, all created in one statement; existing ones are
 // loaded in one query. An erased subject takes no new personal data: a new
 // key would leave its older sealed events under the wrong key.
-func (s *EventStore) dataKeys(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, changes []commands.RowChange, sealing map[uuid.UUID]bool) (map[uuid.UUID]cipher.AEAD, error) {
+func (s *EventStore) dataKeys(ctx context.Context, tx appender, tenantID uuid.UUID, changes []commands.RowChange, sealing map[uuid.UUID]bool) (map[uuid.UUID]cipher.AEAD, error) {
 	var fresh, known []uuid.UUID
 	for _, ch := range changes {
 		agg := ch.Aggregate
@@ -329,12 +380,7 @@ func (s *EventStore) newMessage(ctx context.Context, origin domain.Origin, row i
 // of one email.
 func (s *EventStore) SyncReservations(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, agg domain.Aggregate) error {
 	keys := agg.UniqueKeys()
-	kinds := make([]string, len(keys))
-	hashes := make([][]byte, len(keys))
-	for i, k := range keys {
-		kinds[i] = k.Kind
-		hashes[i] = s.keys.ReservationHash(tenantID, k.Kind, k.Value)
-	}
+	kinds, hashes := s.reservationKeys(tenantID, agg)
 	owner := agg.StreamID()
 
 	batch := &pgx.Batch{}
@@ -372,6 +418,16 @@ func (s *EventStore) SyncReservations(ctx context.Context, tx pgx.Tx, tenantID u
 		return dup
 	}
 	return nil
+}
+
+// reservationKeys are the kinds and hashes of the aggregate's unique keys.
+func (s *EventStore) reservationKeys(tenantID uuid.UUID, agg domain.Aggregate) (kinds []string, hashes [][]byte) {
+	kinds, hashes = []string{}, [][]byte{}
+	for _, k := range agg.UniqueKeys() {
+		kinds = append(kinds, k.Kind)
+		hashes = append(hashes, s.keys.ReservationHash(tenantID, k.Kind, k.Value))
+	}
+	return kinds, hashes
 }
 
 var streamKeyDetail = regexp.MustCompile(`\(stream_id, stream_version\)=\(([0-9a-f-]{36}), (\d+)\)`)
