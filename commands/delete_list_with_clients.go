@@ -21,7 +21,7 @@ type DeleteListWithClients struct {
 // ListDeletion is what deleting a list with its clients did.
 type ListDeletion struct {
 	Result
-	DeletedClients int               `json:"deleted_clients"`
+	DeletedClients int              `json:"deleted_clients"`
 	Kept           []ListKeptClient `json:"kept"`
 }
 

@@ -140,7 +140,7 @@ type importRun struct {
 	// a client by its key in the file (contacts layout).
 	pending []pendingClient
 	groups  map[string]*domain.Client
-	touched map[uuid.UUID]int // existing clients already changed, by first row
+	touched map[uuid.UUID]int  // existing clients already changed, by first row
 	inFile  map[uuid.UUID]bool // the clients of the file's valid rows, for list_mode replace
 	issues  []domain.ImportIssue
 }
