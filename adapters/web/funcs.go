@@ -38,6 +38,7 @@ var funcs = template.FuncMap{
 	},
 	"field":          inputOf,
 	"accessStatuses": func() []string { return accessStatuses },
+	"roles":          func() []string { return []string{domain.RoleViewer, domain.RoleEditor, domain.RoleAdmin} },
 	// sortState is a column header's aria-sort for the table's order.
 	"sortState": func(sort, col string) string {
 		switch {

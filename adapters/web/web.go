@@ -62,6 +62,8 @@ type Users interface {
 	EndSession(ctx context.Context, token string) error
 	SetPassword(ctx context.Context, userID uuid.UUID, password, keepSession string) error
 	Users(ctx context.Context, tenantID uuid.UUID) ([]domain.User, error)
+	Create(ctx context.Context, tenantID uuid.UUID, email, role string) (domain.User, string, error)
+	ResetPassword(ctx context.Context, tenantID, id uuid.UUID) (string, error)
 }
 
 // Deps is what the console is built on.
@@ -134,6 +136,7 @@ func (c *Console) Handler() http.Handler {
 			c.importRoutes(r)
 			c.listRoutes(r)
 			c.integrationRoutes(r)
+			c.settingsRoutes(r)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
