@@ -41,6 +41,7 @@ type ReadModels interface {
 	Import(ctx context.Context, tenantID, id uuid.UUID) (projections.ImportView, error)
 	Imports(ctx context.Context, tenantID uuid.UUID, f projections.ImportFilter) (projections.ImportPage, error)
 	ImportIssues(ctx context.Context, tenantID, importID uuid.UUID, cursor string, limit int, errorsOnly bool) (projections.IssuePage, error)
+	Stats(ctx context.Context, tenantID uuid.UUID) (projections.Stats, error)
 }
 
 // ImportStore is what the import pages read beside the read models.
@@ -137,6 +138,7 @@ func (c *Console) Handler() http.Handler {
 			c.listRoutes(r)
 			c.integrationRoutes(r)
 			c.settingsRoutes(r)
+			r.Get("/dashboard", c.dashboardPage)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
