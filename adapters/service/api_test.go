@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clientreg/clientreg/adapters/postgres/pgtest"
 	"github.com/clientreg/clientreg/adapters/service"
@@ -43,6 +44,9 @@ func startAppWith(t *testing.T, cfg service.Config) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The tests read their own writes on a machine that may be running much
+	// else: a projector a few seconds behind is slow there, not wrong.
+	svc.API.ReadYourWritesTimeout = 30 * time.Second
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
