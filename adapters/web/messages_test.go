@@ -67,6 +67,9 @@ func TestMessagesExistForEveryValueShown(t *testing.T) {
 	for _, l := range []domain.Layout{domain.LayoutClients, domain.LayoutContacts} {
 		keys = append(keys, "import.layout."+string(l))
 	}
+	for _, e := range auditTypes {
+		keys = append(keys, "event."+e)
+	}
 	for _, k := range keys {
 		if !hasMessage(k) {
 			t.Errorf("no message %q", k)

@@ -53,6 +53,7 @@ type ImportStore interface {
 // AuditLog answers timelines from the log.
 type AuditLog interface {
 	ClientHistory(ctx context.Context, tenantID, id uuid.UUID) ([]projections.HistoryEntry, error)
+	Events(ctx context.Context, tenantID uuid.UUID, f projections.EventFilter) (projections.EventPage, error)
 }
 
 // Users keeps the console's people and their sessions.
@@ -139,6 +140,7 @@ func (c *Console) Handler() http.Handler {
 			c.integrationRoutes(r)
 			c.settingsRoutes(r)
 			r.Get("/dashboard", c.dashboardPage)
+			r.Get("/audit", c.auditPage)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
