@@ -15,6 +15,7 @@ import (
 
 	"github.com/clientreg/clientreg/adapters/postgres/pgtest"
 	"github.com/clientreg/clientreg/adapters/service"
+	"github.com/clientreg/clientreg/adapters/spreadsheet/spreadsheettest"
 	"github.com/clientreg/clientreg/domain"
 )
 
@@ -242,4 +243,54 @@ func TestAnalysesBeyondTheLimitAre429(t *testing.T) {
 	}
 	(<-answers).expect(t, http.StatusCreated)
 	a.upload(admin, "third.csv", []byte("email;language\nd@example.be;nl\n")).expect(t, http.StatusCreated)
+}
+
+// TestHostileFiles uploads the files that ate the memory or reach outside:
+// a huge cell written in a sheet, in the shared strings, in a CSV; a table
+// of shared strings that unpacks to 100 MB; an external entity. Each
+// answers as stated, names a cut cell with the length it had, appends no
+// client event, and the server still answers.
+func TestHostileFiles(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	admin := a.tenant("bombs")[domain.RoleAdmin]
+	const n = 20 << 20
+	cases := []struct {
+		file    string
+		content []byte
+		status  int
+		code    string // of the refusal, or of the row's error
+	}{
+		{"inline.xlsx", spreadsheettest.InlineCellXLSX(n), 201, "too_long"},
+		{"shared.xlsx", spreadsheettest.SharedCellXLSX(n), 201, "too_long"},
+		{"cell.csv", spreadsheettest.HugeCellCSV(n), 201, "too_long"},
+		{"sst.xlsx", spreadsheettest.SharedStringsBombXLSX(200_000, 500), 422, "workbook_too_large"},
+		{"xxe.xlsx", spreadsheettest.XXEXLSX(), 422, "corrupt_workbook"},
+	}
+	for _, c := range cases {
+		head := a.head()
+		r := a.upload(admin, c.file, c.content)
+		if r.status != c.status {
+			t.Errorf("%s: %d %.300s", c.file, r.status, r.raw)
+			continue
+		}
+		if c.status == 201 {
+			errs := r.list("errors")
+			if len(errs) != 1 || errs[0]["code"] != c.code || errs[0]["column"] != "B" ||
+				!strings.Contains(errs[0]["message"].(string), "20,971,520") && !strings.Contains(errs[0]["message"].(string), "20971520") {
+				t.Errorf("%s: errors %v", c.file, errs)
+			}
+		} else if r.errorCode() != c.code {
+			t.Errorf("%s: %s", c.file, r.raw)
+		}
+		if strings.Contains(r.raw, "root:") {
+			t.Errorf("%s: the answer shows a file of the server", c.file)
+		}
+		var clientEvents int
+		if err := a.svc.Pool.QueryRow(context.Background(),
+			`SELECT count(*) FROM events WHERE stream_type = 'client' AND "offset" > $1::bigint`, head).Scan(&clientEvents); err != nil || clientEvents != 0 {
+			t.Errorf("%s: %d client events appended (%v)", c.file, clientEvents, err)
+		}
+		a.stillServes(admin)
+	}
 }

@@ -7,7 +7,11 @@
 //     pgx CopyFrom of the same rows into a bare table (the ceiling);
 //  3. imports (analyze, execute, undo, a big file's memory);
 //  4. rebuilding every read model from a log of 1,000,000 events, and a
-//     long client's history and as_of, and the dashboard's query.
+//     long client's history and as_of, and the dashboard's query;
+//  5. syncing from a fake AdminPulse;
+//  6. the client list (GET /v1/clients) at 100,000 and 1,000,000 clients;
+//  7. hostile uploads: the server's peak RSS for bomb files alone and five
+//     at once, next to a plain 50 MB CSV (in a child process).
 //
 // The server comes from TEST_DATABASE_URL (an admin URL; `make bench` sets
 // it), else postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
@@ -68,6 +72,9 @@ type options struct {
 	syncCallsPerMin int
 	adminISPerPage  int
 	adminISRate     int
+	// hostile.go
+	skipHostile  bool
+	hostileChild string
 }
 
 func main() {
@@ -98,6 +105,8 @@ func main() {
 	flag.IntVar(&o.syncCallsPerMin, "sync-calls-per-minute", 60_000, "AdminPulse call limit in the sync benchmark (the real one is 480)")
 	flag.IntVar(&o.adminISPerPage, "adminis-per-page", 500, "MaxRecordsPerPage of the fake Admin IS | Consult (an office's own setting)")
 	flag.IntVar(&o.adminISRate, "adminis-rate-limit", 1200, "RateLimit (calls a minute) of the fake Admin IS | Consult, paced as against the real one")
+	flag.BoolVar(&o.skipHostile, "skip-hostile", false, "skip the hostile uploads")
+	flag.StringVar(&o.hostileChild, "hostile-child", "", "internal: run the hostile uploads against this database URL")
 	flag.Parse()
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -111,6 +120,13 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 
+	if o.hostileChild != "" {
+		if err := hostileChild(context.Background(), o.hostileChild); err != nil {
+			fmt.Fprintln(os.Stderr, "clientreg-bench (hostile uploads):", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if o.bigChild != "" {
 		if err := bigImportChild(context.Background(), o.bigChild, o.bigRows); err != nil {
 			fmt.Fprintln(os.Stderr, "clientreg-bench (big import):", err)
@@ -257,6 +273,18 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
+	var hostileRes []hostileResult
+	if !o.skipHostile {
+		dbURL, err := dbs.create(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "hostile uploads: %d files alone, then 5 at once, in a child process ...\n", len(hostileCases))
+		if hostileRes, err = benchHostile(ctx, dbURL); err != nil {
+			return err
+		}
+	}
+
 	printReport(os.Stdout, info, o, httpRes, appendRes)
 	if len(importRes) > 0 {
 		printImports(os.Stdout, importRes)
@@ -266,6 +294,9 @@ func run(ctx context.Context, o options) error {
 	}
 	if len(syncRes) > 0 {
 		printSync(os.Stdout, syncRes, o.syncCallsPerMin)
+	}
+	if len(hostileRes) > 0 {
+		printHostile(os.Stdout, hostileRes)
 	}
 	if len(adminISRes) > 0 {
 		printAdminIS(os.Stdout, adminISRes, adminISCalls, o.adminISPerPage, o.adminISRate)
