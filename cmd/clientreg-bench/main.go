@@ -295,14 +295,14 @@ func run(ctx context.Context, o options) error {
 	if len(syncRes) > 0 {
 		printSync(os.Stdout, syncRes, o.syncCallsPerMin)
 	}
-	if len(hostileRes) > 0 {
-		printHostile(os.Stdout, hostileRes)
-	}
 	if len(adminISRes) > 0 {
 		printAdminIS(os.Stdout, adminISRes, adminISCalls, o.adminISPerPage, o.adminISRate)
 	}
 	if len(listRes) > 0 {
 		printList(os.Stdout, listRes)
+	}
+	if len(hostileRes) > 0 {
+		printHostile(os.Stdout, hostileRes)
 	}
 	return nil
 }
