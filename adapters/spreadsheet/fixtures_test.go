@@ -30,12 +30,15 @@ var corpusTyped = []map[string]string{
 }
 
 // TestWriteTemplateFixtures writes the product's template in every
-// language, with the cells to type in it, for scripts/make-fixtures.sh:
-// it runs only when CLIENTREG_TEMPLATE_FIXTURES names a directory.
+// language, with the cells to type in it, and checks that every typed
+// value has its column in each language's template (a fixture that lost a
+// column would silently test less). scripts/make-fixtures.sh runs it with
+// CLIENTREG_TEMPLATE_FIXTURES naming where to keep the files; otherwise
+// they go to a temporary directory.
 func TestWriteTemplateFixtures(t *testing.T) {
 	dir := os.Getenv("CLIENTREG_TEMPLATE_FIXTURES")
 	if dir == "" {
-		t.Skip("set CLIENTREG_TEMPLATE_FIXTURES to write the template fixtures (scripts/make-fixtures.sh)")
+		dir = t.TempDir()
 	}
 	must(t, os.MkdirAll(dir, 0o755))
 	for _, lang := range domain.TemplateLanguages {
@@ -45,14 +48,23 @@ func TestWriteTemplateFixtures(t *testing.T) {
 		must(t, WriteTemplateXLSX(f, spec))
 		must(t, f.Close())
 		cells := map[string]string{}
+		placed := 0
 		for i, c := range spec.columns() {
 			for r, row := range corpusTyped {
 				if v, ok := row[c.column.Key()]; ok {
 					ref, err := excelize.CoordinatesToCellName(i+1, r+2)
 					must(t, err)
 					cells[ref] = v
+					placed++
 				}
 			}
+		}
+		typed := 0
+		for _, row := range corpusTyped {
+			typed += len(row)
+		}
+		if placed != typed {
+			t.Errorf("%s template: %d of the %d typed values found a column", lang, placed, typed)
 		}
 		side, err := json.Marshal(map[string]any{"sheet": TemplateSheet, "cells": cells})
 		must(t, err)
