@@ -90,7 +90,7 @@ const maxConflictRetries = 5
 
 // retryOnConflict reruns attempt while it loses a race for a stream. Only
 // for commands that carry no expected version of their own.
-func retryOnConflict(ctx context.Context, attempt func() (Result, error)) (Result, error) {
+func retryOnConflict[T any](ctx context.Context, attempt func() (T, error)) (T, error) {
 	for i := 0; ; i++ {
 		res, err := attempt()
 		if !errors.Is(err, domain.ErrConcurrencyConflict) || i == maxConflictRetries || ctx.Err() != nil {

@@ -101,12 +101,7 @@ func (h DeleteListWithClientsHandler) Handle(ctx context.Context, cmd DeleteList
 	if cmd.ExpectedVersion != nil {
 		return attempt()
 	}
-	for i := 0; ; i++ {
-		out, err := attempt()
-		if !errors.Is(err, domain.ErrConcurrencyConflict) || i == maxConflictRetries || ctx.Err() != nil {
-			return out, err
-		}
-	}
+	return retryOnConflict(ctx, attempt)
 }
 
 // liveLists tells, of the other lists the clients are on, which still

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 
 	"github.com/google/uuid"
 
@@ -30,12 +29,7 @@ type RestoreListHandler struct {
 }
 
 func (h RestoreListHandler) Handle(ctx context.Context, cmd RestoreList) (ListRestoration, error) {
-	for i := 0; ; i++ {
-		out, err := h.attempt(ctx, cmd)
-		if !errors.Is(err, domain.ErrConcurrencyConflict) || i == maxConflictRetries || ctx.Err() != nil {
-			return out, err
-		}
-	}
+	return retryOnConflict(ctx, func() (ListRestoration, error) { return h.attempt(ctx, cmd) })
 }
 
 func (h RestoreListHandler) attempt(ctx context.Context, cmd RestoreList) (ListRestoration, error) {
