@@ -179,8 +179,7 @@ func (s *Server) addContactPerson(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(res.Version)))
-	writeJSON(w, http.StatusCreated, contactResult{Result: res, ContactID: contactID})
+	writeVersioned(w, http.StatusCreated, res.Version, contactResult{Result: res, ContactID: contactID})
 }
 
 func (s *Server) changeContactPerson(w http.ResponseWriter, r *http.Request) {

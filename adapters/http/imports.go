@@ -449,8 +449,7 @@ func (s *Server) getImport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(v.Version)))
-	writeJSON(w, http.StatusOK, s.importBody(r, messageLang(r), v, true))
+	writeVersioned(w, http.StatusOK, v.Version, s.importBody(r, messageLang(r), v, true))
 }
 
 // importBody is an import as GET shows it: the analysis, what execution did

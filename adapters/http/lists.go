@@ -2,7 +2,6 @@ package http
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/clientreg/clientreg/commands"
@@ -78,8 +77,7 @@ func (s *Server) deleteList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(res.Version)))
-	writeJSON(w, http.StatusOK, res)
+	writeVersioned(w, http.StatusOK, res.Version, res)
 }
 
 // restoreList undoes a list's deletion, once, with the clients it took.
@@ -94,8 +92,7 @@ func (s *Server) restoreList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(res.Version)))
-	writeJSON(w, http.StatusOK, res)
+	writeVersioned(w, http.StatusOK, res.Version, res)
 }
 
 func (s *Server) getLists(w http.ResponseWriter, r *http.Request) {

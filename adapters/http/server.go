@@ -353,6 +353,12 @@ func (s *Server) commandOnID(w http.ResponseWriter, r *http.Request, run func(ct
 }
 
 func writeResult(w http.ResponseWriter, status int, res commands.Result) {
-	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(res.Version)))
-	writeJSON(w, status, res)
+	writeVersioned(w, status, res.Version, res)
+}
+
+// writeVersioned answers a command whose answer says more than its Result,
+// with the stream's new version as the ETag.
+func writeVersioned(w http.ResponseWriter, status, version int, body any) {
+	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(version)))
+	writeJSON(w, status, body)
 }
