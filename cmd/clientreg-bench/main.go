@@ -11,7 +11,9 @@
 //  5. syncing from a fake AdminPulse;
 //  6. the client list (GET /v1/clients) at 100,000 and 1,000,000 clients;
 //  7. hostile uploads: the server's peak RSS for bomb files alone and five
-//     at once, next to a plain 50 MB CSV (in a child process).
+//     at once, next to a plain 50 MB CSV (in a child process);
+//  8. the neighbour's import: tenant B's register-to-visible time, idle and
+//     while tenant A executes a 100,000-row import.
 //
 // The server comes from TEST_DATABASE_URL (an admin URL; `make bench` sets
 // it), else postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
@@ -75,6 +77,9 @@ type options struct {
 	// hostile.go
 	skipHostile  bool
 	hostileChild string
+	// neighbour.go
+	skipNeighbour   bool
+	neighbourRounds int
 }
 
 func main() {
@@ -107,6 +112,8 @@ func main() {
 	flag.IntVar(&o.adminISRate, "adminis-rate-limit", 1200, "RateLimit (calls a minute) of the fake Admin IS | Consult, paced as against the real one")
 	flag.BoolVar(&o.skipHostile, "skip-hostile", false, "skip the hostile uploads")
 	flag.StringVar(&o.hostileChild, "hostile-child", "", "internal: run the hostile uploads against this database URL")
+	flag.BoolVar(&o.skipNeighbour, "skip-neighbour", false, "skip the neighbour's import benchmark")
+	flag.IntVar(&o.neighbourRounds, "neighbour-rounds", 3, "rounds of the neighbour's import benchmark (each: B idle, then B during A's import of -import-rows rows)")
 	flag.Parse()
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -285,6 +292,18 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
+	var neighbourRes *neighbourResult
+	if !o.skipNeighbour {
+		dbURL, err := dbs.create(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "neighbour: %d rounds of a %d-row import in tenant A while tenant B registers ...\n", o.neighbourRounds, o.importRows)
+		if neighbourRes, err = benchNeighbour(ctx, dbURL, o.importRows, o.neighbourRounds, logger); err != nil {
+			return fmt.Errorf("neighbour benchmark: %w", err)
+		}
+	}
+
 	printReport(os.Stdout, info, o, httpRes, appendRes)
 	if len(importRes) > 0 {
 		printImports(os.Stdout, importRes)
@@ -303,6 +322,9 @@ func run(ctx context.Context, o options) error {
 	}
 	if len(hostileRes) > 0 {
 		printHostile(os.Stdout, hostileRes)
+	}
+	if neighbourRes != nil {
+		printNeighbour(os.Stdout, neighbourRes)
 	}
 	return nil
 }
