@@ -35,6 +35,7 @@ type pageSync struct {
 type syncItem struct {
 	rec      domain.SourceRecord
 	details  map[domain.Field]string
+	dropped  []string // fields whose value at the source cannot be stored
 	digest   []byte
 	link     *SourceLink
 	clientID uuid.UUID
@@ -64,7 +65,7 @@ func (p *pageSync) apply(ctx context.Context, records []domain.SourceRecord) err
 			linked = append(linked, l.ClientID)
 		}
 		if !it.rec.Deleted {
-			it.details, _ = domain.SourceDetails(it.rec.Details)
+			it.details, it.dropped = domain.SourceDetails(it.rec.Details)
 			it.digest = p.tx.Digest(it.details)
 		}
 	}
@@ -221,6 +222,9 @@ func (p *pageSync) decideAndAppend(ctx context.Context, items []*syncItem) error
 			it.client, it.skip = nil, true
 			continue
 		}
+		if len(it.dropped) > 0 {
+			p.note(it.rec.ExternalID, "taken without "+strings.Join(it.dropped, ", ")+": the source's value cannot be stored")
+		}
 		if id := it.client.StreamID(); !inAggs[id] && len(it.client.PendingEvents()) > 0 {
 			inAggs[id] = true
 			aggs = append(aggs, it.client)
@@ -342,6 +346,11 @@ func (p *pageSync) removeUnseen(ctx context.Context) error {
 
 func (p *pageSync) issue(externalID, reason string) {
 	p.counts.Errors++
+	p.note(externalID, reason)
+}
+
+// note reports what the office should know of a record that was taken.
+func (p *pageSync) note(externalID, reason string) {
 	if len(p.issues) < maxIssues {
 		p.issues = append(p.issues, domain.SyncIssue{ExternalID: externalID, Reason: reason})
 	}

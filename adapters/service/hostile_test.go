@@ -171,6 +171,40 @@ func TestHostileTextsAtEveryDoor(t *testing.T) {
 			a.stillServes(editor)
 		})
 	}
+
+	// A source's records: a hostile id makes the record an issue of the run
+	// that never reaches the log; a hostile name is left out, and said so.
+	// (The fake source writes JSON, which cannot carry invalid UTF-8.)
+	ap.set("GOOD", relation(1))
+	ids, names := 0, 0
+	for name, bad := range hostileTexts {
+		if name == "invalid UTF-8" {
+			continue
+		}
+		ap.set("ID-"+bad, map[string]any{"name": "Id " + name, "firstName": "X", "email": fmt.Sprintf("id%d@example.be", ids)})
+		ids++
+		if name != "line separator" { // a line break in a source's name becomes a space, as in a file
+			ap.set(fmt.Sprintf("NAME-%d", names), map[string]any{"name": bad, "firstName": "X", "email": fmt.Sprintf("name%d@example.be", names)})
+			names++
+		}
+	}
+	run := a.waitRun(admin, connectAdminPulse(t, a, ap, admin), "")
+	if c := counts(run); run["status"] != "completed" || c["created"] != 1+names || c["errors"] != ids {
+		t.Errorf("sync of hostile records: %v", run)
+	}
+	if n := a.clientEvents(run["id"].(string)); n != 1+names {
+		t.Errorf("the sync of hostile records appended %d client events, want %d", n, 1+names)
+	}
+	issues := fmt.Sprint(run["issues"])
+	if strings.Count(issues, "taken without last_name") != names || strings.ContainsAny(issues, "\x00\x01\x1b\x7f\u202e\u2067") {
+		t.Errorf("the run's issues do not name each left-out name, or echo hostile bytes: %q", issues)
+	}
+	for i := range names {
+		if found := a.findByEmail(admin, fmt.Sprintf("name%d@example.be", i)); len(found) != 1 || found[0]["last_name"] != nil && found[0]["last_name"] != "" {
+			t.Errorf("client with a hostile name at the source: %v", found)
+		}
+	}
+	a.stillServes(editor)
 	a.verify()
 }
 

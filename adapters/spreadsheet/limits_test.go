@@ -36,7 +36,7 @@ func readAll(t *testing.T, data []byte, name string) (rows []Row, cuts []map[int
 }
 
 // TestHugeCellsAreCountedNotHeld: a 20 MB cell, whether in a CSV, written
-// in a sheet or in the shared strings, is kept to MaxCellBytes and its
+// in a sheet (XLSX or ODS) or in the shared strings, is kept to MaxCellBytes and its
 // length counted; reading it allocates a small part of it.
 func TestHugeCellsAreCountedNotHeld(t *testing.T) {
 	const n = 20 << 20
@@ -44,6 +44,7 @@ func TestHugeCellsAreCountedNotHeld(t *testing.T) {
 		"cell.csv":    spreadsheettest.HugeCellCSV(n),
 		"inline.xlsx": spreadsheettest.InlineCellXLSX(n),
 		"shared.xlsx": spreadsheettest.SharedCellXLSX(n),
+		"inline.ods":  spreadsheettest.InlineCellODS(n),
 	} {
 		rows, cuts, err, allocated := readAll(t, data, name)
 		if err != nil {

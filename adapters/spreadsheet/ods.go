@@ -1,6 +1,7 @@
 package spreadsheet
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -27,6 +28,12 @@ const (
 // maxSpaces bounds a <text:s text:c="n"/>: a run of spaces longer than a
 // cell shows is not worth allocating.
 const maxSpaces = 1000
+
+var (
+	spaces  = bytes.Repeat([]byte{' '}, maxSpaces)
+	newline = []byte{'\n'}
+	tab     = []byte{'\t'}
+)
 
 // odfMimeType reads the package's mimetype part ("" without one).
 func (p *zipPackage) odfMimeType() (string, error) {
@@ -229,8 +236,10 @@ type odsSheetSource struct {
 	rowNum int // the number of the last row read, repetitions counted
 	// A row with content repeated: handed out one copy at a time.
 	repeat     []string
+	repeatCuts map[int]int
 	repeatLeft int
-	text       strings.Builder
+	text       cellBuffer
+	cutCells   cutLog
 }
 
 // openODSSheet positions a scanner on the idx-th sheet's first element.
@@ -267,6 +276,14 @@ func openODSSheet(pkg *zipPackage, idx int) (*odsSheetSource, error) {
 
 func (s *odsSheetSource) close() error { return s.rc.Close() }
 
+func (s *odsSheetSource) cuts(row int) map[int]int { return s.cutCells.take(row) }
+
+func (s *odsSheetSource) logCuts(row int, cuts map[int]int) {
+	for col, n := range cuts {
+		s.cutCells.add(row, col, n)
+	}
+}
+
 func (s *odsSheetSource) next() ([]string, int, error) { return s.rowQueue.next(s.readNext) }
 
 func (s *odsSheetSource) damaged(err error) error {
@@ -280,6 +297,7 @@ func (s *odsSheetSource) readNext() error {
 	if s.repeatLeft > 0 {
 		s.repeatLeft--
 		s.rowNum++
+		s.logCuts(s.rowNum, s.repeatCuts)
 		s.push(s.rowNum, append([]string(nil), s.repeat...))
 		return nil
 	}
@@ -301,7 +319,7 @@ func (s *odsSheetSource) readNext() error {
 			case "table-row":
 				repeat := repeatCount(t.attr("number-rows-repeated"), maxXLSXRows)
 				number := s.rowNum + 1
-				cells, err := s.readRow(number)
+				cells, cuts, err := s.readRow(number)
 				if err != nil {
 					return err
 				}
@@ -316,9 +334,10 @@ func (s *odsSheetSource) readNext() error {
 				}
 				s.rowNum = number
 				if repeat > 1 {
-					s.repeat, s.repeatLeft = cells, repeat-1
+					s.repeat, s.repeatCuts, s.repeatLeft = cells, cuts, repeat-1
 					cells = append([]string(nil), cells...)
 				}
+				s.logCuts(number, cuts)
 				s.push(number, cells)
 				return nil
 			default:
@@ -346,33 +365,34 @@ func repeatCount(v string, limit int) int {
 
 // readRow reads the cells of the current <table:row> up to its end tag;
 // number is the row's number, for the merged ranges that start in it.
-func (s *odsSheetSource) readRow(number int) ([]string, error) {
-	var cells []string
+// It also returns the cells cut to MaxCellBytes (0-based column ->
+// length in characters).
+func (s *odsSheetSource) readRow(number int) (cells []string, cuts map[int]int, err error) {
 	col := 0 // cells before the current one
 	for {
 		t, err := s.x.next()
 		if err != nil {
-			return nil, s.damaged(err)
+			return nil, nil, s.damaged(err)
 		}
 		switch t.kind {
 		case xmlEnd:
 			if string(t.name) == "table-row" {
-				return cells, nil
+				return cells, cuts, nil
 			}
 		case xmlStart:
 			name := string(t.name)
 			if name != "table-cell" && name != "covered-table-cell" {
 				if err := s.x.skip(); err != nil {
-					return nil, s.damaged(err)
+					return nil, nil, s.damaged(err)
 				}
 				continue
 			}
 			repeat := repeatCount(t.attr("number-columns-repeated"), maxXLSXCols)
 			spanCols := repeatCount(t.attr("number-columns-spanned"), maxXLSXCols)
 			spanRows := repeatCount(t.attr("number-rows-spanned"), maxXLSXRows)
-			v, err := s.readCell(t)
+			v, cut, err := s.readCell(t)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if v != "" && col < maxXLSXCols {
 				last := min(col+repeat, maxXLSXCols)
@@ -381,6 +401,12 @@ func (s *odsSheetSource) readRow(number int) ([]string, error) {
 				}
 				for c := col; c < last; c++ {
 					cells[c] = v
+					if cut > 0 {
+						if cuts == nil {
+							cuts = map[int]int{}
+						}
+						cuts[c] = cut
+					}
 				}
 				if name == "table-cell" && (spanCols > 1 || spanRows > 1) {
 					s.merges.add(cellRange{r1: number, c1: col + 1, r2: min(number+spanRows-1, maxXLSXRows), c2: min(col+spanCols, maxXLSXCols)})
@@ -393,8 +419,9 @@ func (s *odsSheetSource) readRow(number int) ([]string, error) {
 
 // readCell reads the rest of a cell whose start tag is t and returns the
 // value an import wants: numbers plain, dates and times in ISO form,
-// text as shown (paragraphs on lines of their own).
-func (s *odsSheetSource) readCell(t *xmlToken) (string, error) {
+// text as shown (paragraphs on lines of their own), and the text's length
+// in characters when it was cut to MaxCellBytes.
+func (s *odsSheetSource) readCell(t *xmlToken) (string, int, error) {
 	typ := t.attr("value-type")
 	var attrValue string
 	switch typ {
@@ -414,61 +441,67 @@ func (s *odsSheetSource) readCell(t *xmlToken) (string, error) {
 	case "string":
 		attrValue = t.attr("string-value")
 	}
-	text, err := s.cellText()
+	text, cut, err := s.cellText()
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	if attrValue != "" {
-		return attrValue, nil
+	if attrValue == "" {
+		return text, cut, nil
 	}
-	return text, nil
+	if len(attrValue) > MaxCellBytes { // a string-value within a tag's limit
+		var c cellBuffer
+		c.write([]byte(attrValue))
+		return string(c.b), c.cutChars(), nil
+	}
+	return attrValue, 0, nil
 }
 
 // cellText reads a cell's paragraphs up to the cell's end tag. Comments
 // (office:annotation) and drawings are not the cell's text.
-func (s *odsSheetSource) cellText() (string, error) {
-	s.text.Reset()
+func (s *odsSheetSource) cellText() (string, int, error) {
+	s.text.reset()
 	paragraphs := 0
 	inP := 0
 	for {
 		t, err := s.x.next()
 		if err != nil {
-			return "", s.damaged(err)
+			return "", 0, s.damaged(err)
 		}
 		switch t.kind {
 		case xmlEnd:
 			switch string(t.name) {
 			case "table-cell", "covered-table-cell":
-				return s.text.String(), nil
+				return string(s.text.b), s.text.cutChars(), nil
 			case "p", "h":
 				inP--
 			}
 		case xmlText:
 			if inP > 0 {
-				s.text.Write(t.text)
+				s.text.write(t.text)
+				s.text.dropped(t.dropped)
 			}
 		case xmlStart:
 			switch string(t.name) {
 			case "p", "h":
 				if inP == 0 {
 					if paragraphs > 0 {
-						s.text.WriteByte('\n')
+						s.text.write(newline)
 					}
 					paragraphs++
 				}
 				inP++
 			case "s":
-				s.text.WriteString(strings.Repeat(" ", min(repeatCount(t.attr("c"), maxSpaces), maxSpaces)))
+				s.text.write(spaces[:min(repeatCount(t.attr("c"), maxSpaces), maxSpaces)])
 			case "tab":
-				s.text.WriteByte('\t')
+				s.text.write(tab)
 			case "line-break":
-				s.text.WriteByte('\n')
+				s.text.write(newline)
 			case "span", "a", "list", "list-item":
 				// Formatting and links: their text is the cell's.
 			default:
 				if inP == 0 || string(t.name) == "annotation" || string(t.name) == "note" {
 					if err := s.x.skip(); err != nil {
-						return "", s.damaged(err)
+						return "", 0, s.damaged(err)
 					}
 				}
 			}

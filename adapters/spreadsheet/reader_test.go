@@ -741,6 +741,28 @@ func TestXLSSharedStringsAcrossContinue(t *testing.T) {
 	}
 }
 
+// TestXLSLongCellIsCut: a BIFF string may hold 65,535 characters; beyond
+// MaxCellBytes the cell is cut like any other and its length reported.
+func TestXLSLongCellIsCut(t *testing.T) {
+	long := strings.Repeat("é", 40_000)
+	f := &File{src: &xlsSheetSource{g: &xlsGlobals{sst: []string{"dupont@example.be", long}}, rr: newBIFFReader(bytes.NewReader(bytes.Join([][]byte{
+		biffRec(recBOF, []byte{0x00, 0x06, 0x10, 0x00}),
+		biffRec(recLabelSST, []byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 0}), // row 2, column A: string 0
+		biffRec(recLabelSST, []byte{1, 0, 2, 0, 0, 0, 1, 0, 0, 0}), // row 2, column C: string 1
+		biffRec(recEOF, nil),
+	}, nil)))}}
+	row, err := f.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.Number != 2 || row.Cells[0] != "dupont@example.be" || len(row.Cells[2]) != MaxCellBytes || !strings.HasPrefix(long, row.Cells[2]) {
+		t.Fatalf("row %d: %d cells, the long one %d bytes", row.Number, len(row.Cells), len(row.Cells[2]))
+	}
+	if cut := f.Cut(); len(cut) != 1 || cut[2] != 40_000 {
+		t.Fatalf("cut cells %v; want column 2 of 40000 characters", cut)
+	}
+}
+
 func TestRKValue(t *testing.T) {
 	cases := map[uint32]float64{
 		0x3FF00000:                1, // the high bits of 1.0

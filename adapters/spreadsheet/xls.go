@@ -527,12 +527,15 @@ type xlsSheetSource struct {
 	row   int // 1-based row being collected, 0 before the first cell
 	cells []string
 	// formula waits for its STRING record (a formula's text result).
-	formula *cellAt
+	formula  *cellAt
+	cutCells cutLog
 }
 
 type cellAt struct{ row, col int }
 
 func (s *xlsSheetSource) close() error { return nil }
+
+func (s *xlsSheetSource) cuts(row int) map[int]int { return s.cutCells.take(row) }
 
 func (s *xlsSheetSource) next() ([]string, int, error) { return s.rowQueue.next(s.readNext) }
 
@@ -649,6 +652,12 @@ func (s *xlsSheetSource) setAt(row, col int, value string) error {
 	}
 	if value == "" {
 		return nil
+	}
+	if len(value) > MaxCellBytes { // a BIFF string holds up to 65,535 characters
+		var c cellBuffer
+		c.write([]byte(value))
+		value = string(c.b)
+		s.cutCells.add(row, col-1, c.cutChars())
 	}
 	for len(s.cells) < col {
 		s.cells = append(s.cells, "")

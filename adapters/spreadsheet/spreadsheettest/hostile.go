@@ -119,6 +119,32 @@ func SharedCellXLSX(n int) []byte {
 		})
 }
 
+// InlineCellODS is InlineCellXLSX saved as LibreOffice's own format.
+func InlineCellODS(n int) []byte {
+	cell := func(s string) string {
+		return `<table:table-cell office:value-type="string"><text:p>` + s + `</text:p></table:table-cell>`
+	}
+	mimetype := func(w io.Writer) error {
+		_, err := io.WriteString(w, "application/vnd.oasis.opendocument.spreadsheet")
+		return err
+	}
+	content := func(w io.Writer) error {
+		if _, err := io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><office:document-content `+
+			`xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" `+
+			`xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body><office:spreadsheet><table:table table:name="Clients">`+
+			`<table:table-row>`+cell("email")+cell("last_name")+`</table:table-row>`+
+			`<table:table-row>`+cell("bomb@example.be")+`<table:table-cell office:value-type="string"><text:p>`); err != nil {
+			return err
+		}
+		if err := repeat(w, "x", n); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, `</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>`)
+		return err
+	}
+	return pack([]part{{"mimetype", mimetype}, {"content.xml", content}})
+}
+
 // SharedStringsBombXLSX is a workbook whose table of shared strings holds
 // count strings of size bytes each (a million of 500 bytes pack into less
 // than 1 MB), its one client using the first.
