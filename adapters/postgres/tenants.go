@@ -82,14 +82,20 @@ func (t *Tenants) Count(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// Authenticate resolves a bearer token to its principal.
+// Authenticate resolves a bearer token to its principal. It notes when the
+// token was last used in the same round trip, at most once a minute per
+// token, so the tokens page can say it without a write on every request.
 func (t *Tenants) Authenticate(ctx context.Context, token string) (domain.Principal, error) {
 	if !strings.HasPrefix(token, tokenPrefix) {
 		return domain.Principal{}, domain.ErrInvalidToken
 	}
 	var p domain.Principal
-	err := t.pool.QueryRow(ctx, `SELECT id, tenant_id, role FROM api_tokens
-		WHERE token_hash = $1 AND revoked_at IS NULL`, hashToken(token)).Scan(&p.TokenID, &p.TenantID, &p.Role)
+	err := t.pool.QueryRow(ctx, `WITH found AS (
+			SELECT id, tenant_id, role, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL),
+		used AS (
+			UPDATE api_tokens SET last_used_at = now() FROM found
+			WHERE api_tokens.id = found.id AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute'))
+		SELECT id, tenant_id, role FROM found`, hashToken(token)).Scan(&p.TokenID, &p.TenantID, &p.Role)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return domain.Principal{}, domain.ErrInvalidToken
 	}
@@ -97,6 +103,69 @@ func (t *Tenants) Authenticate(ctx context.Context, token string) (domain.Princi
 		return domain.Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
 	return p, nil
+}
+
+// Tokens lists a tenant's API tokens, the ones in use first, newest first.
+func (t *Tenants) Tokens(ctx context.Context, tenantID uuid.UUID) ([]domain.APIToken, error) {
+	rows, err := t.pool.Query(ctx, `SELECT id, tenant_id, name, role, coalesce(created_by, ''), created_at, last_used_at, revoked_at
+		FROM api_tokens WHERE tenant_id = $1 ORDER BY revoked_at IS NOT NULL, created_at DESC, id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.APIToken, error) {
+		var k domain.APIToken
+		err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Role, &k.CreatedBy, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+		return k, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// IssueToken makes a token for the tenant with a role and a name, recording
+// who made it (an actor). The token is returned once; only its hash is kept.
+func (t *Tenants) IssueToken(ctx context.Context, tenantID uuid.UUID, role, name, createdBy string) (domain.APIToken, string, error) {
+	name, err := domain.TokenName(name)
+	if err != nil {
+		return domain.APIToken{}, "", err
+	}
+	if !domain.ValidRole(role) {
+		return domain.APIToken{}, "", fmt.Errorf("%w: %q", domain.ErrInvalidRole, role)
+	}
+	token, hash, err := newToken()
+	if err != nil {
+		return domain.APIToken{}, "", err
+	}
+	k := domain.APIToken{ID: uuid.New(), TenantID: tenantID, Name: name, Role: role, CreatedBy: createdBy}
+	var by *string
+	if createdBy != "" {
+		by = &createdBy
+	}
+	err = t.pool.QueryRow(ctx, `INSERT INTO api_tokens (id, tenant_id, role, token_hash, name, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at`, k.ID, tenantID, role, hash, name, by).Scan(&k.CreatedAt)
+	if err != nil {
+		return domain.APIToken{}, "", fmt.Errorf("store token: %w", err)
+	}
+	return k, token, nil
+}
+
+// RevokeToken ends a token of the tenant: from now on it answers 401, since
+// Authenticate reads the table on every request. Revoking it again is no
+// error; an id the tenant does not have is domain.ErrTokenNotFound.
+func (t *Tenants) RevokeToken(ctx context.Context, tenantID, id uuid.UUID) (domain.APIToken, error) {
+	var k domain.APIToken
+	err := t.pool.QueryRow(ctx, `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
+		WHERE tenant_id = $1 AND id = $2
+		RETURNING id, tenant_id, name, role, coalesce(created_by, ''), created_at, last_used_at, revoked_at`, tenantID, id).
+		Scan(&k.ID, &k.TenantID, &k.Name, &k.Role, &k.CreatedBy, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.APIToken{}, domain.ErrTokenNotFound
+	}
+	if err != nil {
+		return domain.APIToken{}, fmt.Errorf("revoke token: %w", err)
+	}
+	return k, nil
 }
 
 // tokenWriter is what inserts a token: the pool, or the transaction that
@@ -109,16 +178,25 @@ func insertToken(ctx context.Context, q tokenWriter, tenantID uuid.UUID, role st
 	if !domain.ValidRole(role) {
 		return "", fmt.Errorf("%w: %q", domain.ErrInvalidRole, role)
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return "", fmt.Errorf("generate token: %w", err)
+	token, hash, err := newToken()
+	if err != nil {
+		return "", err
 	}
-	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(secret)
 	if _, err := q.Exec(ctx, `INSERT INTO api_tokens (id, tenant_id, role, token_hash) VALUES ($1, $2, $3, $4)`,
-		uuid.New(), tenantID, role, hashToken(token)); err != nil {
+		uuid.New(), tenantID, role, hash); err != nil {
 		return "", fmt.Errorf("store token: %w", err)
 	}
 	return token, nil
+}
+
+// newToken makes a secret token and the hash that is stored of it.
+func newToken() (token string, hash []byte, err error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return "", nil, fmt.Errorf("generate token: %w", err)
+	}
+	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(secret)
+	return token, hashToken(token), nil
 }
 
 func hashToken(token string) []byte {

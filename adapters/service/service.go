@@ -69,7 +69,8 @@ type Service struct {
 	// Users are the console's people; Console its pages.
 	Users        *postgres.Users
 	Console      *web.Console
-	consoleConns *web.Connections // sources.go
+	consoleConns *web.Connections      // sources.go
+	consoleApp   *commands.AppHandlers // sources.go
 	// Metrics is what GET /metrics shows.
 	Metrics *metrics.Metrics
 	// Forwarder sends the log to NATS; nil without Config.NATSURL.
@@ -160,7 +161,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.API.SetMetrics(s.Metrics)
 	s.wireConnections(cfg)
 	s.Users = postgres.NewUsers(pool)
-	s.Console, err = web.New(web.Deps{Commands: s.Commands, Imports: s.ImportCmds, ImportStore: s.Imports, Reads: s.Reads, Conns: s.consoleConns, Audit: s.Audit, Users: s.Users, Logger: cfg.Logger})
+	s.Console, err = web.New(web.Deps{Commands: s.Commands, Imports: s.ImportCmds, ImportStore: s.Imports, Reads: s.Reads, Conns: s.consoleConns,
+		App: s.consoleApp, Audit: s.Audit, Users: s.Users, Tokens: s.Tenants, Logger: cfg.Logger})
 	if err != nil {
 		pool.Close()
 		return nil, err

@@ -107,6 +107,8 @@ func (s *Service) wireConnections(cfg Config) {
 	s.API.SetConnections(apihttp.ConnectionDeps{Commands: s.ConnectionCmds, Store: s.Store, Repo: s.Connections})
 	s.consoleConns = &web.Connections{Commands: s.ConnectionCmds, Store: s.Store, Repo: s.Connections}
 	apps := postgres.NewAppRegistrations(s.Pool, s.Store)
-	s.API.SetApp(apihttp.AppDeps{Commands: commands.NewAppHandlers(s.Store, apps), Repo: apps,
+	appCmds := commands.NewAppHandlers(s.Store, apps)
+	s.consoleApp = &appCmds
+	s.API.SetApp(apihttp.AppDeps{Commands: appCmds, Repo: apps,
 		Access: commands.NewAppAccessQuery(s.Store, apps)})
 }

@@ -61,8 +61,8 @@ func TestMessagesExistForEveryValueShown(t *testing.T) {
 	for _, s := range []string{domain.SyncRunning, domain.SyncSucceeded, domain.SyncFailedRun} {
 		keys = append(keys, "integrations.run."+s)
 	}
-	for _, r := range []string{domain.RoleAdmin, domain.RoleEditor, domain.RoleViewer} {
-		keys = append(keys, "role."+r)
+	for _, r := range tokenRoles {
+		keys = append(keys, "role."+r, "tokens.can."+r)
 	}
 	for _, l := range []domain.Layout{domain.LayoutClients, domain.LayoutContacts} {
 		keys = append(keys, "import.layout."+string(l))

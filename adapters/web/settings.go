@@ -24,6 +24,10 @@ func (c *Console) settingsRoutes(r chi.Router) {
 		r.Get("/settings/users", c.usersPage)
 		r.Post("/settings/users", c.inviteUser)
 		r.Post("/settings/users/{id}/reset", c.resetPassword)
+		r.Get("/settings/tokens", c.tokensPage)
+		r.Post("/settings/tokens", c.createToken)
+		r.Get("/settings/tokens/{id}/revoke", c.revokeTokenPage)
+		r.Post("/settings/tokens/{id}/revoke", c.revokeToken)
 	})
 }
 

@@ -68,6 +68,13 @@ type Users interface {
 	ResetPassword(ctx context.Context, tenantID, id uuid.UUID) (string, error)
 }
 
+// Tokens keeps the tenant's API tokens (only their hashes).
+type Tokens interface {
+	Tokens(ctx context.Context, tenantID uuid.UUID) ([]domain.APIToken, error)
+	IssueToken(ctx context.Context, tenantID uuid.UUID, role, name, createdBy string) (domain.APIToken, string, error)
+	RevokeToken(ctx context.Context, tenantID, id uuid.UUID) (domain.APIToken, error)
+}
+
 // Deps is what the console is built on.
 type Deps struct {
 	Commands    commands.Handlers
@@ -76,6 +83,9 @@ type Deps struct {
 	Reads       ReadModels
 	Audit       AuditLog
 	Users       Users
+	Tokens      Tokens
+	// App holds the app access commands; nil when the server has none.
+	App *commands.AppHandlers
 	// Conns is nil when the server has no connections.
 	Conns  *Connections
 	Logger *slog.Logger

@@ -46,6 +46,18 @@
     });
   });
 
+  // Copy buttons: shown only with script; they copy the element they name.
+  document.querySelectorAll("[data-copy]").forEach(function (btn) {
+    var from = document.getElementById(btn.getAttribute("data-copy"));
+    if (!from || !navigator.clipboard) return;
+    btn.hidden = false;
+    btn.addEventListener("click", function () {
+      navigator.clipboard.writeText(from.textContent.trim()).then(function () {
+        btn.textContent = btn.getAttribute("data-copied");
+      });
+    });
+  });
+
   // Upload: drop a file on the zone or choose one; it is sent with a
   // progress bar, then the browser goes to the analysis.
   document.querySelectorAll("form[data-upload]").forEach(function (form) {
