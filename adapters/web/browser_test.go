@@ -187,6 +187,8 @@ func startApp(t *testing.T) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A page after a command waits for its own write as long as await does.
+	svc.Console.ReadYourWritesTimeout = 30 * time.Second
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

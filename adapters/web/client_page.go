@@ -31,6 +31,11 @@ type clientPageData struct {
 	Lists    []projections.ListView
 	Fields   []projections.CustomFieldView
 	Timeline []timelineEntry
+	// OtherLists are the lists the client is not on, to add it to.
+	OtherLists []projections.ListView
+	// App is the app access with its dates; nil when the server has no
+	// app routes.
+	App *domain.AppAccessView
 }
 
 type timelineEntry struct {
@@ -58,6 +63,12 @@ type clientFormData struct {
 
 func (c *Console) clientPage(w http.ResponseWriter, r *http.Request) {
 	c.awaitOwnWrite(r)
+	c.showClient(w, r, http.StatusOK, nil)
+}
+
+// showClient renders the client's page; adjust, when set, puts a refused
+// action's reasons next to its fields.
+func (c *Console) showClient(w http.ResponseWriter, r *http.Request, status int, adjust func(*page)) {
 	u, _ := userFrom(r.Context())
 	id, err := uuid.Parse(chi.URLParam(r, "id"))
 	if err != nil {
@@ -74,6 +85,21 @@ func (c *Console) clientPage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	for _, l := range d.Lists {
+		if !slices.Contains(v.Lists, l.ID) {
+			d.OtherLists = append(d.OtherLists, l)
+		}
+	}
+	if c.App != nil {
+		app, err := c.App.View.Handle(r.Context(), u.TenantID, id)
+		switch {
+		case err == nil:
+			d.App = &app
+		case !errors.Is(err, domain.ErrPersonalDataErased):
+			c.orFail(w, r, err)
+			return
+		}
+	}
 	history, err := c.Audit.ClientHistory(r.Context(), u.TenantID, id)
 	if err != nil {
 		c.fail(w, r, err)
@@ -82,7 +108,10 @@ func (c *Console) clientPage(w http.ResponseWriter, r *http.Request) {
 	p := c.newPage(r, "clients", "", &d)
 	p.Title = d.Name
 	d.Timeline = c.timeline(r, p, history, d.Lists, 0)
-	c.render(w, r, http.StatusOK, "client", p)
+	if adjust != nil {
+		adjust(p)
+	}
+	c.render(w, r, status, "client", p)
 }
 
 // timeline renders the entries after version since, newest first, naming

@@ -25,6 +25,7 @@ func (c *Console) clientRoutes(r chi.Router) {
 		r.Get("/clients/{id}/delete", c.deleteClientPage)
 		r.Post("/clients/{id}/delete", c.deleteClient)
 		r.Post("/clients/{id}/restore", c.restoreClient)
+		c.clientActionRoutes(r)
 	})
 }
 

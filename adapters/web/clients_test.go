@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
@@ -30,10 +31,11 @@ func (a *app) origin() domain.Origin {
 	return domain.Origin{TenantID: a.tenantID, Actor: "token:" + uuid.NewString()}
 }
 
-// await waits until the read models hold the event at pos.
+// await waits until the read models hold the event at pos: up to 30 s, as
+// a machine running much else may leave a projector seconds behind.
 func (a *app) await(pos int64) {
 	a.t.Helper()
-	if err := a.svc.Reads.WaitForPosition(context.Background(), a.tenantID, pos, projections.Names(), 10e9); err != nil {
+	if err := a.svc.Reads.WaitForPosition(context.Background(), a.tenantID, pos, projections.Names(), 30*time.Second); err != nil {
 		a.t.Fatal(err)
 	}
 }

@@ -82,7 +82,15 @@ var funcs = template.FuncMap{
 		}
 		return lines
 	},
-	"customField": customInputOf,
+	"customField":   customInputOf,
+	"contactField":  contactInputOf,
+	"contactFields": func() []string { return domain.ContactFields },
+	"contactName": func(p *page, c map[string]string) string {
+		if n := strings.TrimSpace(c["first_name"] + " " + c["last_name"]); n != "" {
+			return n
+		}
+		return p.T("contact.unnamed")
+	},
 	// sources a client can come from, for the filter.
 	"sources": func() []string {
 		return []string{domain.ProviderAdminPulse, domain.ProviderAdminIS, domain.ProviderERP}
@@ -124,6 +132,26 @@ func customInputOf(p *page, f projections.CustomFieldView) input {
 	in := input{Name: name, Type: "text", Autocomplete: "off", Label: f.Name, Value: p.Val(name), Error: p.Err(name)}
 	if len(f.Options) > 0 {
 		in.Hint = p.T("hint.options", strings.Join(f.Options, ", "))
+	}
+	return in
+}
+
+// contactInput is one field of a contact person's form on the client's
+// page: its input is named after the field alone, its id and its error
+// after the form (key "contact.new." or "contact.<id>." plus the field).
+type contactInput struct {
+	ID, Name, Type, Autocomplete, Label, Value, Error string
+}
+
+var contactInputTypes = map[string][2]string{"first_name": {"text", "given-name"}, "last_name": {"text", "family-name"},
+	"email": {"email", "email"}, "phone": {"tel", "tel"}, "role": {"text", "organization-title"}}
+
+func contactInputOf(p *page, key, field string, current map[string]string) contactInput {
+	name := key + field
+	in := contactInput{ID: "f-" + strings.ReplaceAll(name, ".", "-"), Name: field, Type: contactInputTypes[field][0],
+		Autocomplete: contactInputTypes[field][1], Label: p.T("label." + field), Value: current[field], Error: p.Err(name)}
+	if v, typed := p.Form[name]; typed {
+		in.Value = v
 	}
 	return in
 }

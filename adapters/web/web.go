@@ -185,6 +185,17 @@ func (p *page) Can(role string) bool { return p.User != nil && p.User.Principal(
 // Err is a field's error message, "" when none.
 func (p *page) Err(field string) string { return p.Errors[field] }
 
+// HasErr tells whether a field whose key starts with prefix has an error
+// (one form of several on a page).
+func (p *page) HasErr(prefix string) bool {
+	for k := range p.Errors {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // Val is what the user typed in a field.
 func (p *page) Val(field string) string { return p.Form[field] }
 
