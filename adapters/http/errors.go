@@ -65,6 +65,8 @@ var sentinelErrors = []struct {
 	{domain.ErrNoPendingRegistration, http.StatusConflict, "no_pending_registration", "the client has no registration waiting for validation"},
 	{commands.ErrRegistrationNotFound, http.StatusNotFound, "registration_not_found", "no pending app registration with this id"},
 	{domain.ErrInvalidToken, http.StatusUnauthorized, "unauthorized", "the API token is invalid or revoked"},
+	{domain.ErrTokenNotFound, http.StatusNotFound, "token_not_found", "no such API token"},
+	{domain.ErrInvalidRole, http.StatusUnprocessableEntity, "invalid_role", "role must be admin, editor, viewer or app"},
 	{projections.ErrInvalidCursor, http.StatusBadRequest, "invalid_cursor", "the cursor is not one this API returned"},
 	{projections.ErrNoSuchPosition, http.StatusBadRequest, "invalid_min_position", "there is no event at min_position"},
 	{projections.ErrPositionNotReached, http.StatusServiceUnavailable, "position_not_reached", "the read models have not caught up with min_position yet; retry shortly"},

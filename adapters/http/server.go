@@ -91,6 +91,7 @@ type Server struct {
 	imports     ImportDeps
 	conns       *ConnectionDeps // connections.go; nil: no connection routes
 	app         *AppDeps        // app_registrations.go
+	tokens      TokenStore      // tokens.go; nil: no token routes
 	logger      *slog.Logger
 	// streamsDone ends the event streams when the server shuts down.
 	streamsDone chan struct{}
@@ -209,6 +210,10 @@ func (s *Server) jsonRoutes(r chi.Router) {
 	// Not through the idempotency cache: the answer holds a secret (the ERP
 	// secret, the OAuth2 state), which must not be stored in clear.
 	r.With(requireRole(domain.RoleAdmin)).Post("/connections", s.connectSource)
+	// Tokens likewise: making one answers the token itself.
+	r.With(requireRole(domain.RoleAdmin)).Get("/tokens", s.listTokens)
+	r.With(requireRole(domain.RoleAdmin)).Post("/tokens", s.createToken)
+	r.With(requireRole(domain.RoleAdmin)).Delete("/tokens/{id}", s.revokeToken)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

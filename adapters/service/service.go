@@ -159,6 +159,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	imports := apihttp.ImportDeps{Commands: s.ImportCmds, Store: s.Imports, Files: spreadsheet.Opener{}, MaxAnalyses: cfg.MaxAnalyses}
 	s.API = apihttp.NewServer(s.Commands, imports, s.Reads, s.Audit, s.Tenants, postgres.NewIdempotency(pool), s, cfg.Logger)
 	s.API.SetMetrics(s.Metrics)
+	s.API.SetTokens(s.Tenants)
 	s.wireConnections(cfg)
 	s.Users = postgres.NewUsers(pool)
 	s.Console, err = web.New(web.Deps{Commands: s.Commands, Imports: s.ImportCmds, ImportStore: s.Imports, Reads: s.Reads, Conns: s.consoleConns,
