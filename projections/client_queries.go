@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/clientreg/clientreg/domain"
 	"github.com/google/uuid"
@@ -63,18 +65,8 @@ func (r *Queries) window() int {
 // or last update, then id) with keyset pagination, so pages neither skip
 // nor repeat rows while others write.
 //
-// Without a filter a page is a walk of the (tenant, status, key, id) index.
-// With one (a query, a list, a source, an import, an access status), which
-// clients match is known only by looking, and no single plan is fast for
-// every search: a walk in list order stops after a page of matches, quick
-// when matches are many, but walks the whole list for a surname that sorts
-// last; collecting every match first (the trigram index) and sorting them
-// is quick when they are few, but sorts a whole tenant for "big.example".
-// The planner chooses by estimates that assume matches spread evenly,
-// which a surname's are not. So the search walks the first walkWindow
-// clients of the order; when that gives fewer than a page, the matches
-// among the rest are few (fewer than one in forty in what it saw), and it
-// collects those and sorts them. docs/list-query-plans.md shows the plans.
+// Without a filter a page is a walk of the (tenant, status, key, id) index;
+// with one, see find.
 func (r *Queries) SearchClients(ctx context.Context, tenantID uuid.UUID, f ClientFilter) (ClientPage, error) {
 	limit := PageLimit(f.Limit)
 	if f.Sort == "" {
@@ -84,7 +76,7 @@ func (r *Queries) SearchClients(ctx context.Context, tenantID uuid.UUID, f Clien
 	if !ok {
 		return ClientPage{}, fmt.Errorf("%w: sort must be one of %s", ErrInvalidSort, strings.Join(ClientSorts, ", "))
 	}
-	s := clientSearch{key: key, cmp: ">", dir: "", need: limit + 1, window: r.window()}
+	s := clientSearch{key: key, cmp: ">", dir: "", need: limit + 1, window: r.window(), wordLimit: r.words()}
 	if desc {
 		s.cmp, s.dir = "<", " DESC"
 	}
@@ -97,12 +89,9 @@ func (r *Queries) SearchClients(ctx context.Context, tenantID uuid.UUID, f Clien
 	default:
 		s.statuses = []string{f.Status}
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		cond := "search LIKE " + s.arg("%"+escapeLike(strings.ToLower(q))+"%")
-		if vat, err := domain.NormalizeVATNumber("q", q); err == nil {
-			cond = "(" + cond + " OR vat_number = " + s.arg(vat) + ")"
-		}
-		s.filters = append(s.filters, cond)
+	s.terms = searchTerms(f.Query)
+	for _, t := range s.terms {
+		s.filters = append(s.filters, "search_words LIKE "+s.arg("% "+escapeLike(t)+"%"))
 	}
 	if f.ListID != nil {
 		s.filters = append(s.filters, "list_ids @> ARRAY["+s.arg(*f.ListID)+"::uuid]")
@@ -134,19 +123,7 @@ func (r *Queries) SearchClients(ctx context.Context, tenantID uuid.UUID, f Clien
 		}
 	}
 
-	var found []sortedClient
-	var err error
-	if len(s.filters) == 0 {
-		found, _, err = s.walk(ctx, r.db, after, s.need, false)
-	} else {
-		var last *listPosition
-		found, last, err = s.walk(ctx, r.db, after, s.window, true)
-		if err == nil && len(found) < s.need && last != nil {
-			var rest []sortedClient
-			rest, err = s.collect(ctx, r.db, last, s.need-len(found))
-			found = append(found, rest...)
-		}
-	}
+	found, err := r.find(ctx, &s, after)
 	if err != nil {
 		return ClientPage{}, fmt.Errorf("search clients: %w", err)
 	}
@@ -166,15 +143,197 @@ func (r *Queries) SearchClients(ctx context.Context, tenantID uuid.UUID, f Clien
 	return page, nil
 }
 
+// searchTerms are the words a query looks for: runs of letters and digits,
+// lower-cased, as migration 0018 cuts a client's names, email and VAT
+// number into words. A client matches when each term begins one of its
+// words. A Belgian enterprise number, however written, is one term: its
+// ten digits, as vat_number holds them.
+func searchTerms(q string) []string {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return nil
+	}
+	if vat, err := domain.NormalizeVATNumber("q", q); err == nil {
+		return []string{vat}
+	}
+	terms := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	slices.Sort(terms)
+	return slices.Compact(terms)
+}
+
+// wordLimit is how many words beginning with one query word a search merges
+// in name order; a query word that begins more (a letter or two, "client"
+// of every email) is looked for by walking the list instead.
+const wordLimit = 32
+
+func (r *Queries) words() int {
+	if r.wordLimit > 0 {
+		return r.wordLimit
+	}
+	return wordLimit
+}
+
+// find returns the clients of a page, and the next one when another page
+// follows.
+//
+// A query alone, in name order, is answered from rm_client_words: the
+// clients that have a word are a range of its index in name order, so when
+// a query word begins a few words (up to wordLimit), the page is those
+// ranges merged, each client checked for the other query words, until the
+// page is full (the longest query word leads; one nobody has means no
+// page). Otherwise (only short query words, the last-update order, or a
+// list, source, import or access filter too), the search walks the first
+// walkWindow clients of the order; when that gives fewer than a page, the
+// matches among the rest are few (fewer than one in forty in what it saw),
+// and it collects those (among the clients having a word that begins the
+// longest query word) and sorts them.
+// docs/list-query-plans.md shows the plans.
+func (r *Queries) find(ctx context.Context, s *clientSearch, after *listPosition) ([]sortedClient, error) {
+	if len(s.filters) == 0 {
+		found, _, err := s.walk(ctx, r.db, after, s.need, false)
+		return found, err
+	}
+	if len(s.terms) > 0 {
+		words, err := s.words(ctx, r.db)
+		if err != nil {
+			return nil, err
+		}
+		// The longest term likely matches fewest clients: it leads.
+		lead := -1
+		for i, w := range words {
+			if w != nil && len(w) == 0 {
+				return nil, nil
+			}
+			if w != nil && (lead < 0 || len(s.terms[i]) > len(s.terms[lead]) ||
+				len(s.terms[i]) == len(s.terms[lead]) && len(w) < len(words[lead])) {
+				lead = i
+			}
+		}
+		if lead >= 0 && s.key == "sort_name" && len(s.filters) == len(s.terms) {
+			return s.merge(ctx, r.db, after, words, lead)
+		}
+	}
+	found, last, err := s.walk(ctx, r.db, after, s.window, true)
+	if err == nil && len(found) < s.need && last != nil {
+		var rest []sortedClient
+		rest, err = s.collect(ctx, r.db, last, s.need-len(found))
+		found = append(found, rest...)
+	}
+	return found, err
+}
+
+// statusWord is a word some clients of a status have.
+type statusWord struct{ status, word string }
+
+// prefixRange is the range of words that begin with a term, in byte
+// order: from the term to the term followed by the last code point.
+func prefixRange(term string) (lo, hi string) { return term, term + "\U0010FFFF" }
+
+// words finds, for each query term, the words beginning with it that the
+// tenant's clients of the statuses have: each is the next one of the index
+// after the previous (a loose scan, one index descent a word). A term's
+// list is nil when it begins more than wordLimit words.
+func (s *clientSearch) words(ctx context.Context, db Querier) ([][]statusWord, error) {
+	los, his := make([]string, len(s.terms)), make([]string, len(s.terms))
+	for i, t := range s.terms {
+		los[i], his[i] = prefixRange(t)
+	}
+	rows, err := db.Query(ctx, `WITH RECURSIVE w(i, status, hi, word, n) AS (
+			SELECT t.i, st.status, t.hi,
+				(SELECT x.word FROM rm_client_words x WHERE x.tenant_id = $1 AND x.status = st.status
+				 AND x.word >= t.lo AND x.word < t.hi ORDER BY x.word LIMIT 1), 1
+			FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(lo, hi, i), unnest($4::text[]) AS st(status)
+			UNION ALL
+			SELECT w.i, w.status, w.hi,
+				(SELECT x.word FROM rm_client_words x WHERE x.tenant_id = $1 AND x.status = w.status
+				 AND x.word > w.word AND x.word < w.hi ORDER BY x.word LIMIT 1), w.n + 1
+			FROM w WHERE w.word IS NOT NULL AND w.n <= $5)
+		SELECT i, status, word FROM w WHERE word IS NOT NULL`, s.args[0], los, his, s.statuses, s.wordLimit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]statusWord, len(s.terms))
+	for i := range out {
+		out[i] = []statusWord{}
+	}
+	var i int
+	var w statusWord
+	if _, err := pgx.ForEachRow(rows, []any{&i, &w.status, &w.word}, func() error {
+		out[i-1] = append(out[i-1], w)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if len(out[i]) > s.wordLimit {
+			out[i] = nil
+		}
+	}
+	return out, nil
+}
+
+// merge reads the clients having one of the lead term's words in list
+// order, one range of rm_client_words' index each, merged (a client having
+// two of them comes once), and keeps those that have the other terms too,
+// until it has a page: a term's words are looked up in the same index (one
+// probe a client), a term of too many words in the client's search_words.
+// The probes are LATERAL subqueries with a LIMIT so that they run client
+// by client, in order, and stop with the page (as a semi-join the planner
+// would hash every client having a common word).
+func (s *clientSearch) merge(ctx context.Context, db Querier, after *listPosition, words [][]statusWord, lead int) ([]sortedClient, error) {
+	args := []any{s.args[0]}
+	keyset := ""
+	if after != nil {
+		keyset = " AND " + s.after(after, &args)
+	}
+	parts := make([]string, len(words[lead]))
+	for i, w := range words[lead] {
+		args = append(args, w.status, w.word)
+		parts[i] = fmt.Sprintf(`(SELECT sort_name, id, status FROM rm_client_words
+			WHERE tenant_id = $1 AND status = $%d AND word = $%d%s ORDER BY %s)`, len(args)-1, len(args), keyset, s.orderBy(""))
+	}
+	var probes []string
+	for i, t := range s.terms {
+		switch {
+		case i == lead:
+		case words[i] != nil:
+			ws := make([]string, len(words[i]))
+			for j, w := range words[i] {
+				ws[j] = w.word
+			}
+			args = append(args, ws)
+			probes = append(probes, fmt.Sprintf(`CROSS JOIN LATERAL (SELECT 1 FROM rm_client_words x WHERE x.tenant_id = $1
+				AND x.status = m.status AND x.word = ANY($%d) AND x.sort_name = m.sort_name AND x.id = m.id LIMIT 1) p%d`, len(args), i))
+		default:
+			args = append(args, "% "+escapeLike(t)+"%")
+			probes = append(probes, fmt.Sprintf(`CROSS JOIN LATERAL (SELECT 1 FROM rm_clients y WHERE y.tenant_id = $1
+				AND y.id = m.id AND y.search_words LIKE $%d LIMIT 1) p%d`, len(args), i))
+		}
+	}
+	q := `SELECT ` + prefixed("c.", clientColumns) + ` FROM (
+			SELECT m.sort_name, m.id FROM (
+				SELECT DISTINCT ON (sort_name, id) sort_name, id, status FROM (` + strings.Join(parts, " UNION ALL ") + `) u
+				ORDER BY ` + s.orderBy("") + `) m
+			` + strings.Join(probes, "\n") + `
+			ORDER BY ` + s.orderBy("m.") + ` LIMIT ` + fmt.Sprint(s.need) + `) m
+		JOIN rm_clients c ON c.tenant_id = $1 AND c.id = m.id
+		ORDER BY ` + s.orderBy("m.")
+	return s.query(ctx, db, q, args)
+}
+
 // clientSearch is one SearchClients call's SQL, built from its filter.
 type clientSearch struct {
 	key      string // the order's column, then id
 	cmp, dir string // ">" and "", or "<" and " DESC"
 	statuses []string
 	filters  []string // conditions beyond tenant, status and cursor
+	terms    []string // the query's words (see SearchTerms), each a filter too
 	args     []any
 	need     int // a page and one more, to know whether another follows
 	window   int
+	// wordLimit is how many words beginning with one query word a search
+	// merges in name order (see find).
+	wordLimit int
 }
 
 // listPosition is a place in the order: its key's value and id.
@@ -246,7 +405,7 @@ func (s *clientSearch) walk(ctx context.Context, db Querier, after *listPosition
 	} else {
 		// The walk reads only what the order and the filters need; whole
 		// rows are read for the matches alone.
-		src := s.ordered("sort_name, updated_at, id, search, vat_number, list_ids, sources, import_ids, access_status", after, n, &args)
+		src := s.ordered("sort_name, updated_at, id, search_words, list_ids, sources, import_ids, access_status", after, n, &args)
 		q = `WITH w AS (
 			SELECT ` + s.key + `, id, hit, n FROM (
 				SELECT ` + s.key + `, id, ` + strings.Join(s.filters, " AND ") + ` AS hit,
@@ -291,13 +450,29 @@ func (s *clientSearch) collect(ctx context.Context, db Querier, after *listPosit
 	statuses := fmt.Sprintf("$%d", len(args))
 	// Only the order's columns are collected: thousands of whole rows
 	// would spill to disk before the sort.
+	from := "rm_clients"
+	if len(s.terms) > 0 {
+		// The clients having a word that begins the longest term are the
+		// candidates (a range of rm_client_words' index).
+		term := slices.MaxFunc(s.terms, func(a, b string) int { return len(a) - len(b) })
+		lo, hi := prefixRange(term)
+		args = append(args, lo, hi)
+		from = fmt.Sprintf(`(SELECT c.* FROM (SELECT DISTINCT id FROM rm_client_words
+			WHERE tenant_id = $1 AND status = ANY(%s) AND word >= $%d AND word < $%d) w
+			JOIN rm_clients c ON c.tenant_id = $1 AND c.id = w.id) c`, statuses, len(args)-1, len(args))
+	}
 	q := `WITH m AS MATERIALIZED (
-		SELECT ` + s.key + `, id FROM rm_clients
+		SELECT ` + s.key + `, id FROM ` + from + `
 		WHERE tenant_id = $1 AND status = ANY(` + statuses + `) AND ` + s.after(after, &args) + `
 		AND ` + strings.Join(s.filters, " AND ") + `),
 	top AS (SELECT id FROM m ORDER BY ` + s.orderBy("") + ` LIMIT ` + fmt.Sprint(n) + `)
 	SELECT ` + clientColumns + ` FROM rm_clients
 	WHERE tenant_id = $1 AND id IN (SELECT id FROM top) ORDER BY ` + s.orderBy("")
+	return s.query(ctx, db, q, args)
+}
+
+// query runs a search's SQL that selects clientColumns.
+func (s *clientSearch) query(ctx context.Context, db Querier, q string, args []any) ([]sortedClient, error) {
 	rows, err := db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err

@@ -85,12 +85,19 @@ func TestSearchPagesAreTheSameWhicheverPlanFindsThem(t *testing.T) {
 		return ids
 	}
 
-	queries := projections.NewQueries(pool)
-	queries.SetWalkWindow(5)
-	for sort, sql := range map[string]string{"name": "sort_name, id", "-name": "sort_name DESC, id DESC",
-		"updated": "updated_at, id", "-updated": "updated_at DESC, id DESC"} {
-		order = sql
-		searchEveryWay(t, queries, tenant, sort, list, want)
+	// A query word beginning more words than the limit is walked for, as
+	// are those of the last-update order: a limit of 1 still merges for
+	// "maes", but walks for "m" (marie, maes) and "c" (every email's c0,
+	// c1, ...).
+	for _, words := range []int{0, 1} {
+		queries := projections.NewQueries(pool)
+		queries.SetWalkWindow(5)
+		queries.SetWordLimit(words)
+		for sort, sql := range map[string]string{"name": "sort_name, id", "-name": "sort_name DESC, id DESC",
+			"updated": "updated_at, id", "-updated": "updated_at DESC, id DESC"} {
+			order = sql
+			searchEveryWay(t, queries, tenant, sort, list, want)
+		}
 	}
 }
 
@@ -103,13 +110,16 @@ func searchEveryWay(t *testing.T, queries *projections.Queries, tenant uuid.UUID
 		want   []uuid.UUID
 	}{
 		{"no filter", projections.ClientFilter{}, want("", "true")},
-		{"a surname sorting last", projections.ClientFilter{Query: "zeeg"}, want("", "search LIKE '%zeeg%'")},
+		{"a surname sorting last", projections.ClientFilter{Query: "zeeg"}, want("", "last_name = 'Zeegers'")},
 		{"everyone", projections.ClientFilter{Query: "big.example"}, want("", "true")},
 		{"nobody", projections.ClientFilter{Query: "nobody"}, nil},
 		{"a list", projections.ClientFilter{ListID: &list}, want("", "list_ids @> ARRAY[$2::uuid]", list)},
-		{"every status, a surname", projections.ClientFilter{Status: "all", Query: "maes"}, want("all", "search LIKE '%maes%'")},
+		{"every status, a surname", projections.ClientFilter{Status: "all", Query: "maes"}, want("all", "last_name = 'Maes'")},
 		{"every status", projections.ClientFilter{Status: "all"}, want("all", "true")},
-		{"deleted, a surname", projections.ClientFilter{Status: "deleted", Query: "e"}, want("deleted", "search LIKE '%e%'")},
+		{"deleted, a letter", projections.ClientFilter{Status: "deleted", Query: "e"}, want("deleted", "true")}, // "example"
+		{"a letter", projections.ClientFilter{Query: "z"}, want("", "last_name = 'Zeegers'")},
+		{"a letter of most names", projections.ClientFilter{Query: "m"}, want("", "first_name = 'Marie'")},
+		{"a letter of every email", projections.ClientFilter{Query: "C"}, want("", "true")},
 	} {
 		for _, limit := range []int{1, 4, 50} {
 			f := tc.filter

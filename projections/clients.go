@@ -25,20 +25,25 @@ import (
 // statement; all of them go to the server in one round trip.
 type Clients struct{}
 
-func (Clients) Tables() []string { return []string{"rm_clients", "rm_client_counts"} }
+func (Clients) Tables() []string {
+	return []string{"rm_clients", "rm_client_counts", "rm_client_words"}
+}
 
 func (Clients) Name() string { return "clients" }
 
 // Summaries fills rm_client_counts from rm_clients, as its triggers would
 // have, from the same keys, expanding each group of alike rows once
-// (migrations 0005 and 0011).
+// (migrations 0005 and 0011), and the search's words (migration 0018).
 func (Clients) Summaries() []string {
 	return []string{`INSERT INTO rm_client_counts (tenant_id, dimension, key, n)
 		SELECT g.tenant_id, k.dimension, k.key, sum(g.n)::bigint
 		FROM (SELECT tenant_id, status, origin, language, list_ids, count(*) AS n
 		      FROM rm_clients GROUP BY 1, 2, 3, 4, 5) AS g,
 		     rm_client_count_keys(g.status, g.origin, g.language, g.list_ids) k
-		GROUP BY 1, 2, 3`}
+		GROUP BY 1, 2, 3`,
+		`INSERT INTO rm_client_words (tenant_id, status, word, sort_name, id)
+		SELECT r.tenant_id, r.status, w, r.sort_name, r.id
+		FROM rm_clients r, rm_client_word_set(r.search_words) AS w`}
 }
 
 func (Clients) StreamTypes() []string { return []string{domain.StreamClient} }

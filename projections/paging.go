@@ -14,6 +14,8 @@ type Queries struct {
 	db Querier
 	// walkWindow replaces the constant of the same name in tests.
 	walkWindow int
+	// wordLimit replaces the constant of the same name in tests.
+	wordLimit int
 }
 
 // Querier runs the queries: a pool, or a transaction that must see its own

@@ -402,10 +402,14 @@ func finish(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, d
 	if err := execAll(ctx, pool, deferred.storage); err != nil {
 		return err
 	}
-	work := deferred.indexes
+	// Summaries first: a summary table's index then waits for its rows
+	// and is built from them at once (rm_client_words: millions of rows
+	// inserted into a built B-tree cost several times the build).
+	var work []string
 	if s, ok := p.(projections.Summarized); ok {
 		work = append(work, s.Summaries()...)
 	}
+	work = append(work, deferred.indexes...)
 	next := make(chan string)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

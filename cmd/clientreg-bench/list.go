@@ -17,6 +17,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/clientreg/clientreg/domain"
 )
 
 // listResult is section 5: the client list as the console and the API
@@ -28,7 +30,10 @@ type listResult struct {
 
 type listCase struct {
 	name, query string
-	matched     int // clients on the first page
+	// console: the console's /clients page (HTML rendered by adapters/web,
+	// signed in by a session cookie) instead of the API's JSON.
+	console bool
+	matched int // clients on the first page
 	// target is the p99 the case must stay under; 0 for none.
 	target time.Duration
 	rounds []listRound
@@ -128,6 +133,7 @@ func writeListCSV(path string, rows int) error {
 func listCases(n int) []listCase {
 	return []listCase{
 		{name: "first page, no query", query: "limit=50", target: 25 * time.Millisecond},
+		{name: "console /clients page (HTML, 50 rows)", console: true, target: 50 * time.Millisecond},
 		{name: "page 20, no query (cursor)", query: "limit=50&cursor=", target: 50 * time.Millisecond},
 		{name: "q matching every client", query: "limit=50&q=big.example", target: 50 * time.Millisecond},
 		{name: "q one email", query: fmt.Sprintf("limit=50&q=client%d@", n/2), target: 50 * time.Millisecond},
@@ -177,6 +183,11 @@ func benchList(ctx context.Context, dbURL string, n, grow int, logger *slog.Logg
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	defer client.CloseIdleConnections()
 	base := "http://" + ln.Addr().String() + "/v1/clients?"
+	console := "http://" + ln.Addr().String() + "/clients"
+	session, err := b.consoleSession(ctx)
+	if err != nil {
+		return nil, err
+	}
 
 	var out []listResult
 	measure := func(clients int) error {
@@ -193,7 +204,11 @@ func benchList(ctx context.Context, dbURL string, n, grow int, logger *slog.Logg
 		for round := range listRounds {
 			for i := range r.cases {
 				c := &r.cases[i]
-				if err := c.run(ctx, client, base+c.query, b.token); err != nil {
+				u, auth := base+c.query, b.token
+				if c.console {
+					u, auth = console, session
+				}
+				if err := c.run(ctx, client, u, auth); err != nil {
 					return fmt.Errorf("%s: %w", c.name, err)
 				}
 				last := c.rounds[len(c.rounds)-1]
@@ -267,22 +282,32 @@ func cursorAfter(ctx context.Context, client *http.Client, base, token string, p
 
 // run is one round: it asks u a few times unmeasured, then 100 times
 // measured, or for listBudget when that is shorter (a slow case gives
-// fewer samples; its p99 is then near its max).
-func (c *listCase) run(ctx context.Context, client *http.Client, u, token string) error {
-	var page struct {
-		Items []struct{} `json:"items"`
+// fewer samples; its p99 is then near its max). auth is the API's bearer
+// token, or for the console the session's Cookie header.
+func (c *listCase) run(ctx context.Context, client *http.Client, u, auth string) error {
+	ask := func() error {
+		if !c.console {
+			var page struct {
+				Items []struct{} `json:"items"`
+			}
+			err := getJSON(ctx, client, u, auth, &page)
+			c.matched = len(page.Items)
+			return err
+		}
+		body, err := get(ctx, client, u, func(req *http.Request) { req.Header.Set("Cookie", auth) })
+		c.matched = strings.Count(string(body), `<td><a href="/clients/`)
+		return err
 	}
 	for range 5 {
-		if err := getJSON(ctx, client, u, token, &page); err != nil {
+		if err := ask(); err != nil {
 			return err
 		}
 	}
-	c.matched = len(page.Items)
 	var ds []time.Duration
 	began := time.Now()
 	for len(ds) < 100 && (len(ds) < 20 || time.Since(began) < listBudget) {
 		start := time.Now()
-		if err := getJSON(ctx, client, u, token, &page); err != nil {
+		if err := ask(); err != nil {
 			return err
 		}
 		ds = append(ds, time.Since(start))
@@ -292,29 +317,55 @@ func (c *listCase) run(ctx context.Context, client *http.Client, u, token string
 	return nil
 }
 
+// consoleSession signs a console user of the tenant in and returns the
+// Cookie header of their session.
+func (b *importBench) consoleSession(ctx context.Context) (string, error) {
+	u, _, err := b.svc.Users.Create(ctx, b.tenant, "bench@office.test", domain.RoleEditor)
+	if err != nil {
+		return "", err
+	}
+	if err := b.svc.Users.SetPassword(ctx, u.ID, "a long enough password", ""); err != nil {
+		return "", err
+	}
+	token, err := b.svc.Users.StartSession(ctx, u.ID)
+	if err != nil {
+		return "", err
+	}
+	return "clientreg_session=" + token, nil
+}
+
 func getJSON(ctx context.Context, client *http.Client, u, token string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	body, err := get(ctx, client, u, func(req *http.Request) { req.Header.Set("Authorization", "Bearer "+token) })
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: status %d: %.200s", u, resp.StatusCode, body)
 	}
 	return json.Unmarshal(body, v)
 }
 
+// get asks for u and returns the body of a 200 answer.
+func get(ctx context.Context, client *http.Client, u string, auth func(*http.Request)) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	auth(req)
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: status %d: %.200s", u, resp.StatusCode, body)
+	}
+	return body, nil
+}
+
 func printList(w io.Writer, rs []listResult) {
-	fmt.Fprintf(w, "6. the client list: GET /v1/clients over loopback HTTP, one request at a time; %d rounds of every case, each 5 unmeasured, then 100 or %s\n", listRounds, listBudget)
+	fmt.Fprintf(w, "6. the client list: GET /v1/clients (and the console's /clients page) over loopback HTTP, one request at a time; %d rounds of every case, each 5 unmeasured, then 100 or %s\n", listRounds, listBudget)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "   clients\trequest\tfound\tp50\tp99 (min–max of rounds)\tmax\tsamples\ttarget\tverdict\n")
 	for _, r := range rs {
