@@ -69,6 +69,11 @@ func (Clients) Load(ctx context.Context, tx pgx.Tx, events []domain.RecordedEven
 	return rest, nil
 }
 
+// Starts: a registration begins the row foldNewClients writes.
+func (Clients) Starts(eventType string) bool {
+	return eventType == domain.ClientRegistered{}.EventName()
+}
+
 // queueUpdates queues the statements of events of clients that have a row.
 func queueUpdates(stmts *statements, events []domain.RecordedEvent) {
 	for _, wave := range waves(events) {

@@ -50,8 +50,15 @@ type Summarized interface {
 // those with Apply, in log order, once the primary keys are built. Each
 // event must touch its own stream's rows only, so that applying them
 // later changes nothing.
+//
+// Starts tells, from an event's type alone, whether the event begins a row
+// Load writes (its stream's later events in the batch fold into it): the
+// rebuild's first pass decodes only those and the events of their streams
+// after them; the others wait for the second pass undecoded, so that each
+// event is read and decoded once.
 type Loader interface {
 	Load(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) (rest []domain.RecordedEvent, err error)
+	Starts(eventType string) bool
 }
 
 // All lists the projections serve runs.

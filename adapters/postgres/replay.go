@@ -129,19 +129,17 @@ func (r *Rebuilder) rebuild(ctx context.Context, pool *pgxpool.Pool, run *rebuil
 			progress(done, max(total, done))
 		}
 	}
+	loader, isLoader := p.(projections.Loader)
 	read := func(ctx context.Context, out chan<- fetchedBatch) error { return r.readAll(ctx, pool, p, total, out) }
 	run.limit = max(100, int(total/100))
-	var later []int64 // positions of the events a Loader left for the second pass
-	loader, isLoader := p.(projections.Loader)
+	var later []int64 // positions of the events a Loader left for the second pass, in log order
 	err := r.replay(ctx, run, read, func(ctx context.Context, b replayBatch) error {
 		if isLoader {
 			rest, err := run.load(ctx, pool, loader, b)
 			if err != nil {
 				return err
 			}
-			for _, e := range rest {
-				later = append(later, e.Position)
-			}
+			later = b.leftForLater(later, rest)
 			report(len(b.events) - len(rest))
 		} else {
 			if err := run.applyBatch(ctx, pool, p, b); err != nil {
@@ -213,10 +211,33 @@ func (r *Rebuilder) rebuildPool(ctx context.Context, live, work string) (*pgxpoo
 }
 
 // replayBatch is a batch of decoded events and the place in the log after
-// the last event read.
+// the last event read. In a loader's first pass, deferred holds the
+// positions of the events read but not decoded, and positions those of
+// every event read, in log order.
 type replayBatch struct {
-	events []domain.RecordedEvent
-	end    logCursor
+	events    []domain.RecordedEvent
+	end       logCursor
+	deferred  map[int64]bool
+	positions []int64
+}
+
+// leftForLater appends to later, in log order, the positions of the
+// batch's events the second pass applies: those deferred undecoded and
+// those Load returned.
+func (b replayBatch) leftForLater(later []int64, rest []domain.RecordedEvent) []int64 {
+	if len(rest) == 0 && len(b.deferred) == 0 {
+		return later
+	}
+	restAt := make(map[int64]bool, len(rest))
+	for _, e := range rest {
+		restAt[e.Position] = true
+	}
+	for _, pos := range b.positions {
+		if b.deferred[pos] || restAt[pos] {
+			later = append(later, pos)
+		}
+	}
+	return later
 }
 
 // replay runs a pipeline over the batches read reads: reading a batch,
@@ -265,7 +286,7 @@ func (r *Rebuilder) readPositions(ctx context.Context, pool *pgxpool.Pool, posit
 		if err != nil {
 			return fmt.Errorf("read events to replay: %w", err)
 		}
-		b, err := r.scanBatch(ctx, pool, rows, logCursor{})
+		b, err := r.scanBatch(ctx, pool, rows, logCursor{}, nil)
 		if err != nil {
 			return err
 		}
@@ -289,15 +310,15 @@ func (r *Rebuilder) readAll(ctx context.Context, pool *pgxpool.Pool, p projectio
 		if err != nil {
 			return err
 		}
-		if len(b.stored) > 0 {
+		if b.rows > 0 {
 			select {
 			case out <- b:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			cursor, read = b.end, read+int64(len(b.stored))
+			cursor, read = b.end, read+int64(b.rows)
 		}
-		if len(b.stored) == r.BatchSize {
+		if b.rows == r.BatchSize {
 			continue
 		}
 		if read >= total {
@@ -627,7 +648,7 @@ func (run *rebuildRun) decode(f fetchedBatch) (replayBatch, error) {
 	if err == nil {
 		return b, nil
 	}
-	b = replayBatch{end: f.end, events: make([]domain.RecordedEvent, 0, len(f.stored))}
+	b = f.batch(make([]domain.RecordedEvent, 0, len(f.stored)))
 	for _, st := range f.stored {
 		env, err := eventlog.EnvelopeOf(st.Metadata, st.Position)
 		if err == nil {
@@ -645,16 +666,24 @@ func (run *rebuildRun) decode(f fetchedBatch) (replayBatch, error) {
 }
 
 // fetchedBatch is a batch of events as stored, the keys that decode them
-// and the place in the log after the last one.
+// and the place in the log after the last one; rows counts the events
+// read, deferred ones (a loader's first pass) included.
 type fetchedBatch struct {
-	stored []eventlog.StoredEvent
-	keys   *eventlog.SubjectKeys
-	end    logCursor
+	stored    []eventlog.StoredEvent
+	keys      *eventlog.SubjectKeys
+	end       logCursor
+	rows      int
+	deferred  map[int64]bool
+	positions []int64
 }
 
 func (f fetchedBatch) decode() (replayBatch, error) {
 	events, err := f.keys.DecodeStored(f.stored)
-	return replayBatch{events: events, end: f.end}, err
+	return f.batch(events), err
+}
+
+func (f fetchedBatch) batch(events []domain.RecordedEvent) replayBatch {
+	return replayBatch{events: events, end: f.end, deferred: f.deferred, positions: f.positions}
 }
 
 // fetch reads the projection's events after cursor (up to until, when
@@ -672,26 +701,48 @@ func (r *Rebuilder) fetch(ctx context.Context, q eventlog.KeyQuerier, p projecti
 	}
 	// The ORDER BY names the table's column: the output column of the same
 	// name would sort by an expression, which no index serves.
-	rows, err := q.Query(ctx, `SELECT `+eventlog.StoredColumns+`, transaction_id::text::bigint FROM events
+	// A loader's first pass (read to the end, not up to until) defers the
+	// events whose stream does not start in their batch.
+	var starts func(string) bool
+	if l, ok := p.(projections.Loader); ok && until == nil {
+		starts = l.Starts
+	}
+	columns := eventlog.StoredColumns
+	if starts != nil {
+		columns += ", event_type"
+	}
+	rows, err := q.Query(ctx, `SELECT `+columns+`, transaction_id::text::bigint FROM events
 		WHERE (transaction_id, "offset") > ($1::bigint::text::xid8, $2) `+bound+` AND stream_type = ANY($`+strconv.Itoa(len(args)+1)+`)
 		ORDER BY events.transaction_id, events."offset" LIMIT $3`, append(args, p.StreamTypes())...)
 	if err != nil {
 		return fetchedBatch{}, fmt.Errorf("read events to replay: %w", err)
 	}
-	return r.scanBatch(ctx, q, rows, cursor)
+	return r.scanBatch(ctx, q, rows, cursor, starts)
 }
 
-// scanBatch reads rows of eventlog.StoredColumns and transaction ids (in log order)
-// into a batch that ends at the last of them (at cursor when there is
-// none), with the keys that decode them.
-func (r *Rebuilder) scanBatch(ctx context.Context, q eventlog.KeyQuerier, rows pgx.Rows, cursor logCursor) (fetchedBatch, error) {
+// scanBatch reads rows of eventlog.StoredColumns (and event types, with
+// starts) and transaction ids (in log order) into a batch that ends at the
+// last of them (at cursor when there is none), with the keys that decode
+// them.
+func (r *Rebuilder) scanBatch(ctx context.Context, q eventlog.KeyQuerier, rows pgx.Rows, cursor logCursor, starts func(string) bool) (fetchedBatch, error) {
 	b := fetchedBatch{end: cursor, keys: eventlog.NewSubjectKeys(r.keys, q, nil)}
-	stored, subjects, err := eventlog.ScanStored(rows, &b.end.tx)
+	var subjects []eventlog.SubjectRef
+	var err error
+	if starts != nil {
+		b.stored, b.deferred, b.positions, subjects, err = eventlog.ScanFirstPass(rows, starts, &b.end.tx)
+		b.rows = len(b.positions)
+	} else {
+		b.stored, subjects, err = eventlog.ScanStored(rows, &b.end.tx)
+		b.rows = len(b.stored)
+	}
 	if err != nil {
 		return fetchedBatch{}, err
 	}
-	if b.stored = stored; len(stored) > 0 {
-		b.end.offset = stored[len(stored)-1].Position
+	switch {
+	case len(b.positions) > 0:
+		b.end.offset = b.positions[len(b.positions)-1]
+	case len(b.stored) > 0:
+		b.end.offset = b.stored[len(b.stored)-1].Position
 	}
 	return b, b.keys.Prefetch(ctx, subjects)
 }

@@ -113,6 +113,43 @@ func ScanStored(rows pgx.Rows, last ...any) ([]StoredEvent, []SubjectRef, error)
 	return all, subjects, nil
 }
 
+// ScanFirstPass is ScanStored for a rebuild's first pass into a loader: the
+// rows are StoredColumns, then event_type, then the columns scanned into
+// last. A row is kept when starts says its type begins its stream, or when
+// its stream began in an earlier row; the others are deferred: only their
+// positions are kept, and their subjects' keys are not asked for. positions
+// holds every row's, in the order read.
+func ScanFirstPass(rows pgx.Rows, starts func(eventType string) bool, last ...any) (kept []StoredEvent, deferred map[int64]bool,
+	positions []int64, subjects []SubjectRef, err error) {
+	defer rows.Close()
+	began := map[[16]byte]bool{}
+	deferred = map[int64]bool{}
+	var eventType []byte // scanned in place: only compared
+	for rows.Next() {
+		var e StoredEvent
+		var tenantID, streamID [16]byte
+		if err := rows.Scan(append([]any{&e.Position, &tenantID, &streamID, &e.Payload, &e.Metadata, &eventType}, last...)...); err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("read events: %w", err)
+		}
+		positions = append(positions, e.Position)
+		if !began[streamID] {
+			if !starts(string(eventType)) {
+				deferred[e.Position] = true
+				continue
+			}
+			began[streamID] = true
+		}
+		kept = append(kept, e)
+		if MayBeSealed(e.Payload) && (len(subjects) == 0 || subjects[len(subjects)-1].subjectID != streamID) {
+			subjects = append(subjects, SubjectRef{tenantID, streamID})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("read events: %w", err)
+	}
+	return kept, deferred, positions, subjects, nil
+}
+
 // DecodeStored decodes rows of the log on every CPU. The keys must have
 // been prefetched.
 func (k *SubjectKeys) DecodeStored(all []StoredEvent) ([]domain.RecordedEvent, error) {
