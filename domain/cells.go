@@ -6,12 +6,13 @@ import "strings"
 // paragraph or two of free text, not for documents.
 const MaxNotesLength = 4000
 
-// multiLineFields may hold line breaks: an address written on two lines
-// ("Kerkstraat 7" and "bus 2"), a note. Every other text is one line.
-var multiLineFields = map[string]bool{string(FieldStreet): true, string(FieldNotes): true}
-
-// IsMultiLine reports whether a field (by name) keeps line breaks.
-func IsMultiLine(field string) bool { return multiLineFields[field] }
+// IsMultiLine reports whether a field (by name) keeps line breaks: an
+// address written on two lines ("Kerkstraat 7" and "bus 2"), a note. Every
+// other text is one line. (Two comparisons, not a map: it runs for every
+// cell of an import.)
+func IsMultiLine(field string) bool {
+	return field == string(FieldStreet) || field == string(FieldNotes)
+}
 
 // MaxLength is the longest text a field (by name) accepts, in characters.
 func MaxLength(field string) int {
@@ -29,7 +30,7 @@ func MaxLength(field string) int {
 // (ends of the cell aside, which are trimmed anyway), so the analysis can
 // say so.
 func CellText(field, cell string) (v string, changed bool) {
-	if strings.IndexAny(cell, "\r\n\t") < 0 {
+	if !hasBreakOrTab(cell) {
 		return cell, false
 	}
 	multi := IsMultiLine(field)
@@ -80,6 +81,26 @@ func (c Column) fieldName() string {
 func (c Column) holdsDigits() bool {
 	return c.Kind == ColumnClient && (c.Field == FieldPostalCode || c.Field == FieldPhone) ||
 		c.Kind == ColumnContact && c.ContactField == "phone"
+}
+
+// hasBreakOrTab is strings.IndexAny(cell, "\r\n\t") >= 0 without
+// IndexAny's set-up, which cost more than the scan on cells this short.
+func hasBreakOrTab(cell string) bool {
+	for i := 0; i < len(cell); i++ {
+		if c := cell[i]; c <= '\r' && (c == '\r' || c == '\n' || c == '\t') {
+			return true
+		}
+	}
+	return false
+}
+
+// lostDecimals is wholeNumber of a cell of a column that holds digits;
+// other columns are not looked at.
+func lostDecimals(c *Column, raw string) (string, bool) {
+	if !c.holdsDigits() {
+		return "", false
+	}
+	return wholeNumber(strings.TrimSpace(raw))
 }
 
 // wholeNumber reads a whole number a program wrote as a decimal one
