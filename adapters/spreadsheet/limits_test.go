@@ -2,10 +2,14 @@ package spreadsheet
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/clientreg/clientreg/adapters/spreadsheet/spreadsheettest"
 )
@@ -122,5 +126,43 @@ func TestCSVCapKeepsFieldsAndQuotes(t *testing.T) {
 	}
 	if !strings.HasPrefix(rows[2].Cells[0], `a"a"`) || cuts[2][0] != 2*MaxCellBytes || len(cuts[2]) != 1 {
 		t.Errorf("quoted cell %.10q…, cut %v", rows[2].Cells[0], cuts[2])
+	}
+}
+
+// TestCSVCapRunsReadAsByteByByte: handing out runs of plain text at once
+// gives what stepping through every byte gives, cuts included, for text
+// of quotes, delimiters (one byte and several), line breaks, accents and
+// cells on either side of MaxCellBytes, read in any size of pieces.
+func TestCSVCapRunsReadAsByteByByte(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"a", "bc", "é", "€", ";", "¦", "\"", "\"\"", "\n", "\r\n", " "}
+	for round := range 300 {
+		var text strings.Builder
+		for text.Len() < 200 {
+			if rng.IntN(40) == 0 {
+				text.WriteString(strings.Repeat(pieces[rng.IntN(4)], MaxCellBytes/2+rng.IntN(MaxCellBytes)))
+			}
+			text.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		delim := []rune{';', '¦'}[round%2]
+		ref := newCSVCap(nil, delim)
+		for _, b := range []byte(text.String()) {
+			ref.step(b)
+		}
+		ref.flushDelimiter()
+		ref.endField()
+
+		got := newCSVCap(iotest.HalfReader(strings.NewReader(text.String())), delim)
+		if round%3 == 0 {
+			got = newCSVCap(iotest.OneByteReader(strings.NewReader(text.String())), delim)
+		}
+		out, err := io.ReadAll(got)
+		if err != nil && !errors.Is(err, errRowTooLarge) {
+			t.Fatal(err)
+		}
+		if err == nil && (!bytes.Equal(out, ref.out) || !reflect.DeepEqual(got.cuts, ref.cuts)) {
+			t.Fatalf("round %d (%q…): read %d bytes, cuts %v; byte by byte %d bytes, cuts %v",
+				round, text.String()[:40], len(out), got.cuts, len(ref.out), ref.cuts)
+		}
 	}
 }
