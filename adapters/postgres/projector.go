@@ -117,8 +117,8 @@ func (p *Projector) Run(ctx context.Context) error {
 	noAckDeadline := time.Duration(0)
 	sub, err := wsql.NewSubscriber(eventlog.SubscriberBeginner(p.pool), wsql.SubscriberConfig{
 		ConsumerGroup:  p.projection.Name(),
-		SchemaAdapter:  eventlog.NewLogSchema(p.cfg.BatchSize, p.projection.StreamTypes()),
-		OffsetsAdapter: eventlog.OffsetsAdapter(),
+		SchemaAdapter:  eventlog.NewProjectorSchema(p.cfg.BatchSize, p.projection.StreamTypes()),
+		OffsetsAdapter: eventlog.NewProjectorOffsets(),
 		PollInterval:   p.cfg.PollInterval,
 		ResendInterval: 100 * time.Millisecond,
 		AckDeadline:    &noAckDeadline,

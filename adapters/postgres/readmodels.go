@@ -37,14 +37,18 @@ func (r *ReadModels) Stats(ctx context.Context, tenantID uuid.UUID) (projections
 	return st, err
 }
 
-// reachedQuery tells whether a consumer group has processed the event at a
-// position. Groups consume in (transaction_id, offset) order, so "reached"
-// compares that pair, not the offset alone.
+// reachedQuery tells whether a consumer group has applied the event at a
+// position. A projector reads ahead of a transaction that was still
+// running or that it read only in part (events_offsets_open, with how far
+// it got in it); of the others, it has applied everything up to its
+// frontier (transaction, offset).
 // A group that has not registered its offset yet has reached nothing.
-const reachedQuery = `SELECT count(*) = cardinality($2::text[]) AND coalesce(bool_and(
-		o.last_processed_transaction_id > e.transaction_id OR
-		(o.last_processed_transaction_id = e.transaction_id AND o.offset_acked >= e."offset")), false)
+const reachedQuery = `SELECT count(*) = cardinality($2::text[]) AND coalesce(bool_and(CASE
+		WHEN h.transaction_id IS NOT NULL THEN h.offset_acked >= e."offset"
+		ELSE o.last_processed_transaction_id > e.transaction_id OR
+			(o.last_processed_transaction_id = e.transaction_id AND o.offset_acked >= e."offset") END), false)
 	FROM events e CROSS JOIN events_offsets o
+	LEFT JOIN events_offsets_open h ON h.consumer_group = o.consumer_group AND h.transaction_id = e.transaction_id
 	WHERE e."offset" = $1 AND o.consumer_group = ANY($2)`
 
 // WaitForPosition blocks until every named projection has applied the
@@ -81,15 +85,20 @@ func (r *ReadModels) WaitForPosition(ctx context.Context, tenantID uuid.UUID, po
 const maxCountedLag = 100_000
 
 // ProjectionStatus reports each group's position against the log's head.
-// Position is the highest offset the group has acknowledged; Lag counts
-// the events after it, up to maxCountedLag.
+// Position is the offset of the group's frontier; Lag counts the events
+// after it and those of committed transactions it moved past before
+// reading them all, up to maxCountedLag each.
 func (r *ReadModels) ProjectionStatus(ctx context.Context, groups []string) ([]projections.Status, error) {
 	rows, err := r.pool.Query(ctx, `SELECT g.name,
 			coalesce(o.offset_acked, 0),
 			(SELECT coalesce(max("offset"), 0) FROM events),
 			(SELECT count(*) FROM (SELECT FROM events e WHERE (e.transaction_id, e."offset") >
 				(coalesce(o.last_processed_transaction_id, '0'), coalesce(o.offset_acked, 0))
-				ORDER BY e.transaction_id, e."offset" LIMIT `+strconv.Itoa(maxCountedLag)+`) AS behind),
+				ORDER BY e.transaction_id, e."offset" LIMIT `+strconv.Itoa(maxCountedLag)+`) AS behind) +
+			(SELECT count(*) FROM (SELECT FROM events_offsets_open h CROSS JOIN LATERAL (
+				SELECT FROM events e WHERE e.transaction_id = h.transaction_id AND e."offset" > h.offset_acked
+				LIMIT `+strconv.Itoa(maxCountedLag)+`) AS open_events
+				WHERE h.consumer_group = g.name AND pg_visible_in_snapshot(h.transaction_id, pg_current_snapshot())) AS open),
 			(SELECT count(*) FROM projection_failures f WHERE f.projection = g.name)
 		FROM unnest($1::text[]) AS g(name)
 		LEFT JOIN events_offsets o ON o.consumer_group = g.name

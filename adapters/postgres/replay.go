@@ -306,7 +306,7 @@ func (r *Rebuilder) readAll(ctx context.Context, pool *pgxpool.Pool, p projectio
 	var cursor logCursor
 	var read int64
 	for {
-		b, err := r.fetch(ctx, pool, p, cursor, nil)
+		b, err := r.fetch(ctx, pool, p, cursor, nil, "")
 		if err != nil {
 			return err
 		}
@@ -690,14 +690,15 @@ func (f fetchedBatch) batch(events []domain.RecordedEvent) replayBatch {
 // given) in the order projections read them: by transaction, then offset,
 // and only from transactions older than every running one, so none is
 // skipped; and the keys that decode them. Only the projection's streams
-// are read; the swap moves the cursor past the others.
-func (r *Rebuilder) fetch(ctx context.Context, q eventlog.KeyQuerier, p projections.Projection, cursor logCursor, until *logCursor) (fetchedBatch, error) {
+// are read; the swap moves the cursor past the others. Up to until, only
+// the transactions that had finished when snapshot was taken are read: the
+// swap leaves the others open for the live projector.
+func (r *Rebuilder) fetch(ctx context.Context, q eventlog.KeyQuerier, p projections.Projection, cursor logCursor, until *logCursor, snapshot string) (fetchedBatch, error) {
 	bound := `AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`
 	args := []any{cursor.tx, cursor.offset, r.BatchSize}
 	if until != nil {
-		// Everything up to until has committed.
-		bound = `AND (transaction_id, "offset") <= ($4::bigint::text::xid8, $5)`
-		args = append(args, until.tx, until.offset)
+		bound = `AND (transaction_id, "offset") <= ($4::bigint::text::xid8, $5) AND pg_visible_in_snapshot(transaction_id, $6::pg_snapshot)`
+		args = append(args, until.tx, until.offset, snapshot)
 	}
 	// The ORDER BY names the table's column: the output column of the same
 	// name would sort by an expression, which no index serves.
@@ -759,20 +760,28 @@ func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, run *rebuildRu
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("lock %s's position: %w", p.Name(), err)
 		}
+		// The live projector may have read ahead of running transactions
+		// (events_offsets_open). What had finished when this snapshot was
+		// taken is applied below; what was still running stays open for
+		// the live projector to read when it commits.
+		var snapshot string
+		if err := tx.QueryRow(ctx, `SELECT pg_current_snapshot()::text`).Scan(&snapshot); err != nil {
+			return fmt.Errorf("take a snapshot: %w", err)
+		}
 		// The rebuilt tables take over at the end of the committed log, or
 		// at the live projector's position if that is further: a projection
 		// whose streams are rare would otherwise start far behind, at its
 		// own last event, and read the rest of the log again.
 		var end logCursor
 		err = tx.QueryRow(ctx, `SELECT transaction_id::text::bigint, "offset" FROM events
-			WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-			ORDER BY events.transaction_id DESC, events."offset" DESC LIMIT 1`).Scan(&end.tx, &end.offset)
+			WHERE transaction_id < pg_snapshot_xmin($1::pg_snapshot)
+			ORDER BY events.transaction_id DESC, events."offset" DESC LIMIT 1`, snapshot).Scan(&end.tx, &end.offset)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("find the end of the log: %w", err)
 		}
 		until := slices.MaxFunc([]logCursor{at, end, cursor}, logCursor.compare)
 		for {
-			f, err := r.fetch(ctx, tx, p, cursor, &until)
+			f, err := r.fetch(ctx, tx, p, cursor, &until, snapshot)
 			if err != nil {
 				return err
 			}
@@ -812,6 +821,14 @@ func (r *Rebuilder) swap(ctx context.Context, pool *pgxpool.Pool, run *rebuildRu
 				last_processed_transaction_id = excluded.last_processed_transaction_id`,
 			p.Name(), cursor.offset, cursor.tx); err != nil {
 			return fmt.Errorf("move %s's position: %w", p.Name(), err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM events_offsets_open WHERE consumer_group = $1`, p.Name()); err != nil {
+			return fmt.Errorf("open %s's running transactions: %w", p.Name(), err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO events_offsets_open (consumer_group, transaction_id)
+			SELECT $1, x FROM pg_snapshot_xip($2::pg_snapshot) AS x WHERE x < $3::bigint::text::xid8`,
+			p.Name(), snapshot, cursor.tx); err != nil {
+			return fmt.Errorf("open %s's running transactions: %w", p.Name(), err)
 		}
 		return nil
 	})
