@@ -56,8 +56,13 @@ const (
 // batch rather than after the import.
 func (s ProjectorSchema) passLimit() int { return s.batchSize / 10 }
 
+// behindLimit is how many events of open transactions a batch reads: a
+// quarter of a batch, so that a batch busy with another tenant's committed
+// import is short, and what arrives meanwhile waits for little.
+func (s ProjectorSchema) behindLimit() int { return max(s.batchSize/4, 1) }
+
 func (s ProjectorSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error) {
-	n, e := strconv.Itoa(s.batchSize), strconv.Itoa(s.passLimit())
+	n, e, b := strconv.Itoa(s.batchSize), strconv.Itoa(s.passLimit()), strconv.Itoa(s.behindLimit())
 	args := []any{params.ConsumerGroup}
 	payload, metadata, keep := "e.payload", "e.metadata", ""
 	if s.streams != nil {
@@ -105,8 +110,8 @@ func (s ProjectorSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query,
 	), behind AS (
 		SELECT k.transaction_id, k."offset", k.tenant_id FROM open CROSS JOIN LATERAL (
 			SELECT transaction_id, "offset", tenant_id FROM events
-			WHERE transaction_id = open.x AND "offset" > open.o ORDER BY "offset" LIMIT ` + n + `) AS k
-		ORDER BY 1, 2 LIMIT ` + n + `
+			WHERE transaction_id = open.x AND "offset" > open.o ORDER BY "offset" LIMIT ` + b + `) AS k
+		ORDER BY 1, 2 LIMIT ` + b + `
 	), front AS (
 		SELECT f.transaction_id, f."offset", f.past, ev.tenant_id FROM (
 			SELECT transaction_id, "offset", false AS past FROM ahead
