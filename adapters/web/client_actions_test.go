@@ -83,6 +83,9 @@ func TestEditorAddsChangesAndRemovesAContactPerson(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".contacts details[open] input[name=role]")),
 		chromedp.SetValue(chromedp.CSS(".contacts details[open] input[name=role]"), "Partner"))
 	shot(t, tab, "edit")
+	// The rest at a tablet's width.
+	do(t, tab, chromedp.EmulateViewport(820, 1180))
+	shot(t, tab, "edit-tablet")
 	do(t, tab, submit(".contacts details[open] .btn-primary"))
 	if got := text(t, tab, ".flash"); got != "The contact person was saved." {
 		t.Fatalf("flash %q", got)
