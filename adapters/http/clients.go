@@ -3,7 +3,9 @@ package http
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -305,7 +307,11 @@ func (s *Server) searchClients(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	filter := projections.ClientFilter{Query: q.Get("q"), Source: q.Get("source"), Status: q.Get("status"), Cursor: q.Get("cursor"),
-		Access: q.Get("access")}
+		Access: q.Get("access"), Sort: q.Get("sort")}
+	if filter.Sort != "" && !slices.Contains(projections.ClientSorts, filter.Sort) {
+		writeError(w, r, newError(http.StatusBadRequest, "invalid_sort", "sort must be one of "+strings.Join(projections.ClientSorts, ", ")))
+		return
+	}
 	switch filter.Access {
 	case "", domain.AccessNotInvited, domain.AccessInvited, domain.AccessRegistered, domain.AccessPendingValidation,
 		domain.AccessValidated, domain.AccessRevoked:
