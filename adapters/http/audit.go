@@ -182,48 +182,31 @@ func (s *Server) eventStream(w http.ResponseWriter, r *http.Request) {
 	_ = rc.Flush()
 
 	ctx := r.Context()
-	tenant := principalFrom(ctx).TenantID
 	f.Limit = 500
 	lastWrite := time.Now()
-	for {
-		page, err := s.audit.Events(ctx, tenant, f)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.logger.Warn("event stream stopped", "error", err)
+	err = projections.FollowFeed(ctx, s.audit.Events, principalFrom(ctx).TenantID, f, eventStreamPoll, s.streamsDone,
+		func(events []projections.FeedEvent) bool {
+			for _, e := range events {
+				data, err := json.Marshal(e)
+				if err != nil {
+					s.logger.Warn("event stream stopped", "error", err)
+					return false
+				}
+				if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Position, e.Type, data); err != nil {
+					return false
+				}
 			}
-			return
-		}
-		for _, e := range page.Items {
-			data, err := json.Marshal(e)
-			if err != nil {
-				s.logger.Warn("event stream stopped", "error", err)
-				return
+			if len(events) > 0 {
+				lastWrite = time.Now()
+			} else if time.Since(lastWrite) >= eventStreamKeepalive {
+				if _, err := fmt.Fprint(w, ": keepalive\n\n"); err != nil {
+					return false
+				}
+				lastWrite = time.Now()
 			}
-			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Position, e.Type, data); err != nil {
-				return
-			}
-		}
-		f.After = page.NextAfter
-		if len(page.Items) > 0 {
-			lastWrite = time.Now()
-		} else if time.Since(lastWrite) >= eventStreamKeepalive {
-			if _, err := fmt.Fprint(w, ": keepalive\n\n"); err != nil {
-				return
-			}
-			lastWrite = time.Now()
-		}
-		if err := rc.Flush(); err != nil {
-			return
-		}
-		if len(page.Items) == f.Limit {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.streamsDone:
-			return
-		case <-time.After(eventStreamPoll):
-		}
+			return rc.Flush() == nil
+		})
+	if err != nil {
+		s.logger.Warn("event stream stopped", "error", err)
 	}
 }

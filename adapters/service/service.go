@@ -261,6 +261,7 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	// Event streams never end on their own; graceful shutdown ends them.
 	srv.RegisterOnShutdown(s.API.StopStreams)
+	srv.RegisterOnShutdown(s.Console.StopStreams)
 	projCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
 	projDone := make(chan struct{})
 	go func() {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -95,6 +96,9 @@ type Deps struct {
 type Console struct {
 	Deps
 	pages map[string]*template.Template
+	// streamsDone ends the live audit streams when the server shuts down.
+	streamsDone chan struct{}
+	stopOnce    sync.Once
 	// ReadYourWritesTimeout bounds the wait for a command's own write to
 	// reach the read models before the next page shows it.
 	ReadYourWritesTimeout time.Duration
@@ -105,7 +109,7 @@ func New(d Deps) (*Console, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	c := &Console{Deps: d, pages: map[string]*template.Template{}, ReadYourWritesTimeout: 5 * time.Second}
+	c := &Console{Deps: d, pages: map[string]*template.Template{}, ReadYourWritesTimeout: 5 * time.Second, streamsDone: make(chan struct{})}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -123,6 +127,10 @@ func New(d Deps) (*Console, error) {
 	}
 	return c, nil
 }
+
+// StopStreams ends the live streams, which would otherwise hold a
+// graceful shutdown until its deadline.
+func (c *Console) StopStreams() { c.stopOnce.Do(func() { close(c.streamsDone) }) }
 
 // Handler routes the console. The API keeps /v1, /healthz and /readyz.
 func (c *Console) Handler() http.Handler {
@@ -151,6 +159,7 @@ func (c *Console) Handler() http.Handler {
 			c.settingsRoutes(r)
 			r.Get("/dashboard", c.dashboardPage)
 			r.Get("/audit", c.auditPage)
+			r.Get("/audit/stream", c.auditStream)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -118,4 +118,28 @@
     };
     setTimeout(tick, 300);
   });
+
+  // The audit's live stream: the server sends each new event as the row
+  // it renders for the page; it goes on top. EventSource reconnects by
+  // itself, resuming after the last row received.
+  document.querySelectorAll("[data-live-stream]").forEach(function (box) {
+    if (typeof EventSource !== "function") return;
+    var rows = box.querySelector("[data-live-rows]"), table = box.querySelector("[data-live-table]");
+    var empty = box.querySelector("[data-live-empty]"), state = box.querySelector("[data-live-state]");
+    var label = box.querySelector("[data-live-text]");
+    var source = new EventSource(box.getAttribute("data-live-stream"));
+    var show = function (on) {
+      state.classList.toggle("off", !on);
+      label.textContent = label.getAttribute(on ? "data-on" : "data-off");
+    };
+    state.hidden = false;
+    empty.hidden = false;
+    source.addEventListener("open", function () { show(true); });
+    source.addEventListener("error", function () { show(false); });
+    source.addEventListener("message", function (e) {
+      rows.insertAdjacentHTML("afterbegin", e.data);
+      table.hidden = false;
+      empty.hidden = true;
+    });
+  });
 })();
