@@ -17,8 +17,8 @@ func TestAuditFeedListsAndFilters(t *testing.T) {
 	a := startApp(t)
 	a.register(person("Anna", "Peeters", "anna@example.be"))
 	tab := a.signedIn(domain.RoleViewer)
-	do(t, tab, chromedp.Navigate(a.base+"/audit"), chromedp.WaitVisible(chromedp.CSS("tbody tr")))
-	if got := text(t, tab, "tbody"); !strings.Contains(got, "Client added") || !strings.Contains(got, "API token") {
+	do(t, tab, chromedp.Navigate(a.base+"/audit"), chromedp.WaitVisible(chromedp.CSS("#feed tbody tr")))
+	if got := text(t, tab, "#feed tbody"); !strings.Contains(got, "Client added") || !strings.Contains(got, "API token") {
 		t.Errorf("feed %q", got)
 	}
 	do(t, tab, chromedp.SetValue(chromedp.CSS("#type"), "ClientDeleted"), leaving(),

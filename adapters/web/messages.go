@@ -517,6 +517,7 @@ var messages = map[string][3]string{
 	"audit.none":                          {"Nothing here.", "Rien ici.", "Niets hier."},
 	"audit.live":                          {"As it happens", "En direct", "Live"},
 	"audit.live_on":                       {"Live: new events appear here", "En direct : les nouveaux événements s'affichent ici", "Live: nieuwe gebeurtenissen verschijnen hier"},
+	"audit.live_connecting":               {"Connecting…", "Connexion…", "Verbinden…"},
 	"audit.live_off":                      {"Connection lost, trying again…", "Connexion perdue, nouvel essai…", "Verbinding verbroken, nieuwe poging…"},
 	"audit.live_hint":                     {"Changes made from now on appear here, newest first, without reloading the page.", "Les modifications faites à partir de maintenant s'affichent ici, les plus récentes en premier, sans recharger la page.", "Wijzigingen vanaf nu verschijnen hier, de nieuwste eerst, zonder de pagina te herladen."},
 	"audit.refresh":                       {"Refresh", "Actualiser", "Vernieuwen"},

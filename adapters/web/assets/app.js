@@ -130,7 +130,7 @@
     var source = new EventSource(box.getAttribute("data-live-stream"));
     var show = function (on) {
       state.classList.toggle("off", !on);
-      label.textContent = label.getAttribute(on ? "data-on" : "data-off");
+      label.textContent = label.getAttribute(on ? "data-live-on" : "data-live-off");
     };
     state.hidden = false;
     empty.hidden = false;
