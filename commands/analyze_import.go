@@ -192,13 +192,16 @@ func openScan(opener FileOpener, file StoredFile, opts FileOptions, mopts domain
 		return nil, facts, nil, err
 	}
 	at := 0
-	if mopts.HeaderRow > 0 {
+	switch {
+	case mopts.NoHeader:
+		// The first row is data: every row is read.
+	case mopts.HeaderRow > 0:
 		at = slices.IndexFunc(head, func(r FileRow) bool { return r.Number == mopts.HeaderRow })
 		if at < 0 {
 			return nil, facts, nil, domain.ValidationErrors{{Field: "header_row", Code: "invalid_header_row",
 				Message: "row " + strconv.Itoa(mopts.HeaderRow) + " of the file is empty or beyond its end"}}
 		}
-	} else {
+	default:
 		var cells [][]string
 		for i, r := range head {
 			if i > 0 && r.Number > domain.HeaderSearchRows {

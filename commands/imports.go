@@ -196,6 +196,8 @@ type ImportHandlers struct {
 	Erase EraseClientHandler
 	// Rejected gives back the rows an import left out.
 	Rejected ExportRejectedRowsHandler
+	// Preview reads a stored file's first rows, for a person to map them.
+	Preview PreviewImportFileHandler
 	// Queued wakes the import worker when an execution is queued.
 	Queued *Wakeup
 }
@@ -213,5 +215,6 @@ func NewImportHandlers(store EventStore, repo ImportRepository, files FileOpener
 		Undo:     UndoImportHandler{store: store, repo: repo},
 		Erase:    EraseClientHandler{store: store, repo: repo, opener: files},
 		Rejected: ExportRejectedRowsHandler{store: store, repo: repo, opener: files},
+		Preview:  PreviewImportFileHandler{store: store, repo: repo, opener: files},
 	}
 }

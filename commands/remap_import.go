@@ -34,6 +34,10 @@ type RemapImportHandler struct {
 // import is refused as before (a *domain.RefusedError) and nothing is
 // recorded: the import stays as it was.
 func (h RemapImportHandler) Handle(ctx context.Context, cmd RemapImport) (Analysis, error) {
+	if err := domain.CheckImportRequest(cmd.Mapping, map[string]string{"format": cmd.Options.Format,
+		"encoding": cmd.Options.Encoding, "delimiter": cmd.Options.Delimiter, "sheet": cmd.Options.Sheet}); err != nil {
+		return Analysis{}, err
+	}
 	imp, err := loadImport(ctx, h.analyze.store, cmd.Origin.TenantID, cmd.ImportID)
 	if err != nil {
 		return Analysis{}, err
@@ -43,10 +47,16 @@ func (h RemapImportHandler) Handle(ctx context.Context, cmd RemapImport) (Analys
 	}
 	prev := imp.Analysis() // empty for a file refused for its mapping
 	opts := cmd.Options
+	mapping := cmd.Mapping
 	if opts == (FileOptions{}) {
 		opts = FileOptions{Format: prev.File.Format, Encoding: prev.File.Encoding, Delimiter: prev.File.Delimiter, Sheet: prev.File.Sheet}
+		// The same rows: where the header is, or that there is none,
+		// stays as the last analysis had it (a header-less file remapped
+		// keeps its first row as data).
+		if mapping.HeaderRow == 0 && !mapping.NoHeader && prev.FileSHA256 != "" {
+			mapping.HeaderRow, mapping.NoHeader = prev.HeaderRowNumber(), !prev.HasHeader
+		}
 	}
-	mapping := cmd.Mapping
 	if mapping.Layout == "" {
 		mapping.Layout = prev.Layout
 	}

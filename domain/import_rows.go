@@ -75,6 +75,10 @@ type MappingOptions struct {
 	// spreadsheet shows it: the user's choice, or what FindHeaderRow
 	// found. 0 is row 1.
 	HeaderRow int
+	// NoHeader says the file has no header row: its first row is data and
+	// its columns are mapped by letter (Explicit), else read by position
+	// as a header-less newsletter list is (A the email, B the language).
+	NoHeader bool
 }
 
 // HeaderSearchRows is how far down a sheet the header is looked for:
@@ -130,6 +134,9 @@ func FindHeaderRow(rows [][]string, opts MappingOptions, custom *CustomFieldSet)
 // the other options (by name).
 func CheckImportRequest(opts MappingOptions, options map[string]string) error {
 	var errs ValidationErrors
+	if opts.NoHeader && opts.HeaderRow > 0 {
+		errs.add("header_row", "invalid_header_row", "a file without a header row has no header_row; send one or the other")
+	}
 	if opts.Source != "" && !sourceName.MatchString(opts.Source) {
 		errs.add("source", "invalid_source", "source must be a short lower-case name (a-z, 0-9, - and _), like exact or odoo")
 	}
@@ -169,18 +176,8 @@ func MapColumns(first []string, opts MappingOptions, custom *CustomFieldSet) (Im
 		}
 	}
 
-	if len(explicit) == 0 && looksLikeData(first) {
-		m.hasHeader, m.headerRow = false, 0
-		m.headers = make([]string, len(first))
-		m.columns = make([]*Column, len(first))
-		m.columns[0] = &Column{Kind: ColumnClient, Field: FieldEmail}
-		m.columns[1] = &Column{Kind: ColumnClient, Field: FieldLanguage}
-		var issues []ImportIssue
-		for i := 2; i < len(first); i++ {
-			issues = append(issues, ImportIssue{Row: 1, Column: ColumnLetter(i), Code: "unknown_column", Warning: true,
-				Params: map[string]string{"column": ColumnLetter(i)}})
-		}
-		return m, issues, nil
+	if opts.NoHeader || len(explicit) == 0 && looksLikeData(first) {
+		return mapByPosition(m, len(first), explicit, custom)
 	}
 
 	for i, h := range first {
@@ -237,6 +234,51 @@ func MapColumns(first []string, opts MappingOptions, custom *CustomFieldSet) (Im
 				Code: code, Warning: true, Params: map[string]string{"header": first[aside], "column": ColumnLetter(aside),
 					"first_column": ColumnLetter(kept), "first_header": first[kept], "field": key}})
 			continue
+		}
+		seen[key] = i
+		m.columns[i] = &col
+	}
+	if _, ok := seen[string(FieldEmail)]; !ok {
+		if _, ok := seen["external_id"]; !ok {
+			return ImportMapping{}, nil, &RefusedError{Code: "no_email_column",
+				Detail: "no column holds the email address (or an external id)", Params: map[string]string{}}
+		}
+	}
+	return m, issues, nil
+}
+
+// mapByPosition maps the columns of a file without a header: by the
+// letters the user mapped, else A as the email and B as the language.
+func mapByPosition(m ImportMapping, width int, explicit map[string]string, custom *CustomFieldSet) (ImportMapping, []ImportIssue, error) {
+	m.hasHeader, m.headerRow = false, 0
+	m.headers = make([]string, width)
+	m.columns = make([]*Column, width)
+	var issues []ImportIssue
+	if len(explicit) == 0 && width >= 2 {
+		m.columns[0] = &Column{Kind: ColumnClient, Field: FieldEmail}
+		m.columns[1] = &Column{Kind: ColumnClient, Field: FieldLanguage}
+		for i := 2; i < width; i++ {
+			issues = append(issues, ImportIssue{Row: 1, Column: ColumnLetter(i), Code: "unknown_column", Warning: true,
+				Params: map[string]string{"column": ColumnLetter(i)}})
+		}
+		return m, issues, nil
+	}
+	seen := map[string]int{}
+	for i := range width {
+		if _, ok := explicit["#"+ColumnLetter(i)]; !ok {
+			continue // not mapped: left out, as the user saw it
+		}
+		col, known, err := m.resolve(i, "", explicit, custom)
+		if err != nil {
+			return ImportMapping{}, nil, err
+		}
+		if !known {
+			continue
+		}
+		key := col.Key()
+		if prev, dup := seen[key]; dup {
+			return ImportMapping{}, nil, ValidationErrors{{Field: "mapping", Code: "duplicate_mapping",
+				Message: "columns " + ColumnLetter(prev) + " and " + ColumnLetter(i) + " are both mapped to " + strconv.Quote(key)}}
 		}
 		seen[key] = i
 		m.columns[i] = &col

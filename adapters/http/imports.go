@@ -113,6 +113,12 @@ func (s *Server) analyzeImport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if v := upload.fields["no_header"]; v != "" {
+		if cmd.Mapping.NoHeader, err = strconv.ParseBool(v); err != nil {
+			writeError(w, r, newError(http.StatusBadRequest, "invalid_no_header", "no_header must be true or false"))
+			return
+		}
+	}
 	if h := upload.fields["header_row"]; h != "" {
 		if cmd.Mapping.HeaderRow, err = strconv.Atoi(h); err != nil || cmd.Mapping.HeaderRow < 1 {
 			writeError(w, r, newError(http.StatusBadRequest, "invalid_header_row", "header_row must be a row number, 1 or more"))
@@ -168,6 +174,7 @@ func (s *Server) writeAnalysis(w http.ResponseWriter, r *http.Request, lang stri
 type remapBody struct {
 	Mapping   map[string]string `json:"mapping"`
 	HeaderRow int               `json:"header_row"`
+	NoHeader  bool              `json:"no_header"`
 	Layout    string            `json:"layout"`
 	Source    string            `json:"source"`
 	Mode      string            `json:"mode"`
@@ -197,7 +204,7 @@ func (s *Server) remapImport(w http.ResponseWriter, r *http.Request) {
 	}
 	cmd := commands.RemapImport{Origin: origin(r), ImportID: id, Mode: body.Mode, Language: body.Lang,
 		Options: commands.FileOptions{Format: body.Format, Encoding: body.Encoding, Delimiter: body.Delimiter, Sheet: body.Sheet},
-		Mapping: domain.MappingOptions{Explicit: body.Mapping, HeaderRow: body.HeaderRow, Source: body.Source}}
+		Mapping: domain.MappingOptions{Explicit: body.Mapping, HeaderRow: body.HeaderRow, NoHeader: body.NoHeader, Source: body.Source}}
 	if body.Layout != "" {
 		if cmd.Mapping.Layout, err = domain.ParseLayout(body.Layout); err != nil {
 			writeError(w, r, err)
