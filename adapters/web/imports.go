@@ -331,7 +331,56 @@ type importData struct {
 	Progress   *projections.ImportProgress
 	Undo       *undoReport
 	Failure    string
+	// Read is how the file was read, which the user may change.
+	Read *readChoices
+	// Preview is the first rows of a file refused for its mapping, for the
+	// user to say what its columns hold.
+	Preview *filePreview
 }
+
+// readChoices are how a file may be read again: the sheet of a workbook,
+// the encoding and delimiter of a text file, the header row.
+type readChoices struct {
+	Sheets              []string
+	Sheet               string
+	Text                bool // a delimited text file
+	Encoding, Delimiter string
+	HeaderRow           int
+	NoHeader            bool
+	Encodings           []string
+	Delimiters          []string
+}
+
+// The encodings and delimiters a person may choose (the reader accepts them).
+var (
+	textEncodings  = []string{"utf-8", "windows-1252", "iso-8859-1", "windows-1250", "utf-16le", "utf-16be"}
+	textDelimiters = []string{";", ",", "tab", "|"}
+)
+
+func newReadChoices(f domain.FileFacts) *readChoices {
+	rc := &readChoices{Sheets: f.Sheets, Sheet: f.Sheet, Text: f.Delimiter != "", Encoding: f.Encoding, Delimiter: f.Delimiter,
+		Encodings: textEncodings, Delimiters: textDelimiters}
+	if rc.Delimiter == "\t" {
+		rc.Delimiter = "tab"
+	}
+	return rc
+}
+
+// filePreview is the first rows of a file, column by column.
+type filePreview struct {
+	Columns  []previewColumn
+	FirstRow int
+	NoHeader bool
+}
+
+type previewColumn struct {
+	Letter, First string
+	Samples       []string
+	Key           string // what the user chose it becomes
+}
+
+// previewColumns are shown at most: a person maps a few columns by hand.
+const previewColumns = 40
 
 type mappingRow struct {
 	Column, Header, Field, Key string
@@ -391,6 +440,12 @@ func (c *Console) showImport(w http.ResponseWriter, r *http.Request, id uuid.UUI
 		if json.Unmarshal(v.Analysis, &refused) == nil {
 			d.Refusal = i18n.Message(p.Lang, refused.Code, refused.Params)
 		}
+		if p.Can(domain.RoleEditor) {
+			if err := c.previewFile(r, p, d, id); err != nil {
+				c.fail(w, r, err)
+				return
+			}
+		}
 		c.render(w, r, status, "import", p)
 		return
 	}
@@ -398,6 +453,8 @@ func (c *Console) showImport(w http.ResponseWriter, r *http.Request, id uuid.UUI
 		c.fail(w, r, err)
 		return
 	}
+	d.Read = newReadChoices(d.Analysis.File)
+	d.Read.HeaderRow, d.Read.NoHeader = d.Analysis.HeaderRowNumber(), !d.Analysis.HasHeader
 	for i, key := range d.Analysis.Columns {
 		m := mappingRow{Column: domain.ColumnLetter(i), Key: key, Field: columnWords(p, key, d.Analysis.Layout)}
 		if i < len(d.Analysis.Headers) {
@@ -459,6 +516,61 @@ func (c *Console) showImport(w http.ResponseWriter, r *http.Request, id uuid.UUI
 	c.render(w, r, status, "import", p)
 }
 
+// previewFile reads the first rows of a file refused for its mapping (a
+// file refused for what it is was not kept: no preview), as the page's
+// read options say, keeping what the user chose for each column.
+func (c *Console) previewFile(r *http.Request, p *page, d *importData, id uuid.UUID) error {
+	u, _ := userFrom(r.Context())
+	opts := readOptions(r)
+	pv, err := c.Imports.Preview.Handle(r.Context(), commands.PreviewImportFile{TenantID: u.TenantID, ImportID: id, Options: opts, Rows: 5})
+	var (
+		refused *domain.RefusedError
+		verr    domain.ValidationErrors
+	)
+	switch {
+	case errors.Is(err, domain.ErrImportHasNoFile):
+		return nil
+	case errors.As(err, &refused):
+		p.Errors["read"] = i18n.Message(p.Lang, refused.Code, refused.Params)
+		pv.File = domain.FileFacts{Sheet: opts.Sheet, Encoding: opts.Encoding, Delimiter: opts.Delimiter}
+	case errors.As(err, &verr):
+		p.Errors["read"] = fieldMessage(p.Lang, verr[0])
+	case err != nil:
+		return err
+	}
+	d.Read = newReadChoices(pv.File)
+	if d.Choices, err = c.columnChoices(r, p, domain.LayoutClients); err != nil {
+		return err
+	}
+	pre := &filePreview{NoHeader: r.FormValue("first_row") == "data"}
+	if len(pv.Rows) > 0 {
+		pre.FirstRow = pv.Rows[0].Number
+	}
+	for i := range min(pv.Width, previewColumns) {
+		col := previewColumn{Letter: domain.ColumnLetter(i), Key: r.FormValue("map." + domain.ColumnLetter(i))}
+		for n, row := range pv.Rows {
+			cell := ""
+			if i < len(row.Cells) {
+				cell = row.Cells[i]
+			}
+			if n == 0 {
+				col.First = cell
+			} else if strings.TrimSpace(cell) != "" {
+				col.Samples = append(col.Samples, cell)
+			}
+		}
+		pre.Columns = append(pre.Columns, col)
+	}
+	d.Preview = pre
+	return nil
+}
+
+// readOptions are the file options a form or a link chose ("" detects).
+func readOptions(r *http.Request) commands.FileOptions {
+	return commands.FileOptions{Sheet: strings.TrimSpace(r.FormValue("sheet")),
+		Encoding: strings.TrimSpace(r.FormValue("encoding")), Delimiter: r.FormValue("delimiter")}
+}
+
 // choice is an option of a select.
 type choice struct{ Value, Label string }
 
@@ -495,8 +607,20 @@ func (c *Console) remapImport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	lang := langFrom(r.Context())
-	a, err := c.Imports.Remap.Handle(r.Context(), commands.RemapImport{Origin: origin(r), ImportID: id,
-		Mapping: domain.MappingOptions{Explicit: explicit}, Language: lang})
+	// The read form says how to read the file (its columns are found
+	// again); the mapping forms say what the columns hold.
+	cmd := commands.RemapImport{Origin: origin(r), ImportID: id, Options: readOptions(r),
+		Mapping:  domain.MappingOptions{Explicit: explicit, NoHeader: r.PostFormValue("no_header") == "1" || r.PostFormValue("first_row") == "data"},
+		Language: lang}
+	if raw := strings.TrimSpace(r.PostFormValue("header_row")); raw != "" && !cmd.Mapping.NoHeader {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 {
+			c.showImport(w, r, id, http.StatusUnprocessableEntity, translate(lang, "import.bad_header_row"))
+			return
+		}
+		cmd.Mapping.HeaderRow = n
+	}
+	a, err := c.Imports.Remap.Handle(r.Context(), cmd)
 	var (
 		refused *domain.RefusedError
 		verr    domain.ValidationErrors
