@@ -29,6 +29,7 @@ type EventStore struct {
 	keys   *Keyring
 	logger watermill.LoggerAdapter
 	now    func() time.Time
+	group  groupCommit // saves of new streams sent together (save_new.go)
 }
 
 // NewEventStore builds the store over a pool and the deployment's keyring.

@@ -192,6 +192,10 @@ func (k *Keyring) createSubjectKeys(ctx context.Context, q Querier, tenantID uui
 			return nil, err
 		}
 	}
+	if c, ok := q.(*newRows); ok { // a save of new streams writes them with its events
+		c.addSubjectKeys(tenantID, subjects, wrapped)
+		return out, nil
+	}
 	if _, err := q.Exec(ctx, `INSERT INTO subject_keys (tenant_id, subject_id, wrapped_key)
 		SELECT $1, s, w FROM unnest($2::uuid[], $3::bytea[]) AS x(s, w)`, tenantID, subjects, wrapped); err != nil {
 		return nil, fmt.Errorf("store data keys: %w", err)
