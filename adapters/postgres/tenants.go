@@ -27,7 +27,8 @@ const tokenPrefix = "crt_"
 // Tenants manages tenants and their API tokens. Only a SHA-256 of each token
 // is stored; the token itself is shown once, at creation.
 type Tenants struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	cache tokenCache // see token_cache.go
 }
 
 func NewTenants(pool *pgxpool.Pool) *Tenants { return &Tenants{pool: pool} }
@@ -84,24 +85,30 @@ func (t *Tenants) Count(ctx context.Context) (int, error) {
 
 // Authenticate resolves a bearer token to its principal. It notes when the
 // token was last used in the same round trip, at most once a minute per
-// token, so the tokens page can say it without a write on every request.
+// token, so the tokens page can say it without a write on every request; a
+// token it remembers (token_cache.go) is read again after a minute for that.
 func (t *Tenants) Authenticate(ctx context.Context, token string) (domain.Principal, error) {
 	if !strings.HasPrefix(token, tokenPrefix) {
 		return domain.Principal{}, domain.ErrInvalidToken
 	}
-	var p domain.Principal
+	hash := hashToken(token)
+	p, gen, ok := t.cache.get(hash)
+	if ok {
+		return p, nil
+	}
 	err := t.pool.QueryRow(ctx, `WITH found AS (
 			SELECT id, tenant_id, role, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL),
 		used AS (
 			UPDATE api_tokens SET last_used_at = now() FROM found
 			WHERE api_tokens.id = found.id AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute'))
-		SELECT id, tenant_id, role FROM found`, hashToken(token)).Scan(&p.TokenID, &p.TenantID, &p.Role)
+		SELECT id, tenant_id, role FROM found`, hash).Scan(&p.TokenID, &p.TenantID, &p.Role)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return domain.Principal{}, domain.ErrInvalidToken
 	}
 	if err != nil {
 		return domain.Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
+	t.cache.put(hash, p, gen)
 	return p, nil
 }
 

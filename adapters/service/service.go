@@ -204,6 +204,19 @@ func (s *Service) RunWorkers(ctx context.Context) {
 		defer wg.Done()
 		s.Statistics.Run(ctx)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			if err := s.Tenants.WatchTokens(ctx); err != nil {
+				s.logger.Warn("API tokens are read on every request until their changes are heard again", "error", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+		}
+	}()
 	if s.Forwarder != nil {
 		wg.Add(1)
 		go func() {
