@@ -157,8 +157,9 @@ func (t *Tenants) IssueToken(ctx context.Context, tenantID uuid.UUID, role, name
 	return k, token, nil
 }
 
-// RevokeToken ends a token of the tenant: from now on it answers 401, since
-// Authenticate reads the table on every request. Revoking it again is no
+// RevokeToken ends a token of the tenant: from now on it answers 401. This
+// instance forgets the tokens it remembers at once, the others when the
+// revocation's notification reaches them (token_cache.go). Revoking it again is no
 // error; an id the tenant does not have is domain.ErrTokenNotFound.
 func (t *Tenants) RevokeToken(ctx context.Context, tenantID, id uuid.UUID) (domain.APIToken, error) {
 	var k domain.APIToken
@@ -172,6 +173,7 @@ func (t *Tenants) RevokeToken(ctx context.Context, tenantID, id uuid.UUID) (doma
 	if err != nil {
 		return domain.APIToken{}, fmt.Errorf("revoke token: %w", err)
 	}
+	t.cache.forgetAll()
 	return k, nil
 }
 

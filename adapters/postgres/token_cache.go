@@ -74,6 +74,14 @@ func (c *tokenCache) put(hash []byte, p domain.Principal, gen uint64) {
 	c.entries[string(hash)] = cachedToken{principal: p, read: time.Now()}
 }
 
+// forgetAll drops every entry, after a change made here.
+func (c *tokenCache) forgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.entries)
+}
+
 // forget drops every entry; live tells whether new ones may be kept.
 func (c *tokenCache) forget(live bool) {
 	c.mu.Lock()
