@@ -238,13 +238,22 @@ func MapColumns(first []string, opts MappingOptions, custom *CustomFieldSet) (Im
 		seen[key] = i
 		m.columns[i] = &col
 	}
-	if _, ok := seen[string(FieldEmail)]; !ok {
-		if _, ok := seen["external_id"]; !ok {
-			return ImportMapping{}, nil, &RefusedError{Code: "no_email_column",
-				Detail: "no column holds the email address (or an external id)", Params: map[string]string{}}
-		}
+	if err := requireEmailColumn(seen); err != nil {
+		return ImportMapping{}, nil, err
 	}
 	return m, issues, nil
+}
+
+// requireEmailColumn refuses a mapping (field -> column) in which no column
+// names the client: neither the email nor an external id.
+func requireEmailColumn(seen map[string]int) error {
+	_, email := seen[string(FieldEmail)]
+	_, external := seen["external_id"]
+	if !email && !external {
+		return &RefusedError{Code: "no_email_column",
+			Detail: "no column holds the email address (or an external id)", Params: map[string]string{}}
+	}
+	return nil
 }
 
 // mapByPosition maps the columns of a file without a header: by the
@@ -283,11 +292,8 @@ func mapByPosition(m ImportMapping, width int, explicit map[string]string, custo
 		seen[key] = i
 		m.columns[i] = &col
 	}
-	if _, ok := seen[string(FieldEmail)]; !ok {
-		if _, ok := seen["external_id"]; !ok {
-			return ImportMapping{}, nil, &RefusedError{Code: "no_email_column",
-				Detail: "no column holds the email address (or an external id)", Params: map[string]string{}}
-		}
+	if err := requireEmailColumn(seen); err != nil {
+		return ImportMapping{}, nil, err
 	}
 	return m, issues, nil
 }

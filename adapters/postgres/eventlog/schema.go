@@ -186,21 +186,29 @@ func (s LogSchema) UnmarshalMessage(params wsql.UnmarshalMessageParams) (wsql.Ro
 	if err := params.Row.Scan(&r.Offset, &txID, &r.UUID, &r.Payload, &r.Metadata, &streamType, &last); err != nil {
 		return wsql.Row{}, fmt.Errorf("scan event row: %w", err)
 	}
+	if err := setMessage(&r, streamType, last); err != nil {
+		return wsql.Row{}, err
+	}
+	r.ExtraData = map[string]any{"transaction_id": txID}
+	return r, nil
+}
+
+// setMessage makes the Watermill message of a scanned event row.
+func setMessage(r *wsql.Row, streamType string, last bool) error {
 	msg := message.NewMessage(string(r.UUID), r.Payload)
 	if r.Metadata == nil { // an event of a stream the subscriber skips
 		msg.Metadata = message.Metadata{MetaStreamType: streamType}
 	} else {
 		md, err := parseMetadata(r.Metadata)
 		if err != nil {
-			return wsql.Row{}, fmt.Errorf("unmarshal metadata of event %s: %w", r.UUID, err)
+			return fmt.Errorf("unmarshal metadata of event %s: %w", r.UUID, err)
 		}
 		msg.Metadata = md
 	}
 	msg.Metadata.Set(MetaPosition, strconv.FormatInt(r.Offset, 10))
 	msg.Metadata.Set(MetaBatchLast, strconv.FormatBool(last))
 	r.Msg = msg
-	r.ExtraData = map[string]any{"transaction_id": txID}
-	return r, nil
+	return nil
 }
 
 // parseMetadata reads back a metadata object. What appendMetadataJSON

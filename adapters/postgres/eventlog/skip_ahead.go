@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
-	"github.com/ThreeDotsLabs/watermill/message"
 )
 
 // ProjectorSchema is the schema adapter of the projectors: LogSchema's
@@ -148,19 +147,9 @@ func (s ProjectorSchema) UnmarshalMessage(params wsql.UnmarshalMessageParams) (w
 	if err := params.Row.Scan(&r.Offset, &txID, &r.UUID, &r.Payload, &r.Metadata, &streamType, &last, &lane); err != nil {
 		return wsql.Row{}, fmt.Errorf("scan event row: %w", err)
 	}
-	msg := message.NewMessage(string(r.UUID), r.Payload)
-	if r.Metadata == nil { // an event of a stream the subscriber skips
-		msg.Metadata = message.Metadata{MetaStreamType: streamType}
-	} else {
-		md, err := parseMetadata(r.Metadata)
-		if err != nil {
-			return wsql.Row{}, fmt.Errorf("unmarshal metadata of event %s: %w", r.UUID, err)
-		}
-		msg.Metadata = md
+	if err := setMessage(&r, streamType, last); err != nil {
+		return wsql.Row{}, err
 	}
-	msg.Metadata.Set(MetaPosition, strconv.FormatInt(r.Offset, 10))
-	msg.Metadata.Set(MetaBatchLast, strconv.FormatBool(last))
-	r.Msg = msg
 	r.ExtraData = map[string]any{"transaction_id": txID, "lane": lane}
 	return r, nil
 }
