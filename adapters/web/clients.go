@@ -119,7 +119,7 @@ func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request) {
 
 // accessStatuses are the app access statuses the filter offers.
 var accessStatuses = []string{domain.AccessNotInvited, domain.AccessInvited, domain.AccessRegistered,
-	domain.AccessPendingValidation, domain.AccessValidated}
+	domain.AccessPendingValidation, domain.AccessValidated, domain.AccessRevoked}
 
 func reverseSort(s string) string {
 	if rest, ok := strings.CutPrefix(s, "-"); ok {

@@ -51,7 +51,7 @@ func TestMessagesExistForEveryValueShown(t *testing.T) {
 	for _, p := range providers {
 		keys = append(keys, "source."+p, "integrations.about."+p)
 	}
-	for _, a := range append(accessStatuses, domain.AccessRevoked) {
+	for _, a := range accessStatuses {
 		keys = append(keys, "access."+a)
 	}
 	for _, s := range []string{domain.ImportStatusAnalyzed, domain.ImportStatusRunning, domain.ImportStatusExecuted,
