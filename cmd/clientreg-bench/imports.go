@@ -38,7 +38,8 @@ func importRow(i int) []string {
 		"5000", "Namur"}
 }
 
-func writeCSV(path string, rows int) error {
+// writeCSV writes the import benchmark's header and rows made by row.
+func writeCSV(path string, rows int, row func(i int) []string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -46,7 +47,7 @@ func writeCSV(path string, rows int) error {
 	w := bufio.NewWriterSize(f, 1<<20)
 	w.WriteString(strings.Join(importHeader, ";") + "\n")
 	for i := range rows {
-		w.WriteString(strings.Join(importRow(i), ";") + "\n")
+		w.WriteString(strings.Join(row(i), ";") + "\n")
 	}
 	return errors.Join(w.Flush(), f.Close())
 }
@@ -100,7 +101,7 @@ func benchImports(ctx context.Context, dbURL string, rows int, logger *slog.Logg
 	}
 	defer os.RemoveAll(dir)
 	csvPath, xlsxPath := filepath.Join(dir, "clients.csv"), filepath.Join(dir, "clients.xlsx")
-	if err := writeCSV(csvPath, rows); err != nil {
+	if err := writeCSV(csvPath, rows, importRow); err != nil {
 		return nil, err
 	}
 	if err := writeXLSX(xlsxPath, rows); err != nil {
@@ -322,7 +323,7 @@ func bigImportChild(ctx context.Context, dbURL string, n int) error {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "clients.csv")
-	if err := writeCSV(path, n); err != nil {
+	if err := writeCSV(path, n, importRow); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -89,7 +88,12 @@ func benchNeighbour(ctx context.Context, dbURL string, rows, rounds int, logger 
 	res := &neighbourResult{rows: rows}
 	for round := range rounds {
 		path := filepath.Join(dir, fmt.Sprintf("round%d.csv", round))
-		if err := writeNeighbourCSV(path, rows, round); err != nil {
+		// Emails of the round's own, so each round's import creates every client anew.
+		if err := writeCSV(path, rows, func(i int) []string {
+			row := importRow(i)
+			row[0] = fmt.Sprintf("neighbour%d.%d@example.be", round, i)
+			return row
+		}); err != nil {
 			return nil, err
 		}
 		analysis, err := a.analyze(ctx, path)
@@ -141,23 +145,6 @@ func benchNeighbour(ctx context.Context, dbURL string, rows, rounds int, logger 
 		res.rounds = append(res.rounds, r)
 	}
 	return res, nil
-}
-
-// writeNeighbourCSV writes the import benchmark's rows with emails of their
-// own round, so each round's import creates every client anew.
-func writeNeighbourCSV(path string, rows, round int) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	w.WriteString(strings.Join(importHeader, ";") + "\n")
-	for i := range rows {
-		row := importRow(i)
-		row[0] = fmt.Sprintf("neighbour%d.%d@example.be", round, i)
-		w.WriteString(strings.Join(row, ";") + "\n")
-	}
-	return errors.Join(w.Flush(), f.Close())
 }
 
 // visibility is tenant B's user: registers a client and reads it back with
