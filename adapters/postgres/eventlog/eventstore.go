@@ -104,14 +104,22 @@ func ScanStored(rows pgx.Rows, last ...any) ([]StoredEvent, []SubjectRef, error)
 			return nil, nil, fmt.Errorf("read events: %w", err)
 		}
 		all = append(all, e)
-		if MayBeSealed(e.Payload) && (len(subjects) == 0 || subjects[len(subjects)-1].subjectID != streamID) {
-			subjects = append(subjects, SubjectRef{tenantID, streamID})
-		}
+		subjects = addSubject(subjects, e.Payload, tenantID, streamID)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("read events: %w", err)
 	}
 	return all, subjects, nil
+}
+
+// addSubject adds the event's stream to the subjects whose keys are asked
+// for when its payload may be sealed (rows of one stream come together, so
+// comparing with the last one added keeps each once).
+func addSubject(subjects []SubjectRef, payload []byte, tenantID, streamID [16]byte) []SubjectRef {
+	if MayBeSealed(payload) && (len(subjects) == 0 || subjects[len(subjects)-1].subjectID != streamID) {
+		subjects = append(subjects, SubjectRef{tenantID, streamID})
+	}
+	return subjects
 }
 
 // ScanFirstPass is ScanStored for a rebuild's first pass into a loader: the
@@ -141,9 +149,7 @@ func ScanFirstPass(rows pgx.Rows, starts func(eventType string) bool, last ...an
 			began[streamID] = true
 		}
 		kept = append(kept, e)
-		if MayBeSealed(e.Payload) && (len(subjects) == 0 || subjects[len(subjects)-1].subjectID != streamID) {
-			subjects = append(subjects, SubjectRef{tenantID, streamID})
-		}
+		subjects = addSubject(subjects, e.Payload, tenantID, streamID)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("read events: %w", err)
