@@ -222,43 +222,40 @@ func (r *Queries) find(ctx context.Context, s *clientSearch, after *listPosition
 	return found, err
 }
 
-// statusWord is a word some clients of a status have.
-type statusWord struct{ status, word string }
-
 // prefixRange is the range of words that begin with a term, in byte
 // order: from the term to the term followed by the last code point.
 func prefixRange(term string) (lo, hi string) { return term, term + "\U0010FFFF" }
 
 // words finds, for each query term, the words beginning with it that the
-// tenant's clients of the statuses have: each is the next one of the index
-// after the previous (a loose scan, one index descent a word). A term's
-// list is nil when it begins more than wordLimit words.
-func (s *clientSearch) words(ctx context.Context, db Querier) ([][]statusWord, error) {
+// tenant's clients have, whatever their status: each is the next one of the
+// index after the previous (a loose scan, one index descent a word). A
+// term's list is nil when it begins more than wordLimit words.
+func (s *clientSearch) words(ctx context.Context, db Querier) ([][]string, error) {
 	los, his := make([]string, len(s.terms)), make([]string, len(s.terms))
 	for i, t := range s.terms {
 		los[i], his[i] = prefixRange(t)
 	}
-	rows, err := db.Query(ctx, `WITH RECURSIVE w(i, status, hi, word, n) AS (
-			SELECT t.i, st.status, t.hi,
-				(SELECT x.word FROM rm_client_words x WHERE x.tenant_id = $1 AND x.status = st.status
+	rows, err := db.Query(ctx, `WITH RECURSIVE w(i, hi, word, n) AS (
+			SELECT t.i, t.hi,
+				(SELECT x.word FROM rm_client_words x WHERE x.tenant_id = $1
 				 AND x.word >= t.lo AND x.word < t.hi ORDER BY x.word LIMIT 1), 1
-			FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(lo, hi, i), unnest($4::text[]) AS st(status)
+			FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(lo, hi, i)
 			UNION ALL
-			SELECT w.i, w.status, w.hi,
-				(SELECT x.word FROM rm_client_words x WHERE x.tenant_id = $1 AND x.status = w.status
+			SELECT w.i, w.hi,
+				(SELECT x.word FROM rm_client_words x WHERE x.tenant_id = $1
 				 AND x.word > w.word AND x.word < w.hi ORDER BY x.word LIMIT 1), w.n + 1
-			FROM w WHERE w.word IS NOT NULL AND w.n <= $5)
-		SELECT i, status, word FROM w WHERE word IS NOT NULL`, s.args[0], los, his, s.statuses, s.wordLimit)
+			FROM w WHERE w.word IS NOT NULL AND w.n <= $4)
+		SELECT i, word FROM w WHERE word IS NOT NULL`, s.args[0], los, his, s.wordLimit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]statusWord, len(s.terms))
+	out := make([][]string, len(s.terms))
 	for i := range out {
-		out[i] = []statusWord{}
+		out[i] = []string{}
 	}
 	var i int
-	var w statusWord
-	if _, err := pgx.ForEachRow(rows, []any{&i, &w.status, &w.word}, func() error {
+	var w string
+	if _, err := pgx.ForEachRow(rows, []any{&i, &w}, func() error {
 		out[i-1] = append(out[i-1], w)
 		return nil
 	}); err != nil {
@@ -274,36 +271,35 @@ func (s *clientSearch) words(ctx context.Context, db Querier) ([][]statusWord, e
 
 // merge reads the clients having one of the lead term's words in list
 // order, one range of rm_client_words' index each, merged (a client having
-// two of them comes once), and keeps those that have the other terms too,
-// until it has a page: a term's words are looked up in the same index (one
-// probe a client), a term of too many words in the client's search_words.
-// The probes are LATERAL subqueries with a LIMIT so that they run client
-// by client, in order, and stop with the page (as a semi-join the planner
+// two of them comes once), and keeps those of the statuses asked for that
+// have the other terms too, until it has a page: the status is looked up in
+// the list's index, a term's words are looked up in the same index (one probe
+// a client), a term of too many words in the client's search_words. The
+// probes are LATERAL subqueries with a LIMIT so that they run client by
+// client, in order, and stop with the page (as a semi-join the planner
 // would hash every client having a common word).
-func (s *clientSearch) merge(ctx context.Context, db Querier, after *listPosition, words [][]statusWord, lead int) ([]sortedClient, error) {
-	args := []any{s.args[0]}
+func (s *clientSearch) merge(ctx context.Context, db Querier, after *listPosition, words [][]string, lead int) ([]sortedClient, error) {
+	args := []any{s.args[0], s.statuses}
 	keyset := ""
 	if after != nil {
 		keyset = " AND " + s.after(after, &args)
 	}
 	parts := make([]string, len(words[lead]))
 	for i, w := range words[lead] {
-		args = append(args, w.status, w.word)
-		parts[i] = fmt.Sprintf(`(SELECT sort_name, id, status FROM rm_client_words
-			WHERE tenant_id = $1 AND status = $%d AND word = $%d%s ORDER BY %s)`, len(args)-1, len(args), keyset, s.orderBy(""))
+		args = append(args, w)
+		parts[i] = fmt.Sprintf(`(SELECT sort_name, id FROM rm_client_words
+			WHERE tenant_id = $1 AND word = $%d%s ORDER BY %s)`, len(args), keyset, s.orderBy(""))
 	}
-	var probes []string
+	// The status probe has the whole key of the list's index: it reads no row.
+	probes := []string{`CROSS JOIN LATERAL (SELECT 1 FROM rm_clients y WHERE y.tenant_id = $1
+				AND y.status = ANY($2) AND y.sort_name = m.sort_name AND y.id = m.id LIMIT 1) ps`}
 	for i, t := range s.terms {
 		switch {
 		case i == lead:
 		case words[i] != nil:
-			ws := make([]string, len(words[i]))
-			for j, w := range words[i] {
-				ws[j] = w.word
-			}
-			args = append(args, ws)
+			args = append(args, words[i])
 			probes = append(probes, fmt.Sprintf(`CROSS JOIN LATERAL (SELECT 1 FROM rm_client_words x WHERE x.tenant_id = $1
-				AND x.status = m.status AND x.word = ANY($%d) AND x.sort_name = m.sort_name AND x.id = m.id LIMIT 1) p%d`, len(args), i))
+				AND x.word = ANY($%d) AND x.sort_name = m.sort_name AND x.id = m.id LIMIT 1) p%d`, len(args), i))
 		default:
 			args = append(args, "% "+escapeLike(t)+"%")
 			probes = append(probes, fmt.Sprintf(`CROSS JOIN LATERAL (SELECT 1 FROM rm_clients y WHERE y.tenant_id = $1
@@ -312,7 +308,7 @@ func (s *clientSearch) merge(ctx context.Context, db Querier, after *listPositio
 	}
 	q := `SELECT ` + prefixed("c.", clientColumns) + ` FROM (
 			SELECT m.sort_name, m.id FROM (
-				SELECT DISTINCT ON (sort_name, id) sort_name, id, status FROM (` + strings.Join(parts, " UNION ALL ") + `) u
+				SELECT DISTINCT ON (sort_name, id) sort_name, id FROM (` + strings.Join(parts, " UNION ALL ") + `) u
 				ORDER BY ` + s.orderBy("") + `) m
 			` + strings.Join(probes, "\n") + `
 			ORDER BY ` + s.orderBy("m.") + ` LIMIT ` + fmt.Sprint(s.need) + `) m
@@ -458,8 +454,8 @@ func (s *clientSearch) collect(ctx context.Context, db Querier, after *listPosit
 		lo, hi := prefixRange(term)
 		args = append(args, lo, hi)
 		from = fmt.Sprintf(`(SELECT c.* FROM (SELECT DISTINCT id FROM rm_client_words
-			WHERE tenant_id = $1 AND status = ANY(%s) AND word >= $%d AND word < $%d) w
-			JOIN rm_clients c ON c.tenant_id = $1 AND c.id = w.id) c`, statuses, len(args)-1, len(args))
+			WHERE tenant_id = $1 AND word >= $%d AND word < $%d) w
+			JOIN rm_clients c ON c.tenant_id = $1 AND c.id = w.id) c`, len(args)-1, len(args))
 	}
 	q := `WITH m AS MATERIALIZED (
 		SELECT ` + s.key + `, id FROM ` + from + `

@@ -33,7 +33,8 @@ func (Clients) Name() string { return "clients" }
 
 // Summaries fills rm_client_counts from rm_clients, as its triggers would
 // have, from the same keys, expanding each group of alike rows once
-// (migrations 0005 and 0011), and the search's words (migration 0018).
+// (migrations 0005 and 0011), and the search's words (migrations 0018 and
+// 0021).
 func (Clients) Summaries() []string {
 	return []string{`INSERT INTO rm_client_counts (tenant_id, dimension, key, n)
 		SELECT g.tenant_id, k.dimension, k.key, sum(g.n)::bigint
@@ -41,8 +42,8 @@ func (Clients) Summaries() []string {
 		      FROM rm_clients GROUP BY 1, 2, 3, 4, 5) AS g,
 		     rm_client_count_keys(g.status, g.origin, g.language, g.list_ids) k
 		GROUP BY 1, 2, 3`,
-		`INSERT INTO rm_client_words (tenant_id, status, word, sort_name, id)
-		SELECT r.tenant_id, r.status, w, r.sort_name, r.id
+		`INSERT INTO rm_client_words (tenant_id, word, sort_name, id)
+		SELECT r.tenant_id, w, r.sort_name, r.id
 		FROM rm_clients r, rm_client_word_set(r.search_words) AS w`}
 }
 
