@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -85,16 +86,18 @@ func writeXLSX(path string, rows int) error {
 type importResult struct {
 	name    string
 	rows    int
-	elapsed time.Duration
-	peakRSS int64 // bytes, 0 when not measured
-	floor   time.Duration
+	times   []time.Duration // one a round
+	peakRSS int64           // bytes, 0 when not measured; the highest of the rounds
+	floor   time.Duration   // the COPY of the same file, the median of the rounds
 	target  string
 	verdict string
-	note    string
+	notes   []string
 }
 
+func (r importResult) median() time.Duration { return median(r.times) }
+
 // benchImports runs the import benchmarks on one fresh database.
-func benchImports(ctx context.Context, dbURL string, rows int, logger *slog.Logger) ([]importResult, error) {
+func benchImports(ctx context.Context, dbURL string, rows, rounds int, logger *slog.Logger) ([]importResult, error) {
 	dir, err := os.MkdirTemp("", "clientreg-bench-import-")
 	if err != nil {
 		return nil, err
@@ -115,46 +118,58 @@ func benchImports(ctx context.Context, dbURL string, rows int, logger *slog.Logg
 	defer b.close()
 	var out []importResult
 
+	// Issue 20's targets; each step runs rounds times and reports its median.
 	for _, f := range []struct {
 		name, path, target string
 		rate               float64
-	}{{"analyze CSV", csvPath, "≥ 200,000 rows/s", 200_000}, {"analyze XLSX", xlsxPath, "≥ 50,000 rows/s", 50_000}} {
-		resetPeakRSS()
-		start := time.Now()
-		if _, err := b.analyze(ctx, f.path); err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
+	}{{"analyze CSV", csvPath, "≥ 250,000 rows/s", 250_000}, {"analyze XLSX", xlsxPath, "≥ 50,000 rows/s", 50_000}} {
+		r := importResult{name: f.name, rows: rows, target: f.target}
+		for range rounds {
+			resetPeakRSS()
+			start := time.Now()
+			if _, err := b.analyze(ctx, f.path); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.name, err)
+			}
+			r.times = append(r.times, time.Since(start))
+			r.peakRSS = max(r.peakRSS, peakRSS())
 		}
-		r := importResult{name: f.name, rows: rows, elapsed: time.Since(start), peakRSS: peakRSS(), target: f.target}
-		r.verdict = verdict(float64(rows)/r.elapsed.Seconds() >= f.rate)
+		r.verdict = verdict(float64(rows)/r.median().Seconds() >= f.rate)
 		out = append(out, r)
 	}
 
-	floor, err := copyFloor(ctx, b.svc, csvPath)
-	if err != nil {
-		return nil, fmt.Errorf("COPY floor: %w", err)
-	}
-	a, err := b.analyze(ctx, csvPath)
-	if err != nil {
-		return nil, err
-	}
-	resetPeakRSS()
-	start := time.Now()
-	if err := b.execute(ctx, a.ImportID); err != nil {
-		return nil, err
-	}
-	exec := importResult{name: "execute CSV (until read models caught up)", rows: rows, elapsed: time.Since(start),
-		peakRSS: peakRSS(), floor: floor, target: "≤ 10 × COPY", note: split(start, b.written)}
-	exec.verdict = verdict(exec.elapsed <= 10*floor)
-	out = append(out, exec)
+	exec := importResult{name: "execute CSV (until read models caught up)", rows: rows, target: "≤ 40 × COPY"}
+	undo := importResult{name: "undo that import (until read models caught up)", rows: rows, target: "≤ 5 s"}
+	var floors []time.Duration
+	for round := range rounds {
+		floor, err := copyFloor(ctx, b.svc, csvPath)
+		if err != nil {
+			return nil, fmt.Errorf("COPY floor: %w", err)
+		}
+		floors = append(floors, floor)
+		a, err := b.analyze(ctx, csvPath)
+		if err != nil {
+			return nil, err
+		}
+		resetPeakRSS()
+		start := time.Now()
+		if err := b.execute(ctx, a.ImportID); err != nil {
+			return nil, err
+		}
+		exec.times = append(exec.times, time.Since(start))
+		exec.peakRSS = max(exec.peakRSS, peakRSS())
+		exec.notes = append(exec.notes, fmt.Sprintf("round %d: %s", round+1, split(start, b.written)))
 
-	start = time.Now()
-	if err := b.undo(ctx, a.ImportID); err != nil {
-		return nil, err
+		start = time.Now()
+		if err := b.undo(ctx, a.ImportID); err != nil {
+			return nil, err
+		}
+		undo.times = append(undo.times, time.Since(start))
+		undo.notes = append(undo.notes, fmt.Sprintf("round %d: %s", round+1, split(start, b.written)))
 	}
-	undo := importResult{name: "undo that import (until read models caught up)", rows: rows, elapsed: time.Since(start),
-		target: "< 10 s", note: split(start, b.written)}
-	undo.verdict = verdict(undo.elapsed < 10*time.Second)
-	return append(out, undo), nil
+	exec.floor = median(floors)
+	exec.verdict = verdict(exec.median() <= 40*exec.floor)
+	undo.verdict = verdict(undo.median() <= 5*time.Second)
+	return append(out, exec, undo), nil
 }
 
 // split says how much of a step was writing the events and how much the
@@ -276,7 +291,7 @@ func copyFloor(ctx context.Context, svc *service.Service, path string) (time.Dur
 	for i, c := range importHeader {
 		cols[i] = c + " text"
 	}
-	if _, err := svc.Pool.Exec(ctx, `CREATE TABLE bench_copy (`+strings.Join(cols, ", ")+`)`); err != nil {
+	if _, err := svc.Pool.Exec(ctx, `DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (`+strings.Join(cols, ", ")+`)`); err != nil {
 		return 0, err
 	}
 	f, err := os.Open(path)
@@ -359,7 +374,7 @@ func benchBigImport(ctx context.Context, dbURL string, n int) (importResult, err
 	if _, err := fmt.Sscan(string(out), &rows, &elapsed, &rss); err != nil {
 		return importResult{}, fmt.Errorf("child said %q: %w", out, err)
 	}
-	r := importResult{name: "analyze + import a big CSV (own process)", rows: rows, elapsed: elapsed, peakRSS: rss, target: "peak RSS < 300 MB"}
+	r := importResult{name: "analyze + import a big CSV (own process)", rows: rows, times: []time.Duration{elapsed}, peakRSS: rss, target: "peak RSS < 300 MB"}
 	r.verdict = verdict(rss < 300<<20)
 	return r, nil
 }
@@ -367,23 +382,25 @@ func benchBigImport(ctx context.Context, dbURL string, n int) (importResult, err
 func printImports(w io.Writer, rs []importResult) {
 	fmt.Fprintf(w, "3. bulk import (12-column rows, all valid; service with projectors and import worker running)\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "   benchmark\trows\ttime\trows/s\tpeak RSS\tCOPY floor\tratio\ttarget\tverdict\n")
+	fmt.Fprintf(tw, "   benchmark\trows\trounds\ttime (median)\tmin–max\trows/s\tpeak RSS\tCOPY floor\tratio\ttarget\tverdict\n")
 	for _, r := range rs {
 		rss, floor, ratio := "-", "-", "-"
 		if r.peakRSS > 0 {
 			rss = fmt.Sprintf("%d MB", r.peakRSS>>20)
 		}
+		m := r.median()
 		if r.floor > 0 {
 			floor = r.floor.Round(time.Millisecond).String()
-			ratio = fmt.Sprintf("%.1f×", r.elapsed.Seconds()/r.floor.Seconds())
+			ratio = fmt.Sprintf("%.1f×", m.Seconds()/r.floor.Seconds())
 		}
-		fmt.Fprintf(tw, "   %s\t%d\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\n", r.name, r.rows, r.elapsed.Round(time.Millisecond),
-			float64(r.rows)/r.elapsed.Seconds(), rss, floor, ratio, r.target, r.verdict)
+		fmt.Fprintf(tw, "   %s\t%d\t%d\t%s\t%s–%s\t%.0f\t%s\t%s\t%s\t%s\t%s\n", r.name, r.rows, len(r.times), m.Round(time.Millisecond),
+			slices.Min(r.times).Round(time.Millisecond), slices.Max(r.times).Round(time.Millisecond),
+			float64(r.rows)/m.Seconds(), rss, floor, ratio, r.target, r.verdict)
 	}
 	tw.Flush()
 	for _, r := range rs {
-		if r.note != "" {
-			fmt.Fprintf(w, "   %s: %s\n", r.name, r.note)
+		for _, n := range r.notes {
+			fmt.Fprintf(w, "   %s, %s\n", r.name, n)
 		}
 	}
 	fmt.Fprintln(w, "   peak RSS is the benchmark process's VmHWM during that step (reset before it), service and projectors included.")

@@ -63,6 +63,7 @@ type options struct {
 	listGrow     int
 	replayEvents int
 	importRows   int
+	importRounds int
 	bigRows      int
 	bigChild     string
 	cpuProfile   string
@@ -100,6 +101,7 @@ func main() {
 	flag.IntVar(&o.listGrow, "list-grow-to", 1_000_000, "clients the list benchmark then grows the tenant to (0 skips it)")
 	flag.IntVar(&o.replayEvents, "replay-events", 1_000_000, "events in the log the replay benchmark rebuilds from")
 	flag.IntVar(&o.importRows, "import-rows", 100_000, "rows of the import benchmark files")
+	flag.IntVar(&o.importRounds, "import-rounds", 3, "rounds of each import benchmark (analyses; execute then undo); the median is reported")
 	flag.IntVar(&o.bigRows, "big-import-rows", 1_000_000, "rows of the big-import memory benchmark (0 skips it)")
 	flag.StringVar(&o.bigChild, "big-import-child", "", "internal: run the big import against this database URL")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -215,7 +217,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "import: %d rows as CSV and XLSX ...\n", o.importRows)
-		if importRes, err = benchImports(ctx, dbURL, o.importRows, logger); err != nil {
+		if importRes, err = benchImports(ctx, dbURL, o.importRows, o.importRounds, logger); err != nil {
 			return fmt.Errorf("import benchmark: %w", err)
 		}
 		if o.bigRows > 0 {
