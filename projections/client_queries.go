@@ -94,10 +94,11 @@ func (r *Queries) SearchClients(ctx context.Context, tenantID uuid.UUID, f Clien
 		s.filters = append(s.filters, "search_words LIKE "+s.arg("% "+escapeLike(t)+"%"))
 	}
 	if f.ListID != nil {
-		s.filters = append(s.filters, "list_ids @> ARRAY["+s.arg(*f.ListID)+"::uuid]")
+		// The array indexes leave empty arrays out (migration 0023).
+		s.filters = append(s.filters, "list_ids @> ARRAY["+s.arg(*f.ListID)+"::uuid] AND list_ids <> '{}'")
 	}
 	if f.Source != "" {
-		s.filters = append(s.filters, "sources @> ARRAY["+s.arg(f.Source)+"::text]")
+		s.filters = append(s.filters, "sources @> ARRAY["+s.arg(f.Source)+"::text] AND sources <> '{}'")
 	}
 	if f.ImportID != nil {
 		s.filters = append(s.filters, "import_ids @> ARRAY["+s.arg(*f.ImportID)+"::uuid]")

@@ -11,7 +11,7 @@ import (
 // Lists returns the tenant's lists with their active member counts.
 func (r *Queries) Lists(ctx context.Context, tenantID uuid.UUID) ([]ListView, error) {
 	rows, err := r.db.Query(ctx, `SELECT l.id, l.version, l.name, l.created_at, l.updated_at,
-		(SELECT count(*) FROM rm_clients c WHERE c.tenant_id = l.tenant_id AND c.status = 'active' AND c.list_ids @> ARRAY[l.id])
+		(SELECT count(*) FROM rm_clients c WHERE c.tenant_id = l.tenant_id AND c.status = 'active' AND c.list_ids @> ARRAY[l.id] AND c.list_ids <> '{}')
 		FROM rm_lists l WHERE l.tenant_id = $1 ORDER BY lower(l.name), l.id`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("read lists: %w", err)
