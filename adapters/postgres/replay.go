@@ -154,8 +154,14 @@ func (r *Rebuilder) rebuild(ctx context.Context, pool *pgxpool.Pool, run *rebuil
 	if err != nil {
 		return err
 	}
-	if err := execAll(ctx, pool, deferred.keys); err != nil {
-		return err
+	if len(later) > 0 {
+		// The second pass's updates find their rows through the keys.
+		for i := range deferred.tables {
+			if err := execAll(ctx, pool, deferred.tables[i].keys); err != nil {
+				return err
+			}
+			deferred.tables[i].keys = nil
+		}
 	}
 	r.logger.Debug("rebuild loaded", "projection", p.Name(), "events", total, "left_for_later", len(later), "took", time.Since(began))
 	if len(later) > 0 {
@@ -384,7 +390,7 @@ func (r *Rebuilder) prepare(ctx context.Context, p projections.Projection, live,
 					t.indexes = append(t.indexes, d.sql)
 					continue
 				case d.primary && loader:
-					deferred.keys = append(deferred.keys, d.sql)
+					t.keys = append(t.keys, d.sql)
 					continue
 				case d.trigger && summarized:
 					deferred.triggers = append(deferred.triggers, d.sql)
@@ -407,18 +413,19 @@ type ddl struct {
 	index, primary, trigger bool
 }
 
-// deferredDDL is what a rebuild runs on its tables once they are loaded:
-// a Loader's primary keys after its first pass, the rest at the end.
+// deferredDDL is what a rebuild runs on its tables once they are loaded.
 type deferredDDL struct {
-	keys     []string
 	tables   []tableDDL // in the projection's order
 	triggers []string
 }
 
-// tableDDL is what the end of a rebuild runs on one of its tables.
+// tableDDL is what a rebuild runs on one of its tables once it is loaded.
 type tableDDL struct {
 	name    string // qualified
 	storage string // ALTER TABLE ... SET (the live table's storage parameters), or ""
+	// keys build a Loader's primary key (its index, then the constraint):
+	// after its first pass when a second one follows, else at the end.
+	keys    []string
 	indexes []string
 }
 
@@ -467,8 +474,16 @@ func finish(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, d
 			if t.storage != "" {
 				after = []int{work.add(after, t.storage)}
 			}
-			for _, sql := range t.indexes {
-				work.add(after, sql)
+			var built []int
+			for _, sql := range append(slices.Clone(t.keys[:min(1, len(t.keys))]), t.indexes...) {
+				built = append(built, work.add(after, sql))
+			}
+			// The primary key's constraint last: it locks the table
+			// against the index builds and the summaries reading it, and
+			// a statement waiting for that lock holds a connection.
+			built = append(built, summaries...)
+			for _, sql := range t.keys[min(1, len(t.keys)):] {
+				built = []int{work.add(built, sql)}
 			}
 		}
 	}
