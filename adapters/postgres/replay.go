@@ -125,6 +125,7 @@ func (r *Rebuilder) rebuild(ctx context.Context, pool *pgxpool.Pool, run *rebuil
 	began := time.Now()
 	var cursor logCursor
 	var done int64
+	var mu sync.Mutex // a Loader's first pass applies batches on several connections
 	report := func(n int) {
 		if done += int64(n); progress != nil {
 			progress(done, max(total, done))
@@ -133,26 +134,42 @@ func (r *Rebuilder) rebuild(ctx context.Context, pool *pgxpool.Pool, run *rebuil
 	loader, isLoader := p.(projections.Loader)
 	read := func(ctx context.Context, out chan<- fetchedBatch) error { return r.readAll(ctx, pool, p, total, out) }
 	run.limit = max(100, int(total/100))
-	var later []int64 // positions of the events a Loader left for the second pass, in log order
-	err := r.replay(ctx, run, read, func(ctx context.Context, b replayBatch) error {
+	appliers, lastSeq := 1, -1
+	if isLoader {
+		// Its batches are independent: COPY, the server's largest part of
+		// the first pass, runs on two connections at once.
+		appliers = 2
+	}
+	leftBySeq := map[int][]int64{} // a Loader's first pass: the positions each batch left for the second
+	err := r.replay(ctx, run, read, appliers, func(ctx context.Context, b replayBatch) error {
+		var left []int64
+		n := len(b.events)
 		if isLoader {
 			rest, err := run.load(ctx, pool, loader, b)
 			if err != nil {
 				return err
 			}
-			later = b.leftForLater(later, rest)
-			report(len(b.events) - len(rest))
-		} else {
-			if err := run.applyBatch(ctx, pool, p, b); err != nil {
-				return err
-			}
-			report(len(b.events))
+			left, n = b.leftForLater(nil, rest), n-len(rest)
+		} else if err := run.applyBatch(ctx, pool, p, b); err != nil {
+			return err
 		}
-		cursor = b.end
+		mu.Lock()
+		defer mu.Unlock()
+		if len(left) > 0 {
+			leftBySeq[b.seq] = left
+		}
+		report(n)
+		if b.seq > lastSeq {
+			cursor, lastSeq = b.end, b.seq
+		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	var later []int64 // positions of the events a Loader left for the second pass, in log order
+	for seq := range lastSeq + 1 {
+		later = append(later, leftBySeq[seq]...)
 	}
 	if len(later) > 0 {
 		// The second pass's updates find their rows through the keys.
@@ -169,7 +186,7 @@ func (r *Rebuilder) rebuild(ctx context.Context, pool *pgxpool.Pool, run *rebuil
 		read := func(ctx context.Context, out chan<- fetchedBatch) error {
 			return r.readPositions(ctx, pool, later, out)
 		}
-		err := r.replay(ctx, run, read, func(ctx context.Context, b replayBatch) error {
+		err := r.replay(ctx, run, read, 1, func(ctx context.Context, b replayBatch) error {
 			if err := run.applyBatch(ctx, pool, p, b); err != nil {
 				return err
 			}
@@ -195,7 +212,7 @@ func (r *Rebuilder) rebuild(ctx context.Context, pool *pgxpool.Pool, run *rebuil
 	return nil
 }
 
-// rebuildPool connects two sessions (one reads, one applies) whose
+// rebuildPool connects up to three sessions (one reads, two apply) whose
 // search_path finds the rebuild's tables first, then the live schema's
 // (events, offsets, keys).
 func (r *Rebuilder) rebuildPool(ctx context.Context, live, work string) (*pgxpool.Pool, error) {
@@ -209,7 +226,7 @@ func (r *Rebuilder) rebuildPool(ctx context.Context, live, work string) (*pgxpoo
 	params["synchronous_commit"] = "off"
 	// The deferred indexes are built once, over every row.
 	params["maintenance_work_mem"] = "256MB"
-	cfg.MaxConns = 2
+	cfg.MaxConns = 3
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect for rebuild: %w", err)
@@ -222,6 +239,7 @@ func (r *Rebuilder) rebuildPool(ctx context.Context, live, work string) (*pgxpoo
 // positions of the events read but not decoded, and positions those of
 // every event read, in log order.
 type replayBatch struct {
+	seq       int // the batch's place in its pass
 	events    []domain.RecordedEvent
 	end       logCursor
 	deferred  map[int64]bool
@@ -249,9 +267,11 @@ func (b replayBatch) leftForLater(later []int64, rest []domain.RecordedEvent) []
 
 // replay runs a pipeline over the batches read reads: reading a batch,
 // decoding the one before and applying the one before that overlap (the
-// first and last are mostly the server's work, the second Go's).
+// first and last are mostly the server's work, the second Go's). With
+// more than one applier, batches are applied several at once, in no
+// particular order: apply tells them apart by their seq.
 func (r *Rebuilder) replay(ctx context.Context, run *rebuildRun, read func(context.Context, chan<- fetchedBatch) error,
-	apply func(context.Context, replayBatch) error) error {
+	appliers int, apply func(context.Context, replayBatch) error) error {
 	fetched, batches := make(chan fetchedBatch, 1), make(chan replayBatch, 1)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -260,11 +280,13 @@ func (r *Rebuilder) replay(ctx context.Context, run *rebuildRun, read func(conte
 	})
 	g.Go(func() error {
 		defer close(batches)
+		seq := 0
 		for f := range fetched {
 			b, err := run.decode(f)
 			if err != nil {
 				return err
 			}
+			b.seq, seq = seq, seq+1
 			select {
 			case batches <- b:
 			case <-gctx.Done():
@@ -273,14 +295,16 @@ func (r *Rebuilder) replay(ctx context.Context, run *rebuildRun, read func(conte
 		}
 		return nil
 	})
-	g.Go(func() error {
-		for b := range batches {
-			if err := apply(gctx, b); err != nil {
-				return err
+	for range appliers {
+		g.Go(func() error {
+			for b := range batches {
+				if err := apply(gctx, b); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	return g.Wait()
 }
 
@@ -487,11 +511,16 @@ func finish(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, d
 			}
 		}
 	}
-	if err := work.run(ctx, pool, int(pool.Config().MaxConns), logger); err != nil {
+	if err := work.run(ctx, pool, finishers, logger); err != nil {
 		return err
 	}
 	return execAll(ctx, pool, deferred.triggers)
 }
+
+// finishers is how many statements finish runs at once: the rebuild's
+// connections but the reader's (an index build has parallel workers of
+// its own).
+const finishers = 2
 
 // unlogEmpty makes the tables nothing was loaded into unlogged and returns
 // their names. On an empty table SET UNLOGGED costs nothing.
