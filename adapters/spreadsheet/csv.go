@@ -226,7 +226,13 @@ type csvSource struct {
 	checkUTF8 bool
 	cut       map[int]int // of the row read last
 	cutRow    int
+	slab      []string // the cells of rows to come are carved from it
 }
+
+// cellSlab is how many cells are allocated at once: one allocation for
+// some hundred rows rather than one a row. A row keeps the slab it was
+// carved from alive, which the rows read with it mostly do anyway.
+const cellSlab = 4096
 
 func newCSVSource(text io.Reader, delim rune, checkUTF8 bool) *csvSource {
 	capped := newCSVCap(crToLF{bufio.NewReaderSize(text, textBufSize)}, delim)
@@ -267,7 +273,11 @@ func (s *csvSource) next() ([]string, int, error) {
 	s.cut, s.cutRow = s.capped.take(s.records), number
 	s.records++
 	// ReuseRecord reuses the slice, so the caller gets a copy.
-	cells := make([]string, len(rec))
+	if len(rec) > len(s.slab) {
+		s.slab = make([]string, max(cellSlab, len(rec)))
+	}
+	cells := s.slab[:len(rec):len(rec)]
+	s.slab = s.slab[len(rec):]
 	copy(cells, rec)
 	for _, c := range cells {
 		s.extra += strings.Count(c, "\n")

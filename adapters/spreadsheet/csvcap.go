@@ -20,6 +20,7 @@ type csvCap struct {
 	delim []byte
 	buf   []byte // what was read from r
 	out   []byte // what is to be handed out
+	spare []byte // out's whole buffer, reused once out is handed out
 	err   error  // r's error, once out is handed out
 
 	record, field int  // the record and field being read (0-based)
@@ -48,7 +49,9 @@ func (c *csvCap) Read(p []byte) (int, error) {
 			return 0, c.err
 		}
 		n, err := c.r.Read(c.buf)
-		c.out = c.out[:0]
+		// out is resliced as it is handed out: appending to it would
+		// allocate a buffer for every read.
+		c.out = c.spare[:0]
 		for i := 0; i < n; {
 			if k := c.plainRun(c.buf[i:n]); k > 0 {
 				i += k
@@ -64,7 +67,7 @@ func (c *csvCap) Read(p []byte) (int, error) {
 		if c.recordBytes > MaxRowBytes {
 			c.out, err = c.out[:0], errRowTooLarge
 		}
-		c.err = err
+		c.spare, c.err = c.out, err
 	}
 	n := copy(p, c.out)
 	c.out = c.out[n:]
