@@ -37,7 +37,7 @@ func newFileRules(m domain.ImportMapping, mode string) *fileRules {
 
 // match looks the chunk's rows up in the registry.
 func matchChunk(ctx context.Context, m ClientMatcher, tenantID uuid.UUID, rows []domain.ImportRow) (map[domain.UniqueKey]uuid.UUID, error) {
-	var keys []domain.UniqueKey
+	keys := make([]domain.UniqueKey, 0, len(rows)) // most rows have one key
 	for _, r := range rows {
 		if r.Valid() {
 			keys = append(keys, rowKeys(r)...)
@@ -58,7 +58,7 @@ func (f *fileRules) classify(r *domain.ImportRow, matched bool) rowOutcome {
 		return f.classifyContactRow(r, matched)
 	}
 	for _, k := range rowKeys(*r) {
-		if first, seen := f.first.get(k.Kind + "\x00" + k.Value); seen {
+		if first, seen := f.first.get(k.Kind, "\x00", k.Value); seen {
 			r.Issues = append(r.Issues, duplicateIssue(f.mapping, *r, k.Kind, first))
 			return rowInvalid
 		}
@@ -66,7 +66,7 @@ func (f *fileRules) classify(r *domain.ImportRow, matched bool) rowOutcome {
 	out := f.existingOrNew(r, matched)
 	if out != rowInvalid {
 		for _, k := range rowKeys(*r) {
-			f.first.see(k.Kind+"\x00"+k.Value, r.Number)
+			f.first.see(r.Number, k.Kind, "\x00", k.Value)
 		}
 	}
 	return out
@@ -97,7 +97,7 @@ func (f *fileRules) classifyContactRow(r *domain.ImportRow, matched bool) rowOut
 	}
 	out := f.existingOrNew(r, matched)
 	if out != rowInvalid {
-		f.first.see(key, r.Number)
+		f.first.see(r.Number, key)
 	}
 	return out
 }

@@ -337,12 +337,22 @@ func TestFirstRows(t *testing.T) {
 		{"b", 9, 3, true},
 	}
 	for _, s := range steps {
-		first, seen := f.see(s.key, s.row)
+		first, seen := f.see(s.row, s.key)
 		if first != s.wantFirst || seen != s.wantSeen {
-			t.Errorf("see(%q, %d) = %d, %v; want %d, %v", s.key, s.row, first, seen, s.wantFirst, s.wantSeen)
+			t.Errorf("see(%d, %q) = %d, %v; want %d, %v", s.row, s.key, first, seen, s.wantFirst, s.wantSeen)
 		}
 	}
 	if first, ok := f.get("a"); !ok || first != 2 {
 		t.Errorf("get(a) = %d, %v; want 2, true", first, ok)
+	}
+	// A key given in parts is the key they make together.
+	if _, seen := f.see(11, "c", "\x00", "d"); seen {
+		t.Error("see(11, c, NUL, d) found a key never seen")
+	}
+	if first, ok := f.get("c\x00d"); !ok || first != 11 {
+		t.Errorf("get(c NUL d) = %d, %v; want 11, true", first, ok)
+	}
+	if _, ok := f.get("c", "d"); ok {
+		t.Error("get(c, d) found the key of c, NUL, d")
 	}
 }

@@ -158,9 +158,10 @@ func newFirstRows() *firstRows {
 	return &firstRows{seed: maphash.MakeSeed(), rows: map[uint64]int32{}}
 }
 
-// see records row as the first for key, or returns the earlier first row.
-func (f *firstRows) see(key string, row int) (first int, seen bool) {
-	h := maphash.String(f.seed, key)
+// see records row as the first for the key made of parts (concatenated),
+// or returns the earlier first row.
+func (f *firstRows) see(row int, parts ...string) (first int, seen bool) {
+	h := f.hash(parts)
 	if prev, ok := f.rows[h]; ok {
 		return int(prev), true
 	}
@@ -168,9 +169,20 @@ func (f *firstRows) see(key string, row int) (first int, seen bool) {
 	return row, false
 }
 
-func (f *firstRows) get(key string) (int, bool) {
-	prev, ok := f.rows[maphash.String(f.seed, key)]
+func (f *firstRows) get(parts ...string) (int, bool) {
+	prev, ok := f.rows[f.hash(parts)]
 	return int(prev), ok
+}
+
+// hash hashes the parts as one string without building it: a key is
+// looked up twice for every row of a file.
+func (f *firstRows) hash(parts []string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(f.seed)
+	for _, p := range parts {
+		h.WriteString(p)
+	}
+	return h.Sum64()
 }
 
 // duplicateIssue points at the row that used the value first; kind is the

@@ -157,7 +157,9 @@ func loadImport(ctx context.Context, store EventStore, tenantID, id uuid.UUID) (
 // rowKeys are the lookup keys of a row's client: external reference first,
 // then email, the order matching follows.
 func rowKeys(r domain.ImportRow) []domain.UniqueKey {
-	var keys []domain.UniqueKey
+	// Room for both up front: inlined, the keys stay on the caller's
+	// stack instead of a slice allocated every time a row is looked at.
+	keys := make([]domain.UniqueKey, 0, 2)
 	if r.Ref != nil {
 		keys = append(keys, domain.RefKey(*r.Ref))
 	}
