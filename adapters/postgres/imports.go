@@ -69,13 +69,14 @@ func (s *Imports) MatchClients(ctx context.Context, tenantID uuid.UUID, keys []d
 }
 
 func matchClients(ctx context.Context, q eventlog.RowsQuerier, keyring *eventlog.Keyring, tenantID uuid.UUID, keys []domain.UniqueKey) (map[domain.UniqueKey]uuid.UUID, error) {
-	kinds := make([]string, len(keys))
-	hashes := make([][]byte, len(keys))
-	byHash := make(map[string]domain.UniqueKey, len(keys))
+	kinds := make(textArray, len(keys))
+	hashes := make(byteaArray, len(keys))
+	sums := make([]byte, 0, len(keys)*eventlog.ReservationHashSize) // every hash in one allocation
 	for i, k := range keys {
 		kinds[i] = k.Kind
-		hashes[i] = keyring.ReservationHash(tenantID, k.Kind, k.Value)
-		byHash[k.Kind+"\x00"+string(hashes[i])] = domain.UniqueKey{Kind: k.Kind, Value: k.Value}
+		start := len(sums)
+		sums = keyring.AppendReservationHash(sums, tenantID, k.Kind, k.Value)
+		hashes[i] = sums[start:len(sums):len(sums)]
 	}
 	// One probe of the primary key a value, whatever the statistics say
 	// (see migration 0022): as a join, a table thought empty was read
@@ -88,6 +89,11 @@ func matchClients(ctx context.Context, q eventlog.RowsQuerier, keyring *eventlog
 		return nil, fmt.Errorf("match clients: %w", err)
 	}
 	defer rows.Close()
+	type reserved struct {
+		kind string
+		hash [eventlog.ReservationHashSize]byte
+	}
+	var byHash map[reserved]int // index in keys; only needed once a key is found
 	found := map[domain.UniqueKey]uuid.UUID{}
 	for rows.Next() {
 		var kind string
@@ -96,7 +102,15 @@ func matchClients(ctx context.Context, q eventlog.RowsQuerier, keyring *eventlog
 		if err := rows.Scan(&kind, &hash, &owner); err != nil {
 			return nil, fmt.Errorf("match clients: %w", err)
 		}
-		found[byHash[kind+"\x00"+string(hash)]] = owner
+		if byHash == nil {
+			byHash = make(map[reserved]int, len(keys))
+			for i, k := range keys {
+				byHash[reserved{k.Kind, [eventlog.ReservationHashSize]byte(hashes[i])}] = i
+			}
+		}
+		if i, ok := byHash[reserved{kind, [eventlog.ReservationHashSize]byte(hash)}]; ok {
+			found[domain.UniqueKey{Kind: keys[i].Kind, Value: keys[i].Value}] = owner
+		}
 	}
 	return found, rows.Err()
 }
