@@ -205,7 +205,7 @@ func normalizePhone(field, v string) (string, *FieldError) {
 func NormalizeVATNumber(field, v string) (string, *FieldError) {
 	s := strings.ToUpper(v)
 	s = strings.TrimPrefix(s, "BE")
-	var digits []byte
+	digits := make([]byte, 0, 11) // on the stack: the 10 digits, and one to find too many
 	for _, r := range s {
 		switch {
 		case r >= '0' && r <= '9':
@@ -216,7 +216,9 @@ func NormalizeVATNumber(field, v string) (string, *FieldError) {
 		}
 	}
 	if len(digits) == 9 {
-		digits = append([]byte{'0'}, digits...)
+		digits = append(digits, 0)
+		copy(digits[1:], digits)
+		digits[0] = '0'
 	}
 	if len(digits) != 10 || (digits[0] != '0' && digits[0] != '1') {
 		return "", &FieldError{field, "invalid_vat_number", "\"" + v + "\" is not a Belgian enterprise number: it needs 10 digits starting with 0 or 1"}

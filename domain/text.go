@@ -63,6 +63,14 @@ func isBidiControl(r rune) bool {
 }
 
 func textProblem(field, v string, maxChars int, multiLine bool) *FieldError {
+	if printableASCII(v) {
+		// Nearly every cell of an import: valid, no control character,
+		// a character a byte.
+		if len(v) > maxChars {
+			return tooLong(field, len(v), maxChars)
+		}
+		return nil
+	}
 	if !utf8.ValidString(v) {
 		return &FieldError{field, "invalid_text", "contains bytes that are not valid text (UTF-8)"}
 	}
@@ -78,9 +86,23 @@ func textProblem(field, v string, maxChars int, multiLine bool) *FieldError {
 		n++
 	}
 	if n > maxChars {
-		return &FieldError{field, "too_long", "is " + strconv.Itoa(n) + " characters long; at most " + strconv.Itoa(maxChars) + " are allowed"}
+		return tooLong(field, n, maxChars)
 	}
 	return nil
+}
+
+func tooLong(field string, n, maxChars int) *FieldError {
+	return &FieldError{field, "too_long", "is " + strconv.Itoa(n) + " characters long; at most " + strconv.Itoa(maxChars) + " are allowed"}
+}
+
+// printableASCII reports whether v is space to tilde only.
+func printableASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func runeName(r rune) string {

@@ -23,6 +23,15 @@ func TestTextRule(t *testing.T) {
 		{"street", "Kerkstraat\u202E 7", "invalid_text"},
 		{"last_name", strings.Repeat("é", 255), ""},
 		{"last_name", strings.Repeat("é", 256), "too_long"},
+		{"last_name", "Pee\x1fters", "invalid_text"},
+		{"last_name", "Pee\x7fters", "invalid_text"},
+		{"last_name", "Pee\tters", "invalid_text"},
+		{"street", "Kerkstraat 7\r\nbus 2", "invalid_text"},
+		{"last_name", " !~", ""},
+		{"last_name", strings.Repeat("e", 255), ""},
+		{"last_name", strings.Repeat("e", 256), "too_long"},
+		{"notes", strings.Repeat("e", 4000), ""},
+		{"notes", strings.Repeat("e", 4001), "too_long"},
 	} {
 		got := ""
 		if fe := checkText(c.field, c.v); fe != nil {
