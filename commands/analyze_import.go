@@ -134,6 +134,7 @@ func (h AnalyzeImportHandler) analyze(ctx context.Context, id uuid.UUID, cmd Ana
 		if err != nil {
 			return Analysis{}, err
 		}
+		done := make([]map[domain.Field]string, 0, len(chunk))
 		for i := range chunk {
 			_, matched := matchRow(chunk[i], found)
 			out := rules.classify(&chunk[i], matched)
@@ -142,7 +143,11 @@ func (h AnalyzeImportHandler) analyze(ctx context.Context, id uuid.UUID, cmd Ana
 				continue
 			}
 			count(chunk[i], out)
+			done = append(done, chunk[i].Client.Details)
 		}
+		// A counted row is done with: its issues were copied. An orphan
+		// is kept until settled, its details with it.
+		scan.recycle(done)
 	}
 	adopted, rejected := rules.settleOrphans()
 	summary.Valid += len(adopted)

@@ -37,6 +37,9 @@ type rowScanner struct {
 	stop     chan struct{}      // closed by close: the reader gives up
 	done     chan struct{}      // closed when the reader has left rows alone
 	checkers sync.WaitGroup
+	// spare holds the details maps of rows the caller is done with, a
+	// chunk's at a time, for the rows still to be read (see recycle).
+	spare chan []map[domain.Field]string
 }
 
 // checkedChunk is up to importChunk rows; ready is closed once they are
@@ -57,6 +60,7 @@ const readAhead = 2
 func (s *rowScanner) readChunk() ([]domain.ImportRow, map[domain.UniqueKey]uuid.UUID, error) {
 	if s.chunks == nil {
 		s.chunks, s.stop, s.done = make(chan *checkedChunk, readAhead), make(chan struct{}), make(chan struct{})
+		s.spare = make(chan []map[domain.Field]string, readAhead)
 		go s.read()
 	}
 	c, ok := <-s.chunks
@@ -65,6 +69,15 @@ func (s *rowScanner) readChunk() ([]domain.ImportRow, map[domain.UniqueKey]uuid.
 	}
 	<-c.ready
 	return c.rows, c.found, c.err
+}
+
+// recycle hands back the details maps of rows the caller is done with:
+// nothing may use them any more. The rows to come are read into them.
+func (s *rowScanner) recycle(details []map[domain.Field]string) {
+	select {
+	case s.spare <- details:
+	default: // enough are spare already
+	}
 }
 
 // close stops reading ahead and waits for the chunks being checked, then
@@ -96,9 +109,19 @@ func (s *rowScanner) read() {
 			}
 			s.checkers.Go(func() {
 				defer func() { <-checking }()
+				var spare []map[domain.Field]string
+				select {
+				case spare = <-s.spare:
+				default:
+				}
 				c.rows = make([]domain.ImportRow, len(raw))
 				for i, fr := range raw {
-					c.rows[i] = s.mapping.Read(fr.Number, fr.Cells, s.custom)
+					var details map[domain.Field]string
+					if i < len(spare) {
+						details = spare[i]
+						clear(details)
+					}
+					c.rows[i] = s.mapping.ReadInto(fr.Number, fr.Cells, s.custom, details)
 					c.rows[i].CellsCut(fr.Cut)
 				}
 				if s.match != nil {
