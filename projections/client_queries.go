@@ -273,8 +273,8 @@ func (s *clientSearch) words(ctx context.Context, db Querier) ([][]string, error
 // merge reads the clients having one of the lead term's words in list
 // order, one range of rm_client_words' index each, merged (a client having
 // two of them comes once), and keeps those of the statuses asked for that
-// have the other terms too, until it has a page: the status is looked up in
-// the list's index, a term's words are looked up in the same index (one probe
+// have the other terms too, until it has a page: the status is looked up on
+// the client's row, a term's words are looked up in the same index (one probe
 // a client), a term of too many words in the client's search_words. The
 // probes are LATERAL subqueries with a LIMIT so that they run client by
 // client, in order, and stop with the page (as a semi-join the planner
@@ -291,9 +291,7 @@ func (s *clientSearch) merge(ctx context.Context, db Querier, after *listPositio
 		parts[i] = fmt.Sprintf(`(SELECT sort_name, id FROM rm_client_words
 			WHERE tenant_id = $1 AND word = $%d%s ORDER BY %s)`, len(args), keyset, s.orderBy(""))
 	}
-	// The status probe has the whole key of the list's index: it reads no row.
-	probes := []string{`CROSS JOIN LATERAL (SELECT 1 FROM rm_clients y WHERE y.tenant_id = $1
-				AND y.status = ANY($2) AND y.sort_name = m.sort_name AND y.id = m.id LIMIT 1) ps`}
+	var probes []string
 	for i, t := range s.terms {
 		switch {
 		case i == lead:
@@ -307,6 +305,10 @@ func (s *clientSearch) merge(ctx context.Context, db Querier, after *listPositio
 				AND y.id = m.id AND y.search_words LIKE $%d LIMIT 1) p%d`, len(args), i))
 		}
 	}
+	// The status last: most clients a lead word gives lack another term,
+	// and the words' probes read no row.
+	probes = append(probes, `CROSS JOIN LATERAL (SELECT 1 FROM rm_clients y WHERE y.tenant_id = $1
+				AND y.status = ANY($2) AND y.sort_name = m.sort_name AND y.id = m.id LIMIT 1) ps`)
 	q := `SELECT ` + prefixed("c.", clientColumns) + ` FROM (
 			SELECT m.sort_name, m.id FROM (
 				SELECT DISTINCT ON (sort_name, id) sort_name, id FROM (` + strings.Join(parts, " UNION ALL ") + `) u
