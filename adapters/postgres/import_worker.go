@@ -82,7 +82,10 @@ func (w *ImportWorker) RunNext(ctx context.Context) (bool, error) {
 		}
 		started := time.Now()
 		w.logger.Info("import started", "tenant_id", tenantID, "import_id", importID)
-		if err := w.runner.Run(ctx, w.imports.newTx(tx, tenantID), tenantID, importID); err != nil {
+		itx := w.imports.newTx(tx, tenantID)
+		err = w.runner.Run(ctx, itx, tenantID, importID)
+		itx.waitProgress()
+		if err != nil {
 			return err
 		}
 		if err := finishJob(ctx, tx, tenantID, importID); err != nil {

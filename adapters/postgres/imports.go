@@ -326,7 +326,9 @@ func (s *Imports) QueueExecution(ctx context.Context, origin domain.Origin, imp 
 // InTransaction runs fn in one transaction.
 func (s *Imports) InTransaction(ctx context.Context, tenantID uuid.UUID, fn func(commands.ImportTx) error) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(s.newTx(tx, tenantID))
+		itx := s.newTx(tx, tenantID)
+		defer itx.waitProgress()
+		return fn(itx)
 	})
 	if err != nil {
 		return s.store.ExplainConflict(ctx, tenantID, err)
@@ -361,6 +363,7 @@ type importTx struct {
 	logger   *slog.Logger
 
 	lastProgress time.Time
+	progress     chan struct{} // closed when the last progress write ended; nil before the first
 }
 
 var _ commands.ImportTx = (*importTx)(nil)
@@ -609,15 +612,37 @@ func (t *importTx) RecordIssues(ctx context.Context, importID uuid.UUID, issues 
 }
 
 // Progress is written from the pool, outside the transaction, at most a
-// few times a second.
+// few times a second, and in the background: the import went on only once
+// each write had committed (a WAL flush), 4 to 5% of its time. A figure
+// that comes while the previous one is still being written is dropped.
 func (t *importTx) Progress(ctx context.Context, importID uuid.UUID, done, total int) {
 	if done < total && time.Since(t.lastProgress) < 200*time.Millisecond {
 		return
 	}
+	if t.progress != nil {
+		select {
+		case <-t.progress:
+		default:
+			return
+		}
+	}
 	t.lastProgress = time.Now()
-	if _, err := t.pool.Exec(ctx, `INSERT INTO import_progress (tenant_id, import_id, rows_done, rows_total) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (tenant_id, import_id) DO UPDATE SET rows_done = $3, rows_total = $4, updated_at = now()`,
-		t.tenantID, importID, done, total); err != nil {
-		t.logger.Warn("could not record import progress", "import_id", importID, "error", err)
+	written := make(chan struct{})
+	t.progress = written
+	go func() {
+		defer close(written)
+		if _, err := t.pool.Exec(ctx, `INSERT INTO import_progress (tenant_id, import_id, rows_done, rows_total) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (tenant_id, import_id) DO UPDATE SET rows_done = $3, rows_total = $4, updated_at = now()`,
+			t.tenantID, importID, done, total); err != nil {
+			t.logger.Warn("could not record import progress", "import_id", importID, "error", err)
+		}
+	}()
+}
+
+// waitProgress waits for the progress write in flight, so that none comes
+// after the transaction (the worker deletes the row when the job ends).
+func (t *importTx) waitProgress() {
+	if t.progress != nil {
+		<-t.progress
 	}
 }

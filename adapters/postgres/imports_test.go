@@ -115,6 +115,12 @@ func TestImportInterruptedMidExecutionLeavesNothingThenFinishes(t *testing.T) {
 	if err := store.Load(ctx, tenantID, imp); err != nil || imp.Status() != domain.ImportStatusExecuted || imp.Label() == "" {
 		t.Fatalf("import after restart: %s %q, %v", imp.Status(), imp.Label(), err)
 	}
+	// The progress written in the background never lands after the job's
+	// end removed it.
+	var progress int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM import_progress WHERE import_id = $1`, a.ImportID).Scan(&progress); err != nil || progress != 0 {
+		t.Fatalf("progress rows left after the run: %d (%v)", progress, err)
+	}
 	var withRow int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE import_id = $1 AND metadata->>'import_row' IS NOT NULL`,
 		a.ImportID).Scan(&withRow); err != nil || withRow != rows {
