@@ -460,22 +460,20 @@ type tableDDL struct {
 // them into a built one).
 //
 // The tables the summaries fill (those still empty once the events are
-// in) are filled unlogged and logged with SET LOGGED before their indexes
-// are built. INSERT ... SELECT writes a WAL record per row, and the
-// statement mostly waited for WAL writes: the 5.6 million rows of
-// rm_client_words took 21 to 25 s logged (7.1 s of CPU), 7 s unlogged
-// plus 5 to 6 s for SET LOGGED (9.4 s of CPU in all). The other tables
-// stay logged from the start: COPY writes few WAL records, and rewriting
-// them cost as much as it saved.
+// in) are logged from the start, like the others. Filling them unlogged
+// and logging them with SET LOGGED before their indexes cost more in the
+// rebuild (rm_client_words: 16.5 s for the INSERT and 5.7 s for SET
+// LOGGED, against 14.2 s for the INSERT logged): SET LOGGED rewrites the
+// whole table.
 func finish(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, deferred deferredDDL, logger *slog.Logger) error {
 	began := time.Now()
 	defer func() { logger.Debug("rebuild indexed", "projection", p.Name(), "took", time.Since(began)) }()
 	var work schedule
 	var summaries []int
-	unlogged := map[string]bool{}
+	filled := map[string]bool{} // by the summaries
 	if s, ok := p.(projections.Summarized); ok {
 		var err error
-		if unlogged, err = unlogEmpty(ctx, pool, deferred.tables); err != nil {
+		if filled, err = emptyTables(ctx, pool, deferred.tables); err != nil {
 			return err
 		}
 		for _, sql := range s.Summaries() {
@@ -483,17 +481,16 @@ func finish(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, d
 		}
 	}
 	// The summary tables first: their statements wait longest for what
-	// they need.
+	// they need. Their DDL waits for the summaries rather than for a lock
+	// on a connection another table's index could use.
 	for _, first := range []bool{true, false} {
 		for _, t := range deferred.tables {
-			if unlogged[t.name] != first {
+			if filled[t.name] != first {
 				continue
 			}
 			var after []int
-			if unlogged[t.name] {
-				// Before the storage parameters: with a fillfactor, the
-				// rewrite would leave its room empty on every page.
-				after = []int{work.add(summaries, `ALTER TABLE `+t.name+` SET LOGGED`)}
+			if filled[t.name] {
+				after = summaries
 			}
 			if t.storage != "" {
 				after = []int{work.add(after, t.storage)}
@@ -522,24 +519,17 @@ func finish(ctx context.Context, pool *pgxpool.Pool, p projections.Projection, d
 // its own).
 const finishers = 2
 
-// unlogEmpty makes the tables nothing was loaded into unlogged and returns
-// their names. On an empty table SET UNLOGGED costs nothing.
-func unlogEmpty(ctx context.Context, pool *pgxpool.Pool, tables []tableDDL) (map[string]bool, error) {
-	unlogged := map[string]bool{}
+// emptyTables returns the names of the tables nothing was loaded into.
+func emptyTables(ctx context.Context, pool *pgxpool.Pool, tables []tableDDL) (map[string]bool, error) {
+	empty := map[string]bool{}
 	for _, t := range tables {
-		var empty bool
-		if err := pool.QueryRow(ctx, `SELECT NOT EXISTS (SELECT FROM `+t.name+`)`).Scan(&empty); err != nil {
+		var none bool
+		if err := pool.QueryRow(ctx, `SELECT NOT EXISTS (SELECT FROM `+t.name+`)`).Scan(&none); err != nil {
 			return nil, fmt.Errorf("complete the rebuilt tables: %w", err)
 		}
-		if !empty {
-			continue
-		}
-		if _, err := pool.Exec(ctx, `ALTER TABLE `+t.name+` SET UNLOGGED`); err != nil {
-			return nil, fmt.Errorf("complete the rebuilt tables: %w", err)
-		}
-		unlogged[t.name] = true
+		empty[t.name] = none
 	}
-	return unlogged, nil
+	return empty, nil
 }
 
 // schedule is a list of statements, each to run once some earlier ones
