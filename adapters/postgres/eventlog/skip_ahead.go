@@ -43,6 +43,9 @@ func NewProjectorSchema(batchSize int, streams []string) ProjectorSchema {
 
 var _ wsql.SchemaAdapter = ProjectorSchema{}
 
+// maxXID8 is the largest transaction id: the end of the last gap.
+const maxXID8 = `'18446744073709551615'::xid8`
+
 // Lanes of a batch's rows (ExtraData "lane").
 const (
 	laneAhead  = 0
@@ -74,7 +77,10 @@ func (s ProjectorSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query,
 		keep = `WHERE stream_type = ANY($2::text[]) OR tx_last`
 	}
 	// The CASEs below keep PostgreSQL from evaluating a subquery that would
-	// walk a running transaction's invisible rows.
+	// walk a running transaction's invisible rows; a gap's end is a bound
+	// of the index scans, not a filter, for the same reason (as a filter,
+	// every poll during a 100,000-event import read what the import had
+	// written so far: 240 to 470 ms a poll at 50,000, instead of 2 to 3).
 	q := `WITH cur AS (
 		SELECT offset_acked AS o, last_processed_transaction_id AS t
 		FROM events_offsets WHERE consumer_group = $1 FOR UPDATE
@@ -87,7 +93,7 @@ func (s ProjectorSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query,
 	), ahead AS (
 		SELECT k.transaction_id, k."offset" FROM gaps CROSS JOIN LATERAL (
 			SELECT transaction_id, "offset" FROM events
-			WHERE (transaction_id, "offset") > (gaps.lo_t, gaps.lo_o) AND (gaps.hi IS NULL OR transaction_id < gaps.hi)
+			WHERE (transaction_id, "offset") > (gaps.lo_t, gaps.lo_o) AND transaction_id < coalesce(gaps.hi, `+maxXID8+`)
 			ORDER BY transaction_id, "offset" LIMIT ` + n + `) AS k
 		ORDER BY 1, 2 LIMIT ` + n + `
 	), cut AS (
@@ -99,7 +105,7 @@ func (s ProjectorSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query,
 			WHERE (transaction_id, "offset") > (
 					CASE WHEN gaps.lo_t <= cut.x THEN cut.x ELSE gaps.lo_t END,
 					CASE WHEN gaps.lo_t <= cut.x THEN 9223372036854775807 ELSE gaps.lo_o END)
-				AND (gaps.hi IS NULL OR transaction_id < gaps.hi)
+				AND transaction_id < coalesce(gaps.hi, `+maxXID8+`)
 			ORDER BY transaction_id, "offset" LIMIT ` + e + `) AS k
 		WHERE gaps.hi IS NULL OR gaps.hi > cut.x
 		ORDER BY 1, 2 LIMIT ` + e + `
