@@ -106,19 +106,23 @@ func TestFailedSignInsAreSlowedDown(t *testing.T) {
 	a.user("ben@office.test", domain.RoleViewer)
 	tab := newTab(t)
 	do(t, tab, chromedp.Navigate(a.base+"/signin"), chromedp.WaitVisible(chromedp.CSS("#email")))
-	for i := 0; i < domain.FreeSignInFailures; i++ {
+	// The page before a submit is marked, so that waiting for the error
+	// waits for the answer's page, not the error still on the old one.
+	submit := func(password string) {
 		do(t, tab, chromedp.SetValue(chromedp.CSS("#email"), "ben@office.test"),
-			chromedp.SendKeys(chromedp.CSS("#password"), "guess number "+string(rune('1'+i))),
+			chromedp.SendKeys(chromedp.CSS("#password"), password),
+			step(chromedp.Evaluate[string](`document.body.dataset.answered = "yes"`)),
 			chromedp.Click(chromedp.CSS("button[type=submit]")),
-			chromedp.WaitVisible(chromedp.CSS("#signin-error")))
+			chromedp.WaitVisible(chromedp.CSS("body:not([data-answered]) #signin-error")))
+	}
+	for i := 0; i < domain.FreeSignInFailures; i++ {
+		submit("guess number " + string(rune('1'+i)))
 	}
 	if msg := text(t, tab, "#signin-error"); msg != "The email address or the password is wrong." {
 		t.Fatalf("after %d failures: %q", domain.FreeSignInFailures, msg)
 	}
 	// The next attempt is refused before its password is even looked at.
-	do(t, tab, chromedp.SendKeys(chromedp.CSS("#password"), "another guess"),
-		chromedp.Click(chromedp.CSS("button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#signin-error")))
+	submit("another guess")
 	if msg := text(t, tab, "#signin-error"); !strings.HasPrefix(msg, "Too many failed attempts. Wait ") {
 		t.Fatalf("throttled attempt: %q", msg)
 	}
