@@ -93,7 +93,7 @@ func (s ProjectorSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query,
 	), ahead AS (
 		SELECT k.transaction_id, k."offset" FROM gaps CROSS JOIN LATERAL (
 			SELECT transaction_id, "offset" FROM events
-			WHERE (transaction_id, "offset") > (gaps.lo_t, gaps.lo_o) AND transaction_id < coalesce(gaps.hi, `+maxXID8+`)
+			WHERE (transaction_id, "offset") > (gaps.lo_t, gaps.lo_o) AND transaction_id < coalesce(gaps.hi, ` + maxXID8 + `)
 			ORDER BY transaction_id, "offset" LIMIT ` + n + `) AS k
 		ORDER BY 1, 2 LIMIT ` + n + `
 	), cut AS (
@@ -105,7 +105,7 @@ func (s ProjectorSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query,
 			WHERE (transaction_id, "offset") > (
 					CASE WHEN gaps.lo_t <= cut.x THEN cut.x ELSE gaps.lo_t END,
 					CASE WHEN gaps.lo_t <= cut.x THEN 9223372036854775807 ELSE gaps.lo_o END)
-				AND transaction_id < coalesce(gaps.hi, `+maxXID8+`)
+				AND transaction_id < coalesce(gaps.hi, ` + maxXID8 + `)
 			ORDER BY transaction_id, "offset" LIMIT ` + e + `) AS k
 		WHERE gaps.hi IS NULL OR gaps.hi > cut.x
 		ORDER BY 1, 2 LIMIT ` + e + `
