@@ -155,8 +155,8 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	if o.concurrency < 1 || o.repeat < 1 || o.events < 1 {
-		return errors.New("-concurrency, -repeat and -events must be positive")
+	if o.concurrency < 1 || o.repeat < 1 || o.events < 1 || o.importRounds < 1 {
+		return errors.New("-concurrency, -repeat, -events and -import-rounds must be positive")
 	}
 	// The service logs warnings and errors only, to stderr; the table goes to stdout.
 	level := slog.LevelWarn
