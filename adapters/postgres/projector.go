@@ -118,7 +118,7 @@ func (p *Projector) Run(ctx context.Context) error {
 	sub, err := wsql.NewSubscriber(eventlog.SubscriberBeginner(p.pool), wsql.SubscriberConfig{
 		ConsumerGroup:  p.projection.Name(),
 		SchemaAdapter:  eventlog.NewProjectorSchema(p.cfg.BatchSize, p.projection.StreamTypes()),
-		OffsetsAdapter: eventlog.NewProjectorOffsets(),
+		OffsetsAdapter: eventlog.NewProjectorOffsets(p.projection.StreamTypes()),
 		PollInterval:   p.cfg.PollInterval,
 		ResendInterval: 100 * time.Millisecond,
 		AckDeadline:    &noAckDeadline,

@@ -2,17 +2,22 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/clientreg/clientreg/adapters/postgres"
+	"github.com/clientreg/clientreg/adapters/postgres/eventlog"
 	"github.com/clientreg/clientreg/commands"
 	"github.com/clientreg/clientreg/domain"
 	"github.com/clientreg/clientreg/projections"
@@ -151,4 +156,127 @@ func clientCount(t *testing.T, pool *pgxpool.Pool, tenantID uuid.UUID) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// The lists projector reads the log of rare streams alone: a tenant's
+// thousands of client events between two of its lists cost it one batch,
+// not one per forty events. Read-your-writes still holds for a client
+// event: the lists must show every list the tenant created before it, and
+// a tenant that created none waits for nothing.
+func TestProjectorOfRareStreamsSkipsClientEventsYetAnswersForThem(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	keys := testKeyring(t)
+	h := commands.NewHandlers(store)
+	reads := postgres.NewReadModels(pool)
+	origin := domain.Origin{TenantID: uuid.New(), Actor: "test"}
+	other := domain.Origin{TenantID: uuid.New(), Actor: "test"}
+	cfg := postgres.ProjectorConfig{BatchSize: 40, PollInterval: 10 * time.Millisecond}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	runLists := func() (stop func()) {
+		p := postgres.NewProjector(pool, keys, projections.Lists{}, cfg, logger)
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- p.Run(runCtx) }()
+		return func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("projector: %v", err)
+			}
+		}
+	}
+	createList := func(name string) int64 {
+		t.Helper()
+		res, err := h.CreateList.Handle(ctx, commands.CreateList{Origin: origin, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Position
+	}
+	register := func(o domain.Origin, n int) int64 {
+		t.Helper()
+		var aggs []domain.Aggregate
+		for i := range n {
+			c, err := domain.RegisterClient(uuid.New(), personInput(fmt.Sprintf("c%d-%s@example.com", i, uuid.NewString())), domain.NewCustomFieldSet(o.TenantID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			aggs = append(aggs, c)
+		}
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck // committed below
+		last, err := store.SaveInTx(ctx, tx, o, aggs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return last
+	}
+
+	first := createList("First")
+	stop := runLists()
+	if err := reads.WaitForPosition(ctx, origin.TenantID, first, []string{"lists"}, 15*time.Second); err != nil {
+		t.Fatalf("the first list: %v", err)
+	}
+	stop()
+
+	register(origin, 3000)
+	otherClient := register(other, 1)
+	second := createList("Second")
+	lastClient := register(origin, 1)
+
+	// The projector is stopped: the second list is not applied.
+	err := reads.WaitForPosition(ctx, origin.TenantID, lastClient, []string{"lists"}, 300*time.Millisecond)
+	if !errors.Is(err, projections.ErrPositionNotReached) {
+		t.Fatalf("a client registered after a list not shown yet: %v, want %v", err, projections.ErrPositionNotReached)
+	}
+	if err := reads.WaitForPosition(ctx, other.TenantID, otherClient, []string{"lists"}, 5*time.Second); err != nil {
+		t.Fatalf("a tenant without lists waited for the lists projector: %v", err)
+	}
+
+	// Its next batch of forty reaches the second list over 3,001 client events.
+	q, err := eventlog.NewProjectorSchema(cfg.BatchSize, projections.Lists{}.StreamTypes()).SelectQuery(wsql.SelectQueryParams{ConsumerGroup: "lists"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM (`+q.Query+`) AS batch
+		JOIN events e ON e."offset" = batch."offset" WHERE e."offset" = `+strconv.FormatInt(second, 10)+`)`, q.Args...).Scan(&found)
+	_ = tx.Rollback(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !found {
+		t.Error("the lists projector's next batch does not reach the list created after 3,001 client events")
+	}
+
+	stop = runLists()
+	defer stop()
+	if err := reads.WaitForPosition(ctx, origin.TenantID, lastClient, []string{"lists"}, 15*time.Second); err != nil {
+		t.Fatalf("the last client's position: %v", err)
+	}
+	var names []string
+	if err := pool.QueryRow(ctx, `SELECT array_agg(name ORDER BY name) FROM rm_lists WHERE tenant_id = $1`, origin.TenantID).Scan(&names); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(names, []string{"First", "Second"}) {
+		t.Errorf("lists %v, want [First Second]", names)
+	}
+	status, err := reads.ProjectionStatus(ctx, []string{"lists"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(status) != 1 || status[0].Lag != 0 {
+		t.Errorf("lists projector status %+v, want no lag", status)
+	}
 }
