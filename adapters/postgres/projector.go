@@ -79,6 +79,7 @@ type Projector struct {
 	logger     *slog.Logger
 	failures   atomic.Int64
 	running    atomic.Bool
+	pacing     *pacing
 }
 
 // NewProjector builds a projector; Run starts it.
@@ -87,8 +88,9 @@ func NewProjector(pool *pgxpool.Pool, keys *eventlog.Keyring, p projections.Proj
 	for _, s := range p.StreamTypes() {
 		streams[s] = true
 	}
-	return &Projector{pool: pool, keys: keys, projection: p, streams: streams, cfg: cfg.withDefaults(),
-		logger: logger.With("projection", p.Name())}
+	cfg = cfg.withDefaults()
+	return &Projector{pool: pool, keys: keys, projection: p, streams: streams, cfg: cfg,
+		logger: logger.With("projection", p.Name()), pacing: newPacing(cfg)}
 }
 
 // Name is the projection's name and consumer group.
@@ -122,6 +124,7 @@ func (p *Projector) Run(ctx context.Context) error {
 		PollInterval:   p.cfg.PollInterval,
 		ResendInterval: 100 * time.Millisecond,
 		AckDeadline:    &noAckDeadline,
+		BackoffManager: p.pacing,
 	}, watermill.NewSlogLoggerWithLevelMapping(p.logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}))
 	if err != nil {
 		return fmt.Errorf("subscriber for %s: %w", p.Name(), err)
@@ -190,7 +193,9 @@ func (p *Projector) handle(msg *message.Message, held *pending) error {
 		// message: a bug, and the held events' offsets may be committed.
 		return p.abandon(ctx, tx, fmt.Errorf("%w: a batch began before the previous one was applied", errBrokenTx))
 	}
-	if p.streams[msg.Metadata.Get(eventlog.MetaStreamType)] {
+	wanted := p.streams[msg.Metadata.Get(eventlog.MetaStreamType)]
+	p.pacing.handled(wanted)
+	if wanted {
 		held.tx = tx
 		held.msgs = append(held.msgs, msg)
 	}
