@@ -98,7 +98,7 @@ func (s ProjectorSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query,
 	payload, metadata, keep := "e.payload", "e.metadata", ""
 	if s.streams != nil {
 		args = append(args, s.streams)
-		wanted := `e.stream_type = ANY($2::text[])`
+		wanted := `b.stream_type = ANY($2::text[])`
 		payload = `CASE WHEN ` + wanted + ` THEN e.payload END`
 		metadata = `CASE WHEN ` + wanted + ` THEN e.metadata END`
 		// The last event of each transaction in each lane is kept, so the
@@ -110,6 +110,11 @@ func (s ProjectorSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query,
 	// of the index scans, not a filter, for the same reason (as a filter,
 	// every poll during a 100,000-event import read what the import had
 	// written so far: 240 to 470 ms a poll at 50,000, instead of 2 to 3).
+	// The lanes carry the columns they need from their own index scans, and
+	// a batch's rows are joined with their payloads only once they are
+	// chosen: the events a projector skips are read once, and the sorts
+	// move narrow rows (a clients poll of 1000 events of an undo cost 8.4
+	// ms of server CPU, 6.2 after).
 	q := `WITH cur AS (
 		SELECT offset_acked AS o, last_processed_transaction_id AS t
 		FROM events_offsets WHERE consumer_group = $1 FOR UPDATE
@@ -120,8 +125,8 @@ func (s ProjectorSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query,
 		UNION ALL
 		SELECT r.x, 9223372036854775807, (SELECT min(n.x) FROM running n WHERE n.x > r.x) FROM running r
 	), ahead AS (
-		SELECT k.transaction_id, k."offset" FROM gaps CROSS JOIN LATERAL (
-			SELECT transaction_id, "offset" FROM events
+		SELECT k.transaction_id, k."offset", k.tenant_id, k.stream_type FROM gaps CROSS JOIN LATERAL (
+			SELECT transaction_id, "offset", tenant_id, stream_type FROM events
 			WHERE (transaction_id, "offset") > (gaps.lo_t, gaps.lo_o) AND transaction_id < coalesce(gaps.hi, ` + maxXID8 + `)` + s.rare + `
 			ORDER BY transaction_id, "offset" LIMIT ` + n + `) AS k
 		ORDER BY 1, 2 LIMIT ` + n + `
@@ -129,8 +134,8 @@ func (s ProjectorSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query,
 		SELECT last.transaction_id AS x FROM (SELECT * FROM ahead ORDER BY 1 DESC, 2 DESC LIMIT 1) AS last
 		WHERE EXISTS (SELECT FROM events WHERE transaction_id = last.transaction_id AND "offset" > last."offset"` + s.rare + `)
 	), past AS (
-		SELECT k.transaction_id, k."offset" FROM cut, gaps CROSS JOIN LATERAL (
-			SELECT transaction_id, "offset" FROM events
+		SELECT k.transaction_id, k."offset", k.tenant_id, k.stream_type FROM cut, gaps CROSS JOIN LATERAL (
+			SELECT transaction_id, "offset", tenant_id, stream_type FROM events
 			WHERE (transaction_id, "offset") > (
 					CASE WHEN gaps.lo_t <= cut.x THEN cut.x ELSE gaps.lo_t END,
 					CASE WHEN gaps.lo_t <= cut.x THEN 9223372036854775807 ELSE gaps.lo_o END)
@@ -142,34 +147,34 @@ func (s ProjectorSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query,
 		SELECT h.transaction_id AS x, h.offset_acked AS o FROM events_offsets_open h
 		WHERE h.consumer_group = $1 AND pg_visible_in_snapshot(h.transaction_id, pg_current_snapshot())
 	), behind AS (
-		SELECT k.transaction_id, k."offset", k.tenant_id FROM open CROSS JOIN LATERAL (
-			SELECT transaction_id, "offset", tenant_id FROM events
+		SELECT k.transaction_id, k."offset", k.tenant_id, k.stream_type FROM open CROSS JOIN LATERAL (
+			SELECT transaction_id, "offset", tenant_id, stream_type FROM events
 			WHERE transaction_id = open.x AND "offset" > open.o` + s.rare + ` ORDER BY "offset" LIMIT ` + b + `) AS k
 		ORDER BY 1, 2 LIMIT ` + b + `
 	), front AS (
-		SELECT f.transaction_id, f."offset", f.past, ev.tenant_id FROM (
-			SELECT transaction_id, "offset", false AS past FROM ahead
-			UNION ALL SELECT transaction_id, "offset", true FROM past) AS f
-		JOIN events ev ON ev.transaction_id = f.transaction_id AND ev."offset" = f."offset"
+		SELECT transaction_id, "offset", false AS past, tenant_id, stream_type FROM ahead
+		UNION ALL SELECT transaction_id, "offset", true, tenant_id, stream_type FROM past
 	), lanes AS (
-		SELECT transaction_id, "offset", ` + strconv.Itoa(laneAhead) + ` AS lane FROM (
-			SELECT transaction_id, "offset", bool_or(
+		SELECT transaction_id, "offset", stream_type, ` + strconv.Itoa(laneAhead) + ` AS lane FROM (
+			SELECT transaction_id, "offset", stream_type, bool_or(
 					tenant_id IN (SELECT tenant_id FROM behind) OR
 					(past AND tenant_id IN (SELECT fc.tenant_id FROM front fc, cut WHERE fc.transaction_id = cut.x)))
 				OVER (ORDER BY transaction_id, "offset") AS stop
 			FROM front) AS s
 		WHERE NOT stop
 		UNION ALL
-		SELECT transaction_id, "offset", ` + strconv.Itoa(laneBehind) + ` FROM behind
+		SELECT transaction_id, "offset", stream_type, ` + strconv.Itoa(laneBehind) + ` FROM behind
+	), batch AS (
+		SELECT * FROM (
+			SELECT l.*,
+				lead(l."offset") OVER (ORDER BY l.lane, l.transaction_id, l."offset") IS NULL AS batch_last,
+				lead(l."offset") OVER (PARTITION BY l.lane, l.transaction_id ORDER BY l."offset") IS NULL AS tx_last
+			FROM lanes l) AS w
+		` + keep + `
 	)
-	SELECT "offset", transaction_id, uuid, payload, metadata, stream_type, batch_last, lane FROM (
-		SELECT e."offset", e.transaction_id, e.uuid, ` + payload + ` AS payload, ` + metadata + ` AS metadata, e.stream_type, l.lane,
-			lead(l."offset") OVER (ORDER BY l.lane, l.transaction_id, l."offset") IS NULL AS batch_last,
-			lead(l."offset") OVER (PARTITION BY l.lane, l.transaction_id ORDER BY l."offset") IS NULL AS tx_last
-		FROM lanes l JOIN events e ON e.transaction_id = l.transaction_id AND e."offset" = l."offset"
-	) AS batch
-	` + keep + `
-	ORDER BY lane, transaction_id, "offset"`
+	SELECT b."offset", b.transaction_id, e.uuid, ` + payload + ` AS payload, ` + metadata + ` AS metadata, b.stream_type, b.batch_last, b.lane
+	FROM batch b JOIN events e ON e.transaction_id = b.transaction_id AND e."offset" = b."offset"
+	ORDER BY b.lane, b.transaction_id, b."offset"`
 	return wsql.Query{Query: q, Args: args}, nil
 }
 
