@@ -71,16 +71,7 @@ func TestProjectorReadsPastAnotherTenantsRunningTransaction(t *testing.T) {
 	cfg := postgres.ProjectorConfig{BatchSize: 40, PollInterval: 10 * time.Millisecond}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	start := func() (stop func()) {
-		p := postgres.NewProjector(pool, keys, countedClients{applied: applied}, cfg, logger)
-		runCtx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- p.Run(runCtx) }()
-		return func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("projector: %v", err)
-			}
-		}
+		return runProjector(t, postgres.NewProjector(pool, keys, countedClients{applied: applied}, cfg, logger))
 	}
 
 	stop := start()
@@ -149,6 +140,19 @@ func TestProjectorReadsPastAnotherTenantsRunningTransaction(t *testing.T) {
 	assertReadModelMatchesLog(t, pool, store, originB.TenantID, []uuid.UUID{b1, b2})
 }
 
+// runProjector runs p until stop is called; stop reports how it ended.
+func runProjector(t *testing.T, p *postgres.Projector) (stop func()) {
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("projector: %v", err)
+		}
+	}
+}
+
 func clientCount(t *testing.T, pool *pgxpool.Pool, tenantID uuid.UUID) int {
 	t.Helper()
 	var n int
@@ -175,16 +179,7 @@ func TestProjectorOfRareStreamsSkipsClientEventsYetAnswersForThem(t *testing.T) 
 	cfg := postgres.ProjectorConfig{BatchSize: 40, PollInterval: 10 * time.Millisecond}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	runLists := func() (stop func()) {
-		p := postgres.NewProjector(pool, keys, projections.Lists{}, cfg, logger)
-		runCtx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- p.Run(runCtx) }()
-		return func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("projector: %v", err)
-			}
-		}
+		return runProjector(t, postgres.NewProjector(pool, keys, projections.Lists{}, cfg, logger))
 	}
 	createList := func(name string) int64 {
 		t.Helper()
