@@ -79,9 +79,9 @@ func (m *Metrics) Observe(kind, outcome string, took time.Duration) {
 
 var (
 	lagDesc = prometheus.NewDesc("clientreg_projection_lag_events",
-		"Events of the log the projection has not applied yet (counted up to 100,000).", []string{"projection"}, nil)
+		"Events of the log the projection has not read yet, of its own streams only for one of rare streams (counted up to 100,000).", []string{"projection"}, nil)
 	positionDesc = prometheus.NewDesc("clientreg_projection_position",
-		"Position in the log the projection has applied.", []string{"projection"}, nil)
+		"Position in the log the projection has applied up to; for one of rare streams, its last event of them.", []string{"projection"}, nil)
 	setAsideDesc = prometheus.NewDesc("clientreg_projection_set_aside_events",
 		"Events the projection could not apply and set aside (clientreg verify lists them).", []string{"projection"}, nil)
 	runningDesc = prometheus.NewDesc("clientreg_projection_running",
