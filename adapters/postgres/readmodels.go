@@ -46,18 +46,18 @@ func (r *ReadModels) Stats(ctx context.Context, tenantID uuid.UUID) (projections
 // the tenant's last rare event before it, if there is one (a tenant's
 // events are applied in order, so then all of its earlier ones too).
 // A group that has not registered its offset yet has reached nothing.
-const reachedQuery = `SELECT count(*) = cardinality($2::text[]) AND coalesce(bool_and(CASE
+var reachedQuery = `SELECT count(*) = cardinality($2::text[]) AND coalesce(bool_and(CASE
 		WHEN t."offset" IS NULL THEN true
 		WHEN h.transaction_id IS NOT NULL THEN h.offset_acked >= t."offset"
 		ELSE o.last_processed_transaction_id > t.transaction_id OR
 			(o.last_processed_transaction_id = t.transaction_id AND o.offset_acked >= t."offset") END), false)
 	FROM events e CROSS JOIN events_offsets o
 	LEFT JOIN LATERAL (
-		SELECT e.transaction_id, e."offset" WHERE NOT (o.consumer_group = ANY($4) AND e.stream_type = 'client')
+		SELECT e.transaction_id, e."offset" WHERE NOT (o.consumer_group = ANY($4) AND NOT ` + eventlog.RareEvent("e.") + `)
 		UNION ALL
 		(SELECT r.transaction_id, r."offset" FROM events r
-		WHERE o.consumer_group = ANY($4) AND e.stream_type = 'client'
-			AND r.tenant_id = e.tenant_id AND r.stream_type <> 'client'
+		WHERE o.consumer_group = ANY($4) AND NOT ` + eventlog.RareEvent("e.") + `
+			AND r.tenant_id = e.tenant_id AND ` + eventlog.RareEvent("r.") + `
 			AND (r.transaction_id, r."offset") < (e.transaction_id, e."offset")
 		ORDER BY r.transaction_id DESC, r."offset" DESC LIMIT 1)) AS t ON true
 	LEFT JOIN events_offsets_open h ON h.consumer_group = o.consumer_group AND h.transaction_id = t.transaction_id
@@ -129,7 +129,7 @@ func (r *ReadModels) ProjectionStatus(ctx context.Context, groups []string) ([]p
 	rows, err := r.pool.Query(ctx, `SELECT g.name,
 			coalesce(o.offset_acked, 0),
 			(SELECT coalesce(max("offset"), 0) FROM events),
-			CASE WHEN g.name = ANY($2) THEN `+lagQuery(" AND e.stream_type <> 'client'")+`
+			CASE WHEN g.name = ANY($2) THEN `+lagQuery(" AND "+eventlog.RareEvent("e."))+`
 				ELSE `+lagQuery("")+` END,
 			(SELECT count(*) FROM projection_failures f WHERE f.projection = g.name)
 		FROM unnest($1::text[]) AS g(name)

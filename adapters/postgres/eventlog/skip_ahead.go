@@ -60,14 +60,18 @@ func RareStreamsOnly(streams []string) bool {
 	return len(streams) > 0 && !slices.Contains(streams, commonStream)
 }
 
-// rareCondition is the condition that keeps a query of events on the rare
-// ones, written as events_rare_streams_idx's predicate so that the planner
-// reads that index.
+// RareEvent is the condition that an events row (its columns prefixed by
+// col, "e." or "") is one of the rare events, written as
+// events_rare_streams_idx's predicate so that the planner reads that index.
+func RareEvent(col string) string { return col + `stream_type <> '` + commonStream + `'` }
+
+// rareCondition keeps a query of events on the rare ones when a projector
+// of these stream types reads the rare events only.
 func rareCondition(streams []string) string {
 	if !RareStreamsOnly(streams) {
 		return ""
 	}
-	return ` AND stream_type <> '` + commonStream + `'`
+	return " AND " + RareEvent("")
 }
 
 var _ wsql.SchemaAdapter = ProjectorSchema{}
