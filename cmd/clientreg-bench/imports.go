@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,12 +91,25 @@ type importResult struct {
 	times   []time.Duration // one a round
 	peakRSS int64           // bytes, 0 when not measured; the highest of the rounds
 	floor   time.Duration   // the COPY of the same file, the median of the rounds
+	cpu     []cpuSpent      // one a round, as times
+	budget  time.Duration   // the most CPU a round can take and meet the target
 	target  string
 	verdict string
 	notes   []string
 }
 
 func (r importResult) median() time.Duration { return median(r.times) }
+
+// medianCPU is the round whose CPU is the median's, and its time.
+func (r importResult) medianCPU() (cpuSpent, time.Duration) {
+	order := make([]int, len(r.cpu))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(r.cpu[a].total(), r.cpu[b].total()) })
+	i := order[len(order)/2]
+	return r.cpu[i], r.times[i]
+}
 
 // benchImports runs the import benchmarks on one fresh database.
 func benchImports(ctx context.Context, dbURL string, rows, rounds int, logger *slog.Logger) ([]importResult, error) {
@@ -116,6 +131,7 @@ func benchImports(ctx context.Context, dbURL string, rows, rounds int, logger *s
 		return nil, err
 	}
 	defer b.close()
+	clock := newCPUClock(ctx, b.svc.Pool)
 	var out []importResult
 
 	// Issue 20's targets; each step runs rounds times and reports its median.
@@ -123,14 +139,16 @@ func benchImports(ctx context.Context, dbURL string, rows, rounds int, logger *s
 		name, path, target string
 		rate               float64
 	}{{"analyze CSV", csvPath, "≥ 250,000 rows/s", 250_000}, {"analyze XLSX", xlsxPath, "≥ 50,000 rows/s", 50_000}} {
-		r := importResult{name: f.name, rows: rows, target: f.target}
+		r := importResult{name: f.name, rows: rows, target: f.target,
+			budget: cpuBudget(time.Duration(float64(rows) / f.rate * float64(time.Second)))}
 		for range rounds {
 			resetPeakRSS()
-			start := time.Now()
+			start, cpu := time.Now(), clock.read()
 			if _, err := b.analyze(ctx, f.path); err != nil {
 				return nil, fmt.Errorf("%s: %w", f.name, err)
 			}
 			r.times = append(r.times, time.Since(start))
+			r.cpu = append(r.cpu, clock.since(cpu))
 			r.peakRSS = max(r.peakRSS, peakRSS())
 		}
 		r.verdict = verdict(float64(rows)/r.median().Seconds() >= f.rate)
@@ -138,7 +156,7 @@ func benchImports(ctx context.Context, dbURL string, rows, rounds int, logger *s
 	}
 
 	exec := importResult{name: "execute CSV (until read models caught up)", rows: rows, target: "≤ 40 × COPY"}
-	undo := importResult{name: "undo that import (until read models caught up)", rows: rows, target: "≤ 5 s"}
+	undo := importResult{name: "undo that import (until read models caught up)", rows: rows, target: "≤ 5 s", budget: cpuBudget(5 * time.Second)}
 	var floors []time.Duration
 	for round := range rounds {
 		floor, err := copyFloor(ctx, b.svc, csvPath)
@@ -151,22 +169,25 @@ func benchImports(ctx context.Context, dbURL string, rows, rounds int, logger *s
 			return nil, err
 		}
 		resetPeakRSS()
-		start := time.Now()
+		start, cpu := time.Now(), clock.read()
 		if err := b.execute(ctx, a.ImportID); err != nil {
 			return nil, err
 		}
 		exec.times = append(exec.times, time.Since(start))
+		exec.cpu = append(exec.cpu, clock.since(cpu))
 		exec.peakRSS = max(exec.peakRSS, peakRSS())
 		exec.notes = append(exec.notes, fmt.Sprintf("round %d: %s", round+1, split(start, b.written)))
 
-		start = time.Now()
+		start, cpu = time.Now(), clock.read()
 		if err := b.undo(ctx, a.ImportID); err != nil {
 			return nil, err
 		}
 		undo.times = append(undo.times, time.Since(start))
+		undo.cpu = append(undo.cpu, clock.since(cpu))
 		undo.notes = append(undo.notes, fmt.Sprintf("round %d: %s", round+1, split(start, b.written)))
 	}
 	exec.floor = median(floors)
+	exec.budget = cpuBudget(40 * exec.floor)
 	exec.verdict = verdict(exec.median() <= 40*exec.floor)
 	undo.verdict = verdict(undo.median() <= 5*time.Second)
 	return append(out, exec, undo), nil
@@ -404,5 +425,20 @@ func printImports(w io.Writer, rs []importResult) {
 		}
 	}
 	fmt.Fprintln(w, "   peak RSS is the benchmark process's VmHWM during that step (reset before it), service and projectors included.")
+	printCPU(w, rs)
 	fmt.Fprintln(w)
+}
+
+// printCPU sets the CPU each step took beside the most it could take and
+// meet its target.
+func printCPU(w io.Writer, rs []importResult) {
+	fmt.Fprintf(w, "   CPU of the median round, beside the most a round can use and meet its target (%d cores busy all along):\n", runtime.NumCPU())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "   step\tCPU\tcores busy\tat most, to meet the target\n")
+	for _, r := range rs {
+		spent, took := r.medianCPU()
+		fmt.Fprintf(tw, "   %s\t%s\t%.2f\t%.1f s\n", r.name, spent, spent.total().Seconds()/took.Seconds(), r.budget.Seconds())
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "   CPU is the user and system time of this process (the service) and of the PostgreSQL server's processes (all its databases') during the step.")
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"slices"
 	"text/tabwriter"
 	"time"
@@ -25,6 +26,7 @@ import (
 type replayResult struct {
 	events, clients        int64
 	generate, rebuild      time.Duration
+	rebuildCPU             cpuSpent
 	historyP50, historyP99 time.Duration
 	asOfP50, asOfP99       time.Duration
 	statsP50, statsP99     time.Duration
@@ -70,7 +72,8 @@ func benchReplay(ctx context.Context, dbURL string, n int, logger *slog.Logger) 
 
 	fmt.Fprintf(os.Stderr, "replay: rebuilding every read model from %d events ...\n", res.events)
 	restoreGC := postgres.RaiseGCTargetForReplay() // as clientreg replay does
-	start = time.Now()
+	clock := newCPUClock(ctx, svc.Pool)
+	start, cpu := time.Now(), clock.read()
 	for _, p := range projections.All() {
 		began := time.Now()
 		if err := svc.Rebuilder.Rebuild(ctx, p, nil); err != nil {
@@ -78,7 +81,7 @@ func benchReplay(ctx context.Context, dbURL string, n int, logger *slog.Logger) 
 		}
 		fmt.Fprintf(os.Stderr, "replay: %s rebuilt in %s\n", p.Name(), time.Since(began).Round(time.Millisecond))
 	}
-	res.rebuild = time.Since(start)
+	res.rebuild, res.rebuildCPU = time.Since(start), clock.since(cpu)
 	restoreGC()
 	if err := svc.Pool.QueryRow(ctx, `SELECT count(*) FROM rm_clients`).Scan(&res.clients); err != nil {
 		return nil, err
@@ -208,4 +211,7 @@ func printReplay(w io.Writer, r *replayResult) {
 	fmt.Fprintf(tw, "   stats at %d clients\tp50 %s, p99 %s\t< 50 ms\t%s\n",
 		r.clients, fmtLatency(r.statsP50), fmtLatency(r.statsP99), verdict(r.statsP99 < 50*time.Millisecond))
 	tw.Flush()
+	fmt.Fprintf(w, "   the rebuild's CPU: %s, %.2f cores busy; at most %.1f s to meet the target (%d cores busy all along)\n",
+		r.rebuildCPU, r.rebuildCPU.total().Seconds()/r.rebuild.Seconds(),
+		cpuBudget(time.Duration(float64(r.events)/100_000*float64(time.Second))).Seconds(), runtime.NumCPU())
 }
