@@ -13,8 +13,9 @@ import (
 
 // EventStore is what the handlers need from the log.
 type EventStore interface {
-	// Load folds the tenant's stream into agg; a missing stream leaves it at version 0.
-	Load(ctx context.Context, tenantID uuid.UUID, agg domain.Aggregate) error
+	// Load folds each aggregate's stream of the tenant into it, reading
+	// them together; a missing stream leaves its aggregate at version 0.
+	Load(ctx context.Context, tenantID uuid.UUID, aggs ...domain.Aggregate) error
 	// Save appends the aggregates' pending events atomically, each at the
 	// version it was loaded at, and returns the position of the last event.
 	Save(ctx context.Context, origin domain.Origin, aggs ...domain.Aggregate) (int64, error)
@@ -128,13 +129,34 @@ func loadClient(ctx context.Context, store EventStore, tenantID, id uuid.UUID) (
 	if err := store.Load(ctx, tenantID, c); err != nil {
 		return nil, err
 	}
+	return c, usable(c)
+}
+
+// loadClients folds many clients at once, in the order of ids; each one's
+// usable tells whether it can be acted on.
+func loadClients(ctx context.Context, store EventStore, tenantID uuid.UUID, ids []uuid.UUID) ([]*domain.Client, error) {
+	clients := make([]*domain.Client, len(ids))
+	aggs := make([]domain.Aggregate, len(ids))
+	for i, id := range ids {
+		clients[i] = domain.NewClient(id)
+		aggs[i] = clients[i]
+	}
+	if err := store.Load(ctx, tenantID, aggs...); err != nil {
+		return nil, err
+	}
+	return clients, nil
+}
+
+// usable refuses a client that was never registered or whose personal
+// data is erased.
+func usable(c *domain.Client) error {
 	if c.Version() == 0 {
-		return nil, domain.ErrClientNotFound
+		return domain.ErrClientNotFound
 	}
 	if c.Erased() {
-		return nil, domain.ErrPersonalDataErased
+		return domain.ErrPersonalDataErased
 	}
-	return c, nil
+	return nil
 }
 
 func loadList(ctx context.Context, store EventStore, tenantID, id uuid.UUID) (*domain.List, error) {

@@ -28,10 +28,12 @@ func newMemStore() *memStore {
 	return &memStore{streams: map[uuid.UUID][]domain.RecordedEvent{}, owners: map[string]uuid.UUID{}}
 }
 
-func (s *memStore) Load(_ context.Context, tenantID uuid.UUID, agg domain.Aggregate) error {
-	for _, e := range s.streams[agg.StreamID()] {
-		if e.TenantID == tenantID {
-			agg.Apply(e)
+func (s *memStore) Load(_ context.Context, tenantID uuid.UUID, aggs ...domain.Aggregate) error {
+	for _, agg := range aggs {
+		for _, e := range s.streams[agg.StreamID()] {
+			if e.TenantID == tenantID {
+				agg.Apply(e)
+			}
 		}
 	}
 	return nil

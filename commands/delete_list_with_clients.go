@@ -59,13 +59,15 @@ func (h DeleteListWithClientsHandler) Handle(ctx context.Context, cmd DeleteList
 		if err != nil {
 			return ListDeletion{}, err
 		}
-		clients := make([]*domain.Client, 0, len(ids))
-		for _, id := range ids {
-			c, err := loadClient(ctx, h.store, cmd.Origin.TenantID, id)
-			if errors.Is(err, domain.ErrClientNotFound) {
+		loaded, err := loadClients(ctx, h.store, cmd.Origin.TenantID, ids)
+		if err != nil {
+			return ListDeletion{}, err
+		}
+		clients := make([]*domain.Client, 0, len(loaded))
+		for _, c := range loaded {
+			if err := usable(c); errors.Is(err, domain.ErrClientNotFound) {
 				continue
-			}
-			if err != nil {
+			} else if err != nil {
 				return ListDeletion{}, err
 			}
 			clients = append(clients, c)

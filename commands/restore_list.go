@@ -44,13 +44,16 @@ func (h RestoreListHandler) attempt(ctx context.Context, cmd RestoreList) (ListR
 	out := ListRestoration{Kept: []ListKeptClient{}}
 	aggs := []domain.Aggregate{list}
 	var restoring []*domain.Client
-	for _, id := range took {
-		c, err := loadClient(ctx, h.store, cmd.Origin.TenantID, id)
-		if err != nil {
+	clients, err := loadClients(ctx, h.store, cmd.Origin.TenantID, took)
+	if err != nil {
+		return ListRestoration{}, err
+	}
+	for _, c := range clients {
+		if err := usable(c); err != nil {
 			return ListRestoration{}, err
 		}
 		if kept := c.RestoreWithList(cmd.ListID); kept != "" {
-			out.Kept = append(out.Kept, ListKeptClient{ClientID: id, Reason: kept})
+			out.Kept = append(out.Kept, ListKeptClient{ClientID: c.ID(), Reason: kept})
 			continue
 		}
 		restoring = append(restoring, c)

@@ -501,11 +501,8 @@ func (t *importTx) Reserve(ctx context.Context, aggs []domain.Aggregate) (map[uu
 			}
 		}
 	}
-	if len(released) > 0 {
-		if _, err := t.tx.Exec(ctx, `DELETE FROM reservations WHERE tenant_id = $1 AND owner_id = ANY($2)`,
-			t.tenantID, released); err != nil {
-			return nil, fmt.Errorf("release unique values: %w", err)
-		}
+	if err := eventlog.ReleaseReservations(ctx, t.tx, t.tenantID, released); err != nil {
+		return nil, err
 	}
 	if err := t.claimFresh(ctx, fresh, taken); err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ import (
 type Connections struct {
 	Commands commands.ConnectionHandlers
 	Store    interface {
-		Load(ctx context.Context, tenantID uuid.UUID, agg domain.Aggregate) error
+		Load(ctx context.Context, tenantID uuid.UUID, aggs ...domain.Aggregate) error
 	}
 	Repo interface {
 		Rows(ctx context.Context, tenantID uuid.UUID) ([]commands.ConnectionRow, error)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,18 +42,49 @@ func NewEventStore(pool *pgxpool.Pool, keys *Keyring, logger watermill.LoggerAda
 // seals secrets or hashes unique values the way the log does.
 func (s *EventStore) Keys() *Keyring { return s.keys }
 
-// Load folds the tenant's stream into agg. A stream that does not exist (or
-// belongs to another tenant) leaves agg at version 0.
-func (s *EventStore) Load(ctx context.Context, tenantID uuid.UUID, agg domain.Aggregate) error {
-	events, err := s.ReadStream(ctx, tenantID, agg.StreamID())
-	if err != nil {
-		return err
+// Load folds each aggregate's stream of the tenant into it. A stream that
+// does not exist (or belongs to another tenant) leaves its aggregate at
+// version 0. Many aggregates are read together, up to loadChunk streams a
+// query, rather than one query each (a list's deletion loads all of its
+// clients).
+func (s *EventStore) Load(ctx context.Context, tenantID uuid.UUID, aggs ...domain.Aggregate) error {
+	if len(aggs) == 1 {
+		events, err := s.ReadStream(ctx, tenantID, aggs[0].StreamID())
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			aggs[0].Apply(e)
+		}
+		return nil
 	}
-	for _, e := range events {
-		agg.Apply(e)
+	byStream := make(map[uuid.UUID]domain.Aggregate, len(aggs))
+	for _, agg := range aggs {
+		byStream[agg.StreamID()] = agg
+	}
+	for chunk := range slices.Chunk(aggs, loadChunk) {
+		ids := make([][16]byte, len(chunk))
+		for i, agg := range chunk {
+			ids[i] = agg.StreamID()
+		}
+		rows, err := s.pool.Query(ctx, `SELECT `+StoredColumns+` FROM events
+			WHERE tenant_id = $1 AND stream_id = ANY($2) ORDER BY stream_id, stream_version`, tenantID, ids)
+		if err != nil {
+			return fmt.Errorf("read %d streams: %w", len(ids), err)
+		}
+		events, err := s.DecodeRows(ctx, rows)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			byStream[e.StreamID].Apply(e)
+		}
 	}
 	return nil
 }
+
+// loadChunk is how many streams Load reads with one query.
+const loadChunk = 5000
 
 // ReadStream returns a tenant's stream in version order, decoded.
 func (s *EventStore) ReadStream(ctx context.Context, tenantID, streamID uuid.UUID) ([]domain.RecordedEvent, error) {
@@ -234,14 +266,32 @@ func (s *EventStore) SaveInTx(ctx context.Context, tx pgx.Tx, origin domain.Orig
 	if err != nil || position == 0 {
 		return position, err
 	}
+	var released []uuid.UUID
 	for _, agg := range aggs {
-		if len(agg.PendingEvents()) > 0 {
+		switch {
+		case len(agg.PendingEvents()) == 0:
+		case len(agg.UniqueKeys()) == 0:
+			released = append(released, agg.StreamID())
+		default:
 			if err := s.SyncReservations(ctx, tx, origin.TenantID, agg); err != nil {
 				return 0, err
 			}
 		}
 	}
-	return position, nil
+	return position, ReleaseReservations(ctx, tx, origin.TenantID, released)
+}
+
+// ReleaseReservations gives up every unique value the owners hold, in one
+// statement: deleting a list or undoing an import releases the values of
+// thousands of clients at once.
+func ReleaseReservations(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, owners []uuid.UUID) error {
+	if len(owners) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM reservations WHERE tenant_id = $1 AND owner_id = ANY($2)`, tenantID, owners); err != nil {
+		return fmt.Errorf("release unique values: %w", err)
+	}
+	return nil
 }
 
 // AppendInTx writes the pending events of many aggregates in one statement,

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -361,5 +362,84 @@ func TestAppendWritesABatchInOrderInItsTransaction(t *testing.T) {
 	}
 	if position != last {
 		t.Errorf("append returned position %d, its last event is at %d", position, last)
+	}
+}
+
+// Loading many clients at once folds each one's own stream, personal
+// fields unsealed, and leaves a stream of another tenant, or none, at
+// version 0; deleting them all at once frees their emails.
+func TestLoadManyFoldsEachStreamAndSaveManyReleasesTheirValues(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, _ := newStore(t)
+	office, other := domain.Origin{TenantID: uuid.New(), Actor: "test"}, domain.Origin{TenantID: uuid.New(), Actor: "test"}
+	var ids []uuid.UUID
+	for i := range 3 {
+		c, err := domain.RegisterClient(uuid.New(), personInput(fmt.Sprintf("client%d@example.be", i)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Save(ctx, office, c); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID())
+	}
+	elsewhere, err := domain.RegisterClient(uuid.New(), personInput("elsewhere@example.be"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Save(ctx, other, elsewhere); err != nil {
+		t.Fatal(err)
+	}
+
+	load := func(ids ...uuid.UUID) []*domain.Client {
+		t.Helper()
+		clients := make([]*domain.Client, len(ids))
+		aggs := make([]domain.Aggregate, len(ids))
+		for i, id := range ids {
+			clients[i] = domain.NewClient(id)
+			aggs[i] = clients[i]
+		}
+		if err := store.Load(ctx, office.TenantID, aggs...); err != nil {
+			t.Fatal(err)
+		}
+		return clients
+	}
+	loaded := load(append(slices.Clone(ids), elsewhere.ID(), uuid.New())...)
+	for i, c := range loaded[:3] {
+		if c.Version() != 1 || c.Detail(domain.FieldEmail) != fmt.Sprintf("client%d@example.be", i) {
+			t.Errorf("client %d loaded at version %d with email %q", i, c.Version(), c.Detail(domain.FieldEmail))
+		}
+	}
+	if v := loaded[3].Version(); v != 0 {
+		t.Errorf("another tenant's client loaded at version %d", v)
+	}
+	if v := loaded[4].Version(); v != 0 {
+		t.Errorf("a client never registered loaded at version %d", v)
+	}
+
+	var deleting []domain.Aggregate
+	for _, c := range loaded[:2] {
+		if err := c.Delete("gone"); err != nil {
+			t.Fatal(err)
+		}
+		deleting = append(deleting, c)
+	}
+	if _, err := store.Save(ctx, office, deleting...); err != nil {
+		t.Fatal(err)
+	}
+	for i, email := range []string{"client0@example.be", "client1@example.be", "client2@example.be"} {
+		c, err := domain.RegisterClient(uuid.New(), personInput(email), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = store.Save(ctx, office, c)
+		var dup *domain.DuplicateError
+		if taken := errors.As(err, &dup); taken != (i == 2) {
+			t.Errorf("registering %s again: %v (the first two were deleted, the third was not)", email, err)
+		}
+	}
+	if again := load(ids[:2]...); again[0].Version() != 2 || !again[1].Deleted() {
+		t.Errorf("after the deletion: versions %d and %d, deleted %v", again[0].Version(), again[1].Version(), again[1].Deleted())
 	}
 }
