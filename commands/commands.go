@@ -129,7 +129,10 @@ func loadClient(ctx context.Context, store EventStore, tenantID, id uuid.UUID) (
 	if err := store.Load(ctx, tenantID, c); err != nil {
 		return nil, err
 	}
-	return c, usable(c)
+	if err := usable(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // loadClients folds many clients at once, in the order of ids; each one's

@@ -58,15 +58,16 @@ func (s *EventStore) Load(ctx context.Context, tenantID uuid.UUID, aggs ...domai
 		}
 		return nil
 	}
-	byStream := make(map[uuid.UUID]domain.Aggregate, len(aggs))
+	byStream := make(map[uuid.UUID][]domain.Aggregate, len(aggs))
+	var streams [][16]byte // each once
 	for _, agg := range aggs {
-		byStream[agg.StreamID()] = agg
-	}
-	for chunk := range slices.Chunk(aggs, loadChunk) {
-		ids := make([][16]byte, len(chunk))
-		for i, agg := range chunk {
-			ids[i] = agg.StreamID()
+		id := agg.StreamID()
+		if _, seen := byStream[id]; !seen {
+			streams = append(streams, id)
 		}
+		byStream[id] = append(byStream[id], agg)
+	}
+	for ids := range slices.Chunk(streams, loadChunk) {
 		rows, err := s.pool.Query(ctx, `SELECT `+StoredColumns+` FROM events
 			WHERE tenant_id = $1 AND stream_id = ANY($2) ORDER BY stream_id, stream_version`, tenantID, ids)
 		if err != nil {
@@ -77,7 +78,9 @@ func (s *EventStore) Load(ctx context.Context, tenantID uuid.UUID, aggs ...domai
 			return err
 		}
 		for _, e := range events {
-			byStream[e.StreamID].Apply(e)
+			for _, agg := range byStream[e.StreamID] {
+				agg.Apply(e)
+			}
 		}
 	}
 	return nil

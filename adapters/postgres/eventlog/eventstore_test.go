@@ -366,8 +366,9 @@ func TestAppendWritesABatchInOrderInItsTransaction(t *testing.T) {
 }
 
 // Loading many clients at once folds each one's own stream, personal
-// fields unsealed, and leaves a stream of another tenant, or none, at
-// version 0; deleting them all at once frees their emails.
+// fields unsealed, once even when asked for twice, and leaves a stream of
+// another tenant, or none, at version 0; deleting them all at once frees
+// their emails.
 func TestLoadManyFoldsEachStreamAndSaveManyReleasesTheirValues(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -405,7 +406,7 @@ func TestLoadManyFoldsEachStreamAndSaveManyReleasesTheirValues(t *testing.T) {
 		}
 		return clients
 	}
-	loaded := load(append(slices.Clone(ids), elsewhere.ID(), uuid.New())...)
+	loaded := load(append(slices.Clone(ids), elsewhere.ID(), uuid.New(), ids[0])...)
 	for i, c := range loaded[:3] {
 		if c.Version() != 1 || c.Detail(domain.FieldEmail) != fmt.Sprintf("client%d@example.be", i) {
 			t.Errorf("client %d loaded at version %d with email %q", i, c.Version(), c.Detail(domain.FieldEmail))
@@ -416,6 +417,9 @@ func TestLoadManyFoldsEachStreamAndSaveManyReleasesTheirValues(t *testing.T) {
 	}
 	if v := loaded[4].Version(); v != 0 {
 		t.Errorf("a client never registered loaded at version %d", v)
+	}
+	if v := loaded[5].Version(); v != 1 {
+		t.Errorf("a client asked for twice loaded at version %d the second time", v)
 	}
 
 	var deleting []domain.Aggregate
