@@ -209,7 +209,7 @@ func (k *SubjectKeys) DecodeStored(all []StoredEvent) ([]domain.RecordedEvent, e
 // values the aggregates hold afterwards. It returns the global position of
 // the last event appended (0 when there was nothing to append).
 func (s *EventStore) Save(ctx context.Context, origin domain.Origin, aggs ...domain.Aggregate) (int64, error) {
-	if allNew(aggs) {
+	if allNew(aggs) && pendingEvents(aggs) <= maxNewPipelined {
 		position, ok, err := s.saveNew(ctx, origin, aggs)
 		if err != nil || ok {
 			return position, err
@@ -218,6 +218,19 @@ func (s *EventStore) Save(ctx context.Context, origin domain.Origin, aggs ...dom
 	return s.saveWith(ctx, origin, func(tx pgx.Tx) (int64, error) {
 		return s.SaveInTx(ctx, tx, origin, aggs...)
 	})
+}
+
+// maxNewPipelined is the most events saveNew takes: its INSERT from
+// arrays costs what COPY does at a hundred events, and twice as much at
+// ten thousand (one new stream of 10,000 events: 182-193 ms against 96).
+const maxNewPipelined = 100
+
+func pendingEvents(aggs []domain.Aggregate) int {
+	n := 0
+	for _, agg := range aggs {
+		n += len(agg.PendingEvents())
+	}
+	return n
 }
 
 // allNew tells whether every aggregate is a stream not yet in the log.
