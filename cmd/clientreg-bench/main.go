@@ -182,7 +182,45 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	var httpRes *writeBench
+	var (
+		httpRes      *writeBench
+		appendRes    []appendResult
+		importRes    []importResult
+		listRes      []listResult
+		replayRes    *replayResult
+		syncRes      []syncResult
+		adminISRes   []syncResult
+		adminISCalls int64
+		hostileRes   []hostileResult
+		neighbourRes *neighbourResult
+	)
+	// The tables go out at the end, and also when a section fails: what
+	// the sections before it measured (half an hour, at full size) stays.
+	defer func() {
+		printReport(os.Stdout, info, o, httpRes, appendRes)
+		if len(importRes) > 0 {
+			printImports(os.Stdout, importRes)
+		}
+		if replayRes != nil {
+			printReplay(os.Stdout, replayRes)
+		}
+		if len(syncRes) > 0 {
+			printSync(os.Stdout, syncRes, o.syncCallsPerMin)
+		}
+		if len(adminISRes) > 0 {
+			printAdminIS(os.Stdout, adminISRes, adminISCalls, o.adminISPerPage, o.adminISRate)
+		}
+		if len(listRes) > 0 {
+			printList(os.Stdout, listRes)
+		}
+		if len(hostileRes) > 0 {
+			printHostile(os.Stdout, hostileRes)
+		}
+		if neighbourRes != nil {
+			printNeighbour(os.Stdout, neighbourRes)
+		}
+	}()
+
 	if !o.skipHTTP {
 		dbURL, err := dbs.create(ctx)
 		if err != nil {
@@ -198,7 +236,6 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	var appendRes []appendResult
 	if !o.skipAppend {
 		dbURL, err := dbs.create(ctx)
 		if err != nil {
@@ -210,7 +247,6 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	var importRes []importResult
 	if !o.skipImport {
 		dbURL, err := dbs.create(ctx)
 		if err != nil {
@@ -233,7 +269,6 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	var listRes []listResult
 	if !o.skipList {
 		dbURL, err := dbs.create(ctx)
 		if err != nil {
@@ -245,7 +280,6 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	var replayRes *replayResult
 	if !o.skipReplay {
 		dbURL, err := dbs.create(ctx)
 		if err != nil {
@@ -257,7 +291,6 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	var syncRes []syncResult
 	if !o.skipSync {
 		dbURL, err := dbs.create(ctx)
 		if err != nil {
@@ -269,8 +302,6 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	var adminISRes []syncResult
-	var adminISCalls int64
 	if !o.skipSync {
 		dbURL, err := dbs.create(ctx)
 		if err != nil {
@@ -282,7 +313,6 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	var hostileRes []hostileResult
 	if !o.skipHostile {
 		dbURL, err := dbs.create(ctx)
 		if err != nil {
@@ -294,7 +324,6 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	var neighbourRes *neighbourResult
 	if !o.skipNeighbour {
 		dbURL, err := dbs.create(ctx)
 		if err != nil {
@@ -306,28 +335,6 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	printReport(os.Stdout, info, o, httpRes, appendRes)
-	if len(importRes) > 0 {
-		printImports(os.Stdout, importRes)
-	}
-	if replayRes != nil {
-		printReplay(os.Stdout, replayRes)
-	}
-	if len(syncRes) > 0 {
-		printSync(os.Stdout, syncRes, o.syncCallsPerMin)
-	}
-	if len(adminISRes) > 0 {
-		printAdminIS(os.Stdout, adminISRes, adminISCalls, o.adminISPerPage, o.adminISRate)
-	}
-	if len(listRes) > 0 {
-		printList(os.Stdout, listRes)
-	}
-	if len(hostileRes) > 0 {
-		printHostile(os.Stdout, hostileRes)
-	}
-	if neighbourRes != nil {
-		printNeighbour(os.Stdout, neighbourRes)
-	}
 	return nil
 }
 
