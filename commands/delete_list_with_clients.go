@@ -65,9 +65,11 @@ func (h DeleteListWithClientsHandler) Handle(ctx context.Context, cmd DeleteList
 		}
 		clients := make([]*domain.Client, 0, len(loaded))
 		for _, c := range loaded {
-			if err := usable(c); errors.Is(err, domain.ErrClientNotFound) {
+			err := usable(c)
+			if errors.Is(err, domain.ErrClientNotFound) {
 				continue
-			} else if err != nil {
+			}
+			if err != nil {
 				return ListDeletion{}, err
 			}
 			clients = append(clients, c)
