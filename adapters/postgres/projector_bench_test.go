@@ -47,16 +47,13 @@ func BenchmarkProjectClients100k(b *testing.B) {
 			b.Fatal(err)
 		}
 		projector := postgres.NewProjector(pool, store.Keys(), projections.Clients{}, postgres.ProjectorConfig{}, logger)
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
 		b.StartTimer()
 		t0 := time.Now()
-		go func() { done <- projector.Run(runCtx) }()
+		stop := inBackground(projector.Run)
 		err := reads.WaitForPosition(ctx, origin.TenantID, last, []string{projector.Name()}, 10*time.Minute)
 		took += time.Since(t0)
 		b.StopTimer()
-		stop()
-		if runErr := <-done; runErr != nil {
+		if runErr := stop(); runErr != nil {
 			b.Fatal(runErr)
 		}
 		if err != nil {

@@ -106,16 +106,13 @@ func TestProjectorKilledMidBatchResumesWithoutLossOrDoubleApply(t *testing.T) {
 
 	// Restart, as serve's supervisor does, and let it catch up.
 	restarted := postgres.NewProjector(pool, keys, countedClients{applied: applied}, cfg, logger)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- restarted.Run(runCtx) }()
+	stop := inBackground(restarted.Run)
 	waitFor(t, func() bool {
 		var n int64
 		_ = pool.QueryRow(ctx, `SELECT count(*) FROM applied_ledger`).Scan(&n)
 		return n == total
 	})
-	stop()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("restarted projector: %v", err)
 	}
 
@@ -163,6 +160,17 @@ func assertReadModelMatchesLog(t *testing.T, pool *pgxpool.Pool, store *eventlog
 		if len(view.ContactPersons) != len(c.ContactIDs()) {
 			t.Errorf("client %s: read model has %d contact persons, log %d", id, len(view.ContactPersons), len(c.ContactIDs()))
 		}
+	}
+}
+
+// inBackground runs run until stop is called; stop returns how it ended.
+func inBackground(run func(context.Context) error) (stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	return func() error {
+		cancel()
+		return <-done
 	}
 }
 
@@ -299,12 +307,9 @@ func project(t *testing.T, pool *pgxpool.Pool, p projections.Projection, cfg pos
 	ctx := context.Background()
 	cfg.PollInterval = 10 * time.Millisecond
 	projector := postgres.NewProjector(pool, testKeyring(t), p, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- projector.Run(runCtx) }()
+	stop := inBackground(projector.Run)
 	err := postgres.NewReadModels(pool).WaitForPosition(ctx, tenantID, position, []string{p.Name()}, 15*time.Second)
-	stop()
-	if runErr := <-done; runErr != nil {
+	if runErr := stop(); runErr != nil {
 		t.Fatalf("projector: %v", runErr)
 	}
 	if err != nil {

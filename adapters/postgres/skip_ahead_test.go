@@ -142,12 +142,9 @@ func TestProjectorReadsPastAnotherTenantsRunningTransaction(t *testing.T) {
 
 // runProjector runs p until stop is called; stop reports how it ended.
 func runProjector(t *testing.T, p *postgres.Projector) (stop func()) {
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(runCtx) }()
+	stopRun := inBackground(p.Run)
 	return func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stopRun(); err != nil {
 			t.Errorf("projector: %v", err)
 		}
 	}

@@ -22,12 +22,9 @@ func TestTokenChangedInSQLTakesEffectWhileTokensAreRemembered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	watchCtx, stop := context.WithCancel(ctx)
-	watched := make(chan error, 1)
-	go func() { watched <- tenants.WatchTokens(watchCtx) }()
+	stopWatching := inBackground(tenants.WatchTokens)
 	defer func() {
-		stop()
-		if err := <-watched; err != nil {
+		if err := stopWatching(); err != nil {
 			t.Errorf("WatchTokens: %v", err)
 		}
 	}()
